@@ -1,0 +1,28 @@
+# The README's two commands. Everything installs into .venv from pyproject.toml;
+# the stamp file makes a second run reuse the environment and start in seconds.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+.PHONY: run test worker clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/chatserver migrate --noinput
+	$(BIN)/chatserver seed_demo
+	$(BIN)/daphne -b 127.0.0.1 -p $(PORT) chatserver.asgi:application
+
+worker: $(STAMP)
+	$(BIN)/chatserver run_outbox
+
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var

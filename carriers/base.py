@@ -1,0 +1,215 @@
+"""The carrier-neutral types and the interface every gateway adapter implements.
+
+An adapter turns a gateway's HTTP requests into the dataclasses below and the
+dataclasses into gateway calls. It knows no model: the domain (``chatserver``)
+stores what the adapter parses and hands it what to send. Modelled on
+django-anymail: one pipeline (verify -> parse -> hand events on), each gateway a
+small module that only maps its fields and status names.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import phonenumbers
+
+DEFAULT_REGION = "US"
+
+
+class InvalidNumber(ValueError):
+    """A phone number that cannot be read as a valid E.164 number."""
+
+
+def normalize_number(raw: str, region: str = DEFAULT_REGION) -> str:
+    """Return ``raw`` as E.164 (``+14155550123``) or raise InvalidNumber.
+
+    National formats are read in ``region``; the number must be a valid one for
+    its country, not merely the right length.
+    """
+    if not raw or len(raw) > 40:
+        raise InvalidNumber(f"not a phone number: {raw!r}")
+    try:
+        parsed = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidNumber(f"not a phone number: {raw!r} ({exc})") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidNumber(f"not a valid phone number: {raw!r}")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+class DeliveryStatus(enum.StrEnum):
+    """Where an outbound message is on its way to the phone.
+
+    The order of the members is the order a message moves in; a status never
+    moves back (see ``chatserver.models.Message.Status``, which mirrors it).
+    """
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class ErrorKind(enum.StrEnum):
+    """How the domain should treat a carrier error."""
+
+    RETRYABLE = "retryable"  # try again later (rate limit, carrier outage)
+    PERMANENT = "permanent"  # will never succeed as sent
+    OPTED_OUT = "opted_out"  # the recipient has opted out at the carrier
+    INVALID_NUMBER = "invalid_number"  # the recipient cannot receive SMS
+    # The request may or may not have reached the gateway (a timeout after
+    # sending): sending again could text the lead twice, so an agent checks.
+    UNCERTAIN = "uncertain"
+
+
+@dataclass(frozen=True)
+class CarrierError(Exception):
+    """A failed send or a failure reported by a status callback."""
+
+    kind: ErrorKind
+    code: str = ""
+    reason: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.code} {self.reason}".strip()
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """An attachment as the carrier names it (fetched later, off the webhook)."""
+
+    url: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A text (or MMS) a lead sent to one of our sender numbers."""
+
+    carrier: str
+    carrier_message_id: str
+    from_number: str  # E.164
+    to_number: str  # E.164
+    body: str
+    media: tuple[MediaItem, ...] = ()
+    # The carrier already acted on a keyword (Twilio's OptOutType): "STOP",
+    # "START" or "HELP", or "" when it did not.
+    carrier_keyword: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A delivery receipt for a message we sent."""
+
+    carrier: str
+    carrier_message_id: str
+    status: DeliveryStatus
+    error: CarrierError | None = None
+    # Our own id for the message when the callback URL carries it: a receipt
+    # that arrives before the send's answer is recorded still finds its message.
+    reference: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """What to send: the domain fills it in, the adapter sends it."""
+
+    from_number: str
+    to_number: str
+    body: str
+    media_urls: tuple[str, ...] = ()
+    # Our own id for the message, used to build the status callback URL and
+    # to ask the gateway for idempotency where it supports it.
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What the gateway answered to a send that it accepted."""
+
+    carrier_message_id: str
+    status: DeliveryStatus = DeliveryStatus.QUEUED
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+class BadRequest(ValueError):
+    """A signed request we cannot read: answered with a 4xx, nothing stored."""
+
+
+class Forbidden(PermissionError):
+    """A request whose signature is missing or wrong: answered with 403."""
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """The parts of an HTTP request an adapter needs, free of any framework."""
+
+    url: str  # the public URL the carrier called (signatures cover it)
+    method: str
+    headers: Mapping[str, str]  # lower-case names
+    form: Mapping[str, list[str]]  # every value of every field, in order
+    body: bytes = b""
+    content_type: str = ""
+
+    def value(self, name: str) -> str:
+        """The single value of a form field, '' when absent.
+
+        A field sent twice with different values is a malformed request.
+        """
+        values = self.form.get(name) or []
+        if len(set(values)) > 1:
+            raise BadRequest(f"field {name} given {len(values)} different values")
+        return values[0] if values else ""
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """The HTTP answer the gateway expects when we accepted its request."""
+
+    body: bytes = b""
+    content_type: str = "text/plain"
+    status: int = 200
+
+
+class CarrierAdapter:
+    """The interface of a gateway adapter.
+
+    ``kinds`` names the webhook paths it serves (``/carriers/<name>/<kind>``).
+    """
+
+    name: ClassVar[str] = ""
+    kinds: ClassVar[tuple[str, ...]] = ("inbound", "status")
+
+    def verify(self, request: WebhookRequest) -> None:
+        """Raise Forbidden unless the request is signed by the gateway."""
+        raise NotImplementedError
+
+    def parse(
+        self, kind: str, request: WebhookRequest
+    ) -> list[InboundMessage | StatusUpdate]:
+        """Turn a verified request into events; raise BadRequest if unreadable."""
+        raise NotImplementedError
+
+    def acknowledgement(self, kind: str) -> Acknowledgement:
+        """What to answer the gateway once its events are stored."""
+        return Acknowledgement()
+
+    def send(self, message: OutboundMessage, status_callback: str) -> SendResult:
+        """Hand a message to the gateway; raise CarrierError when it refuses."""
+        raise NotImplementedError
+
+    def media_hosts(self) -> tuple[str, ...]:
+        """Hosts whose media URLs may be fetched (nothing else is)."""
+        return ()
+
+    def fetch_media(self, url: str) -> tuple[bytes, str]:
+        """Fetch an inbound attachment with the account's credentials."""
+        raise NotImplementedError

@@ -1,0 +1,369 @@
+"""Messages in and out: receiving, sending, delivery status and reading."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from carriers.base import DeliveryStatus, InboundMessage, StatusUpdate
+from carriers.segments import check_limit, segment
+from chatserver import access, events
+from chatserver.actions.errors import ActionError, UnknownRecipient
+from chatserver.actions.publish import emit
+from chatserver.models import (
+    Agent,
+    Conversation,
+    Lead,
+    Message,
+    ReadState,
+    SenderNumber,
+)
+
+log = logging.getLogger(__name__)
+
+Status = Message.Status
+
+# How far along its way each status is. A status update moves a message only
+# to a higher rank, so late or repeated callbacks never move it back.
+STATUS_RANK = {
+    Status.SCHEDULED: 0,
+    Status.QUEUED: 1,
+    Status.SENDING: 2,
+    Status.CHECK: 3,
+    Status.SENT: 4,
+    Status.DELIVERED: 5,
+    Status.UNDELIVERED: 5,
+    Status.FAILED: 5,
+}
+
+CARRIER_STATUS = {
+    DeliveryStatus.QUEUED: Status.QUEUED,
+    DeliveryStatus.SENDING: Status.SENDING,
+    DeliveryStatus.SENT: Status.SENT,
+    DeliveryStatus.DELIVERED: Status.DELIVERED,
+    DeliveryStatus.UNDELIVERED: Status.UNDELIVERED,
+    DeliveryStatus.FAILED: Status.FAILED,
+}
+
+
+def publish_message_created(message: Message) -> None:
+    """Tell everyone who may see the lead about a new message."""
+    lead = message.conversation.lead
+    emit(
+        message.organisation_id,
+        events.MESSAGE_CREATED,
+        {
+            "lead": lead.id,
+            "conversation": message.conversation_id,
+            "message": events.message_data(message),
+        },
+        events.groups_for_lead(lead),
+        lead_id=lead.id,
+        routing={
+            "conversation": message.conversation_id,
+            "direction": message.direction,
+            "author": message.author_id,
+        },
+    )
+
+
+def publish_message_status(message: Message) -> None:
+    """Tell everyone who may see the lead that a message's status moved."""
+    lead = message.conversation.lead
+    emit(
+        message.organisation_id,
+        events.MESSAGE_STATUS,
+        {
+            "lead": lead.id,
+            "conversation": message.conversation_id,
+            "message": message.id,
+            "status": message.status,
+            "error_code": message.error_code,
+            "error_reason": message.error_reason,
+        },
+        events.groups_for_lead(lead),
+        lead_id=lead.id,
+    )
+
+
+def touch(conversation: Conversation, when) -> None:
+    """Record activity on a conversation and its lead (for sorting and routing)."""
+    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=when)
+    Lead.objects.filter(pk=conversation.lead_id).update(last_activity_at=when)
+
+
+@transaction.atomic
+def receive_inbound(inbound: InboundMessage) -> Message | None:
+    """Store a text a lead sent us, once, and tell the agents who may see it.
+
+    Returns None when the carrier redelivered a message we already have: the
+    duplicate is acknowledged and changes nothing.
+    """
+    sender = (
+        SenderNumber.objects.select_related("organisation", "agent")
+        .filter(number=inbound.to_number)
+        .first()
+    )
+    if sender is None:
+        raise UnknownRecipient(f"{inbound.to_number} is not one of our numbers")
+    if Message.objects.filter(
+        carrier=inbound.carrier, carrier_message_id=inbound.carrier_message_id
+    ).exists():
+        return None
+
+    from chatserver.actions.leads import conversation_for_inbound
+
+    conversation = conversation_for_inbound(sender, inbound.from_number)
+    info = segment(inbound.body)
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                organisation_id=sender.organisation_id,
+                conversation=conversation,
+                direction=Message.Direction.INBOUND,
+                body=inbound.body,
+                status=Status.RECEIVED,
+                carrier=inbound.carrier,
+                carrier_message_id=inbound.carrier_message_id,
+                encoding=info.encoding,
+                segments=max(info.segments, 1),
+            )
+    except IntegrityError:
+        # The same webhook, delivered twice at once: the other one stored it.
+        return None
+    touch(conversation, message.created_at)
+    reopen_on_inbound(conversation)
+
+    from chatserver.actions import consent
+
+    consent.on_inbound(message, inbound)
+    publish_message_created(message)
+    return message
+
+
+def reopen_on_inbound(conversation: Conversation) -> None:
+    """A lead who writes again is worth a look: reopen what was closed."""
+    if conversation.status == Conversation.Status.CLOSED:
+        Conversation.objects.filter(pk=conversation.pk).update(
+            status=Conversation.Status.OPEN
+        )
+    if conversation.lead.status == Lead.Status.CLOSED:
+        from chatserver.actions.leads import reopen_lead
+
+        reopen_lead(conversation.lead, agent=None)
+
+
+def send_message(
+    agent: Agent,
+    conversation: Conversation,
+    body: str,
+    client_id: uuid.UUID | str | None = None,
+    category_id: int | None = None,
+) -> Message:
+    """Queue an agent's text for sending, after every check.
+
+    Sending again with the same ``client_id`` returns the first message: a
+    retry from a flaky connection never texts the lead twice. Raises
+    ActionError with a reason the agent understands when the text may not go.
+    """
+    if client_id is not None and not isinstance(client_id, uuid.UUID):
+        try:
+            client_id = uuid.UUID(str(client_id))
+        except ValueError:
+            raise ActionError("client_id must be a UUID.", "invalid") from None
+    if client_id is not None:
+        existing = Message.objects.filter(author=agent, client_id=client_id).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            return _queue_agent_message(
+                agent, conversation, body, client_id, category_id
+            )
+    except IntegrityError:
+        existing = Message.objects.filter(author=agent, client_id=client_id).first()
+        if existing is None:
+            raise
+        return existing
+
+
+def _queue_agent_message(agent, conversation, body, client_id, category_id):
+    conversation = (
+        Conversation.objects.select_related("lead", "sender", "contact_number")
+        .select_for_update()
+        .get(pk=conversation.pk)
+    )
+    lead = conversation.lead
+    reason = access.why_cannot_text(agent, lead)
+    if reason:
+        raise ActionError(reason, "forbidden")
+    body = body.strip() if isinstance(body, str) else ""
+    if not body:
+        raise ActionError("Type a message first.", "empty")
+    organisation = agent.organisation
+    problem = check_limit(body, organisation.message_limit)
+    if problem:
+        raise ActionError(problem, "too_long")
+
+    from chatserver.actions import compliance
+
+    compliance.check_can_send(conversation)
+    outgoing = compliance.decorate(conversation, body)
+    message = queue_message(
+        conversation,
+        outgoing,
+        author=agent,
+        client_id=client_id,
+        category_id=category_id,
+        send_after=compliance.scheduled_time(conversation),
+    )
+    if lead.assignee_id is None:
+        from chatserver.actions.leads import assign_lead
+
+        assign_lead(lead, agent, actor=agent, reason="replied")
+    # Replying means the agent has read what they answer.
+    mark_read(agent, conversation, message.id)
+    return message
+
+
+def queue_message(
+    conversation: Conversation,
+    body: str,
+    *,
+    author: Agent | None = None,
+    kind: str = Message.Kind.TEXT,
+    client_id: uuid.UUID | None = None,
+    category_id: int | None = None,
+    send_after=None,
+) -> Message:
+    """Store an outbound message as queued (or scheduled) and tell the consoles.
+
+    The outbox picks it up after commit; nothing is sent from here.
+    """
+    info = segment(body)
+    message = Message.objects.create(
+        organisation_id=conversation.organisation_id,
+        conversation=conversation,
+        direction=Message.Direction.OUTBOUND,
+        kind=kind,
+        body=body,
+        status=Status.SCHEDULED if send_after else Status.QUEUED,
+        send_after=send_after,
+        author=author,
+        client_id=client_id,
+        category_id=category_id,
+        carrier=conversation.sender.carrier,
+        encoding=info.encoding,
+        segments=max(info.segments, 1),
+    )
+    touch(conversation, message.created_at)
+    publish_message_created(message)
+
+    from chatserver import outbox
+
+    transaction.on_commit(outbox.wake)
+    return message
+
+
+def move_status(
+    message: Message,
+    status: str,
+    error_code: str = "",
+    error_reason: str = "",
+    carrier_message_id: str | None = None,
+) -> bool:
+    """Move an outbound message forward to ``status``; never backwards.
+
+    Returns whether it moved. The update is conditional on the status the row
+    has in the database, so two callbacks racing cannot both apply.
+    """
+    if STATUS_RANK[status] <= STATUS_RANK[message.status] and not (
+        message.status == Status.SENDING and status == Status.QUEUED
+    ):
+        return False
+    fields = {
+        "status": status,
+        "error_code": error_code,
+        "error_reason": error_reason[:300],
+        "updated_at": timezone.now(),
+    }
+    if carrier_message_id is not None:
+        fields["carrier_message_id"] = carrier_message_id
+    moved = Message.objects.filter(pk=message.pk, status=message.status).update(
+        **fields
+    )
+    if not moved:
+        message.refresh_from_db()
+        return False
+    for name, value in fields.items():
+        setattr(message, name, value)
+    publish_message_status(message)
+    return True
+
+
+@transaction.atomic
+def record_status(update: StatusUpdate) -> Message | None:
+    """Apply a carrier's delivery receipt; unknown or stale ones change nothing."""
+    messages = Message.objects.select_related("conversation__lead").filter(
+        carrier=update.carrier
+    )
+    message = messages.filter(carrier_message_id=update.carrier_message_id).first()
+    if message is None and update.reference.isdigit():
+        # The receipt beat the send's answer: find the message by our own id.
+        message = messages.filter(pk=int(update.reference), carrier_message_id="").first()
+        if message is not None:
+            Message.objects.filter(pk=message.pk).update(
+                carrier_message_id=update.carrier_message_id
+            )
+            message.carrier_message_id = update.carrier_message_id
+    if message is None or message.direction != Message.Direction.OUTBOUND:
+        log.info("status for unknown message %s ignored", update.carrier_message_id)
+        return None
+    status = CARRIER_STATUS.get(update.status)
+    if status is None:
+        return message
+    error = update.error
+    moved = move_status(
+        message,
+        status,
+        error_code=error.code if error else "",
+        error_reason=error.reason if error else "",
+    )
+    if moved and error is not None:
+        from chatserver.actions import consent
+
+        consent.on_carrier_error(message, error)
+    return message
+
+
+@transaction.atomic
+def mark_read(agent: Agent, conversation: Conversation, message_id: int) -> bool:
+    """Record that the agent has read the conversation up to ``message_id``.
+
+    Read state only moves forward. Returns whether it changed; every socket of
+    the agent is then told their new unread counts.
+    """
+    message_id = int(message_id)
+    state, _ = ReadState.objects.get_or_create(agent=agent, conversation=conversation)
+    moved = ReadState.objects.filter(
+        pk=state.pk, last_read_message_id__lt=message_id
+    ).update(last_read_message_id=message_id, updated_at=timezone.now())
+    if moved:
+        from chatserver.actions.publish import publish
+
+        transaction.on_commit(
+            lambda: publish(
+                [events.agent_group(agent.id)],
+                {"type": "unread.refresh", "conversation": conversation.id},
+            )
+        )
+    return bool(moved)
+
+
+def bump_attempts(message: Message) -> None:
+    """Count one more try at sending."""
+    Message.objects.filter(pk=message.pk).update(attempts=F("attempts") + 1)

@@ -1,0 +1,120 @@
+"""The Django admin for the whole domain.
+
+Messages and the audit logs are read-only here: they are written only by
+``chatserver.actions`` (and shown as text, never as HTML).
+"""
+
+from django.contrib import admin
+
+from chatserver import models
+
+
+@admin.register(models.Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "message_limit", "texted_first_authorizes", "mms_enabled"]
+    search_fields = ["name"]
+
+
+@admin.register(models.Agent)
+class AgentAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "organisation", "access", "sms", "is_external"]
+    list_filter = ["organisation", "access", "sms", "is_external"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(models.AgentGroup)
+class AgentGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "organisation", "sms"]
+    filter_horizontal = ["members"]
+
+
+class ContactNumberInline(admin.TabularInline):
+    model = models.ContactNumber
+    extra = 0
+    fields = ["number", "kind"]
+
+
+@admin.register(models.Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "role", "organisation"]
+    list_filter = ["organisation", "role"]
+    search_fields = ["first_name", "last_name", "numbers__number"]
+    filter_horizontal = ["leads"]
+    inlines = [ContactNumberInline]
+
+    def save_formset(self, request, form, formset, change):
+        for inline in formset.save(commit=False):
+            inline.organisation_id = form.instance.organisation_id
+            inline.save()
+        formset.save_m2m()
+        for obj in formset.deleted_objects:
+            obj.delete()
+
+
+@admin.register(models.Lead)
+class LeadAdmin(admin.ModelAdmin):
+    list_display = ["name", "organisation", "status", "assignee", "source", "last_activity_at"]
+    list_filter = ["organisation", "status", "source"]
+    search_fields = ["name"]
+    filter_horizontal = ["shared_with"]
+    readonly_fields = ["assignee", "status", "closed_at", "last_activity_at"]
+
+
+@admin.register(models.SenderNumber)
+class SenderNumberAdmin(admin.ModelAdmin):
+    list_display = ["number", "carrier", "organisation", "agent", "carrier_confirms_optout"]
+    list_filter = ["carrier", "organisation"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.Conversation)
+class ConversationAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "sender", "status", "last_message_at"]
+    list_filter = ["organisation", "status"]
+
+
+@admin.register(models.Message)
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = ["id", "direction", "status", "body_preview", "created_at"]
+    list_filter = ["organisation", "direction", "status", "carrier"]
+    search_fields = ["body", "carrier_message_id"]
+
+    @admin.display(description="body")
+    def body_preview(self, obj):
+        return obj.body[:80]
+
+
+@admin.register(models.Consent)
+class ConsentAdmin(ReadOnlyAdmin):
+    list_display = ["number", "state", "organisation", "updated_at"]
+    list_filter = ["organisation", "state"]
+    search_fields = ["number"]
+
+
+@admin.register(models.ConsentChange)
+class ConsentChangeAdmin(ReadOnlyAdmin):
+    list_display = ["number", "old_state", "new_state", "reason", "agent", "created_at"]
+    list_filter = ["organisation", "new_state"]
+    search_fields = ["number"]
+
+
+@admin.register(models.Template)
+class TemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "organisation", "category"]
+
+
+admin.site.register(models.MessageCategory)
+admin.site.register(models.Note, ReadOnlyAdmin)
+admin.site.register(models.LeadClosure, ReadOnlyAdmin)
+admin.site.register(models.Event, ReadOnlyAdmin)
+admin.site.register(models.ReadState, ReadOnlyAdmin)
+admin.site.register(models.Attachment, ReadOnlyAdmin)
+admin.site.site_header = "SMS console admin"

@@ -1,0 +1,34 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from carriers import CARRIER_NAMES
+from chatserver import actions
+from chatserver.models import Agent
+
+
+class Command(BaseCommand):
+    help = "Add a sender number (E.164) on a carrier."
+
+    def add_arguments(self, parser):
+        parser.add_argument("number")
+        parser.add_argument("--carrier", required=True, choices=CARRIER_NAMES)
+        parser.add_argument("--org", help="organisation name (default: the only one)")
+        parser.add_argument("--agent", help="username of the agent who owns it")
+
+    def handle(self, number, **options):
+        try:
+            organisation = actions.resolve_organisation(options["org"])
+            agent = None
+            if options["agent"]:
+                agent = Agent.objects.filter(
+                    user__username=options["agent"], organisation=organisation
+                ).first()
+                if agent is None:
+                    raise actions.ActionError(
+                        f"No agent {options['agent']!r} in {organisation.name!r}."
+                    )
+            sender = actions.add_number(number, options["carrier"], organisation, agent)
+        except actions.ActionError as exc:
+            raise CommandError(exc.reason) from None
+        if not options["org"]:
+            self.stdout.write(f"Using organisation {organisation.name!r}.")
+        self.stdout.write(f"Added {sender.number} on {sender.carrier} for {organisation.name!r}.")

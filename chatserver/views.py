@@ -1,0 +1,109 @@
+"""The console page and the JSON API. Thin: check access, call, answer."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from chatserver import actions, events, state
+from chatserver.access import visible_conversations
+from chatserver.models import Agent, Message
+
+HISTORY_PAGE = 50
+
+
+def agent_of(request: HttpRequest) -> Agent:
+    """The agent seat of the logged-in user, or 403."""
+    agent = getattr(request.user, "agent", None) if request.user.is_authenticated else None
+    if agent is None:
+        raise PermissionDenied("This login has no agent seat.")
+    return agent
+
+
+def api_error(reason: str, status: int = 400, code: str = "invalid") -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "reason": reason}}, status=status)
+
+
+def api_login_required(view):
+    """Like login_required, but a JSON 401 instead of a redirect."""
+
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return api_error("Log in first.", 401, "unauthenticated")
+        try:
+            agent = agent_of(request)
+        except PermissionDenied as exc:
+            return api_error(str(exc), 403, "forbidden")
+        return view(request, agent, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+@login_required
+def console(request: HttpRequest) -> HttpResponse:
+    """The agent console (a page of ES modules; its data comes over the socket)."""
+    agent = getattr(request.user, "agent", None)
+    return render(request, "chatserver/console.html", {"agent": agent})
+
+
+@require_GET
+def health(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+@require_GET
+@api_login_required
+def api_state(request: HttpRequest, agent: Agent) -> JsonResponse:
+    """The same state a socket's ``hello`` carries."""
+    return JsonResponse(state.hello(agent))
+
+
+@require_http_methods(["GET", "POST"])
+@api_login_required
+def api_conversation_messages(
+    request: HttpRequest, agent: Agent, conversation_id: int
+) -> JsonResponse:
+    """GET: a page of history, newest first (``?before=<id>`` pages back).
+    POST: send ``{"body": ..., "client_id": ...}``."""
+    conversation = (
+        visible_conversations(agent).select_related("lead").filter(pk=conversation_id).first()
+    )
+    if conversation is None:
+        raise Http404("No such conversation.")
+    if request.method == "POST":
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            return api_error("The body must be JSON.")
+        if not isinstance(data, dict) or not isinstance(data.get("body"), str):
+            return api_error("Send {\"body\": \"...\", \"client_id\": \"<uuid>\"}.")
+        try:
+            message = actions.send_message(
+                agent, conversation, data["body"], data.get("client_id")
+            )
+        except actions.ActionError as exc:
+            return api_error(exc.reason, 409 if exc.code != "not_found" else 404, exc.code)
+        return JsonResponse({"message": events.message_data(message)}, status=201)
+    messages = Message.objects.filter(conversation=conversation).select_related(
+        "author__user", "conversation"
+    )
+    before = request.GET.get("before")
+    if before:
+        if not before.isdigit():
+            return api_error("'before' must be a message id.")
+        messages = messages.filter(id__lt=int(before))
+    page = list(messages.order_by("-id")[: HISTORY_PAGE + 1])
+    return JsonResponse(
+        {
+            "conversation": conversation.id,
+            "messages": [events.message_data(m) for m in page[:HISTORY_PAGE]],
+            "more": len(page) > HISTORY_PAGE,
+        }
+    )

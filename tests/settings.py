@@ -1,0 +1,29 @@
+"""Settings for the test suite: the project's own, with test-only defaults.
+
+The real services come in through the environment exactly as in production
+(DATABASE_URL, REDIS_URL), so CI's run exercises PostgreSQL and Redis.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
+os.environ.setdefault("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+os.environ.setdefault("TWILIO_AUTH_TOKEN", "tests-only-auth-token")
+os.environ.setdefault("PUBLIC_BASE_URL", "https://chat.example.com")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,chat.example.com,127.0.0.1,localhost")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("OUTBOX_IN_PROCESS", "false")
+
+from chatserver.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Tests choose their channel layer: in memory unless a test asks for Redis
+# (tests/conftest.py's `redis_layer`), which CI's REDIS_URL provides.
+TEST_REDIS_URL = REDIS_URL  # noqa: F405
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
