@@ -141,3 +141,23 @@ def pytest_runtest_makereport(item, call):
     ):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where nothing may skip: {report.longrepr}"
+
+
+@pytest.fixture
+def stack():
+    """A fresh database for real server processes (tests/servers.py), with an
+    organisation, two agents (alice: all leads; bob: his own) and a simulator
+    number, made by the real commands."""
+    from tests.servers import make_stack
+
+    stack = make_stack()
+    try:
+        stack.command("add_org", "Acme Roofing")
+        stack.command("add_agent", "alice", "--password", "alice-pass-1", "--access", "all",
+                      "--sms", "allow", "--admin", "--first-name", "Alice")
+        stack.command("add_agent", "bob", "--password", "bob-pass-1", "--access", "mine",
+                      "--sms", "allow", "--first-name", "Bob")
+        stack.command("add_number", SENDER_NUMBER, "--carrier", "simulator")
+        yield stack
+    finally:
+        stack.stop()
