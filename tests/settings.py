@@ -27,3 +27,7 @@ STORAGES = {
 # (tests/conftest.py's `redis_layer`), which CI's REDIS_URL provides.
 TEST_REDIS_URL = REDIS_URL  # noqa: F405
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Each test run gets its own PostgreSQL test database, so runs never collide.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": f"test_chatserver_{os.getpid()}"}  # noqa: F405
