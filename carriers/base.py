@@ -17,6 +17,9 @@ from typing import Any, ClassVar
 import phonenumbers
 
 DEFAULT_REGION = "US"
+# The longest message id a carrier gives (Twilio's are 34 characters); the
+# domain stores ids up to this long.
+MAX_ID_LENGTH = 64
 
 
 class InvalidNumber(ValueError):
@@ -167,7 +170,34 @@ class WebhookRequest:
         values = self.form.get(name) or []
         if len(set(values)) > 1:
             raise BadRequest(f"field {name} given {len(values)} different values")
-        return values[0] if values else ""
+        value = values[0] if values else ""
+        if "\x00" in value:
+            # No carrier sends one, and no database text column can hold it.
+            raise BadRequest(f"field {name} holds a NUL character")
+        return value
+
+    def required(self, name: str) -> str:
+        """A form field that must be present and not blank, or BadRequest."""
+        value = self.value(name).strip()
+        if not value:
+            raise BadRequest(f"no {name}")
+        return value
+
+    def identifier(self, name: str) -> str:
+        """A carrier's id for a message: required, and no longer than any
+        carrier's (``MAX_ID_LENGTH``), or BadRequest."""
+        value = self.required(name)
+        if len(value) > MAX_ID_LENGTH:
+            raise BadRequest(f"{name} is longer than {MAX_ID_LENGTH} characters")
+        return value
+
+    def number(self, name: str) -> str:
+        """A phone number field in E.164, or BadRequest naming the field."""
+        value = self.required(name)
+        try:
+            return normalize_number(value)
+        except InvalidNumber as exc:
+            raise BadRequest(f"{name}: {exc}") from None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,17 @@
-"""Who may see and text what: every access rule, in one place."""
+"""Who may see and text what: every access rule, in one place.
+
+Seeing: an agent's access level picks leads by assignment (All: every lead;
+Unassigned: leads nobody has, and their own; My leads: their own; Assigned:
+every lead somebody has), plus the leads shared with them. An external agent
+sees only the leads shared with them, read-only. Nobody ever sees another
+organisation's leads. Whoever may see a lead sees all of its history.
+
+Texting: an internal agent with SMS allowed, on an open lead that is theirs or
+nobody's (replying to an unassigned lead claims it).
+
+Clients learn the same rules from ``events.audience_for_lead`` (who sees a
+lead) and from ``text_block_reason`` (why the text box is greyed).
+"""
 
 from __future__ import annotations
 
@@ -7,22 +20,26 @@ from django.db.models import Q, QuerySet
 from chatserver.models import Agent, Conversation, Lead, SmsPermission
 
 
+def shared_with_filter(agent: Agent, prefix: str = "") -> Q:
+    """Leads shared with the agent, as a subquery (a join on the share table
+    would repeat a lead once per share and force DISTINCT on every list)."""
+    shares = Lead.shared_with.through.objects.filter(agent_id=agent.id).values(
+        "lead_id"
+    )
+    return Q(**{f"{prefix}id__in": shares})
+
+
 def lead_visibility(agent: Agent, prefix: str = "") -> Q:
     """A filter for the leads an agent may see (``prefix`` reaches them
-    through a relation, e.g. ``"conversation__lead__"``).
-
-    All: every lead. Unassigned: leads nobody has, and their own. Mine: their
-    own. Assigned: every lead somebody has. Plus leads shared with them. An
-    external agent sees only what is shared with them.
-    """
+    through a relation, e.g. ``"conversation__lead__"``)."""
     p = prefix
-    shared = Q(**{f"{p}shared_with": agent})
-    if agent.is_external:
-        return Q(**{f"{p}organisation_id": agent.organisation_id}) & shared
     organisation = Q(**{f"{p}organisation_id": agent.organisation_id})
+    shared = shared_with_filter(agent, p)
+    if agent.is_external:
+        return organisation & shared
     if agent.access == Agent.Access.ALL:
         return organisation
-    mine = Q(**{f"{p}assignee": agent})
+    mine = Q(**{f"{p}assignee_id": agent.id})
     by_access = {
         Agent.Access.UNASSIGNED: Q(**{f"{p}assignee__isnull": True}) | mine,
         Agent.Access.MINE: mine,
@@ -32,48 +49,94 @@ def lead_visibility(agent: Agent, prefix: str = "") -> Q:
 
 
 def visible_leads(agent: Agent) -> QuerySet[Lead]:
-    """The leads an agent may see."""
-    return Lead.objects.filter(lead_visibility(agent)).distinct()
+    """The leads an agent may see (each once: no DISTINCT needed)."""
+    return Lead.objects.filter(lead_visibility(agent))
 
 
 def visible_conversations(agent: Agent) -> QuerySet[Conversation]:
     """The conversations of the leads an agent may see."""
-    leads = visible_leads(agent).values("id")
-    return Conversation.objects.filter(lead_id__in=leads)
+    return Conversation.objects.filter(lead_visibility(agent, "lead__"))
+
+
+def sees_by_access(agent: Agent, assignee_id: int | None) -> bool:
+    """Whether the agent's access level alone shows a lead with this assignee
+    (shares aside). Internal agents only."""
+    if agent.is_external:
+        return False
+    access = agent.access
+    return (
+        access == Agent.Access.ALL
+        or (assignee_id is not None and assignee_id == agent.id)
+        or (access == Agent.Access.UNASSIGNED and assignee_id is None)
+        or (access == Agent.Access.ASSIGNED and assignee_id is not None)
+    )
 
 
 def can_see_lead(agent: Agent, lead: Lead) -> bool:
     """Whether the agent may see this lead (and all of its history)."""
     if lead.organisation_id != agent.organisation_id:
         return False
-    if not agent.is_external:
-        access = agent.access
-        if access == Agent.Access.ALL:
-            return True
-        if lead.assignee_id == agent.id:
-            return True
-        if access == Agent.Access.UNASSIGNED and lead.assignee_id is None:
-            return True
-        if access == Agent.Access.ASSIGNED and lead.assignee_id is not None:
-            return True
+    if sees_by_access(agent, lead.assignee_id):
+        return True
     return lead.shared_with.filter(pk=agent.pk).exists()
+
+
+def find_lead(agent: Agent, lead_id) -> Lead | None:
+    """The lead with this id if the agent may see it; None otherwise, whether
+    it does not exist, is hidden or is another organisation's (callers answer
+    "not found" for all three, so ids cannot be probed)."""
+    if isinstance(lead_id, bool) or not isinstance(lead_id, int):
+        return None
+    return (
+        visible_leads(agent).select_related("assignee__user").filter(pk=lead_id).first()
+    )
+
+
+def find_conversation(agent: Agent, conversation_id) -> Conversation | None:
+    """The conversation with this id if the agent may see its lead."""
+    if isinstance(conversation_id, bool) or not isinstance(conversation_id, int):
+        return None
+    return (
+        visible_conversations(agent)
+        .select_related("lead__assignee__user", "contact_number__contact", "sender")
+        .filter(pk=conversation_id)
+        .first()
+    )
 
 
 def sms_allowed(agent: Agent) -> bool:
     """Whether the agent may send SMS at all.
 
-    The agent's own setting decides when it is set; otherwise their groups do,
-    and one group that denies wins over any that allow. Unset everywhere means
-    no: texting leads needs a deliberate yes.
+    "Allow SMS" is set on the agent and on each of their groups: Allow, Deny
+    or unset. Deny wins wherever it is set (the agent's own Allow does not
+    lift a group's Deny, nor a group's Allow the agent's Deny); otherwise one
+    Allow is enough; unset everywhere means no, since texting leads needs a
+    deliberate yes. External agents never text.
     """
     if agent.is_external:
         return False
-    if agent.sms:
-        return agent.sms == SmsPermission.ALLOW
-    group_settings = set(agent.agent_groups.exclude(sms="").values_list("sms", flat=True))
-    if SmsPermission.DENY in group_settings:
+    settings = {agent.sms} | set(
+        agent.agent_groups.exclude(sms="").values_list("sms", flat=True)
+    )
+    if SmsPermission.DENY in settings:
         return False
-    return SmsPermission.ALLOW in group_settings
+    return SmsPermission.ALLOW in settings
+
+
+def text_block_reason(
+    agent: Agent, lead: Lead, *, sms_ok: bool, assignee_name: str = ""
+) -> str | None:
+    """Why this agent may not text a lead they can see, or None: the rule
+    without database access (``sms_ok`` is ``sms_allowed(agent)``)."""
+    if agent.is_external:
+        return "This lead is shared with you read-only."
+    if not sms_ok:
+        return "You do not have permission to send SMS."
+    if lead.status == Lead.Status.CLOSED:
+        return "This lead is closed: reopen it to text."
+    if lead.assignee_id not in (None, agent.id):
+        return f"This lead is assigned to {assignee_name or 'another agent'}."
+    return None
 
 
 def why_cannot_text(agent: Agent, lead: Lead) -> str | None:
@@ -85,12 +148,30 @@ def why_cannot_text(agent: Agent, lead: Lead) -> str | None:
     """
     if not can_see_lead(agent, lead):
         return "You cannot see this lead."
+    name = lead.assignee.name if lead.assignee_id else ""
+    return text_block_reason(agent, lead, sms_ok=sms_allowed(agent), assignee_name=name)
+
+
+def may_change_lead(agent: Agent, lead: Lead) -> str | None:
+    """Why the agent may not assign, close, reopen or edit this lead, or None.
+
+    Any internal agent who may see a lead may change it; a share is read-only.
+    """
+    if not can_see_lead(agent, lead):
+        return "No such lead."
     if agent.is_external:
         return "This lead is shared with you read-only."
-    if not sms_allowed(agent):
-        return "You do not have permission to send SMS."
-    if lead.status == Lead.Status.CLOSED:
-        return "This lead is closed: reopen it to text."
-    if lead.assignee_id not in (None, agent.id):
-        return f"This lead is assigned to {lead.assignee.name}."
     return None
+
+
+def assignable_agents(organisation_id: int) -> QuerySet[Agent]:
+    """The agents a lead of this organisation may be assigned to: its active
+    internal agents."""
+    return Agent.objects.filter(
+        organisation_id=organisation_id, is_external=False, user__is_active=True
+    )
+
+
+def is_admin(agent: Agent) -> bool:
+    """Whether the agent administers their organisation (staff login)."""
+    return bool(agent.user.is_staff and agent.user.is_active)

@@ -17,10 +17,30 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(models.Agent)
 class AgentAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "organisation", "access", "sms", "is_external"]
+    list_display = [
+        "__str__",
+        "organisation",
+        "access",
+        "sms",
+        "is_external",
+        "engagements_closed",
+    ]
     list_filter = ["organisation", "access", "sms", "is_external"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     raw_id_fields = ["user"]
+
+    def get_queryset(self, request):
+        from chatserver import reports
+
+        return reports.with_engagements_closed(
+            super().get_queryset(request), *reports.month_bounds()
+        )
+
+    @admin.display(
+        description="Engagements closed this month", ordering="engagements_closed"
+    )
+    def engagements_closed(self, obj):
+        return obj.engagements_closed
 
 
 @admin.register(models.AgentGroup)
@@ -59,6 +79,12 @@ class LeadAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     filter_horizontal = ["shared_with"]
     readonly_fields = ["assignee", "status", "closed_at", "last_activity_at"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "shared_with":
+            # Leads are shared read-only with external users only (see access.py).
+            kwargs["queryset"] = models.Agent.objects.filter(is_external=True)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 @admin.register(models.SenderNumber)

@@ -1,6 +1,7 @@
 """The ASGI application: Django for HTTP, the console consumer for WebSockets."""
 
 import os
+import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatserver.settings")
 
@@ -8,27 +9,45 @@ import django  # noqa: E402
 
 django.setup()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
 from chatserver import outbox  # noqa: E402
-from consumers.routing import websocket_urlpatterns  # noqa: E402
+from chatserver.bodylimit import BodySizeLimit  # noqa: E402
+from consumers.routing import websocket_application  # noqa: E402
 
 router = ProtocolTypeRouter(
     {
-        "http": get_asgi_application(),
-        # Only our own pages may open the socket (Origin against ALLOWED_HOSTS),
-        # and only with a logged-in session (checked by the consumer).
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        # Bodies over MAX_REQUEST_BYTES are refused before Django reads them.
+        "http": BodySizeLimit(get_asgi_application()),
+        # Only our own pages may open the socket (same Origin), and only with
+        # a logged-in session (checked by the consumer).
+        "websocket": websocket_application,
     }
 )
 
 
 async def application(scope, receive, send):
     """The router, plus the in-process outbox started on the server's loop."""
+    if scope["type"] in ("http", "websocket"):
+        outbox.learn_local_base(scope)
+    # Under a server other than Daphne, the first request starts the outbox.
     outbox.start_in_process()
     return await router(scope, receive, send)
+
+
+def start_outbox_with_daphne() -> None:
+    """Start the in-process outbox as soon as Daphne's loop runs.
+
+    Not on the first request: after a restart, texts queued before it must go
+    out even if nobody visits. Daphne has installed Twisted's asyncio reactor
+    before it loads this module; under any other server nothing happens here.
+    """
+    if "daphne.server" not in sys.modules:
+        return
+    from twisted.internet import reactor
+
+    reactor.callLater(0, outbox.start_in_process)
+
+
+start_outbox_with_daphne()

@@ -3,20 +3,26 @@
 Every event a console receives is a JSON object whose ``type`` is one of
 ``EVENT_TYPES`` and which carries a ``cursor`` (see docs/protocol.md). On the
 channel layer the same event travels as ``{"type": <event type>, "text": <the
-JSON, serialised once>, "cursor": ..., "lead": ..., ...}``; Channels maps the
-type to the consumer's handler (``message.created`` -> ``message_created``).
+JSON, serialised once by ``serialise``>, "cursor": ..., "lead": ..., ...}``
+(``chatserver.actions.publish.layer_message``); Channels maps the type to the
+consumer's handler (``message.created`` -> ``message_created``).
 
 Groups are chosen so that one event costs a few channel-layer sends whatever
-the number of agents, and no socket is in two groups that get the same event:
-each internal agent's socket joins the group of its access level and its own
-agent group; an event about a lead goes to the access-level groups that see
-the lead plus the agent groups of those who see it only personally (an
-assignee whose access is "mine" or "unassigned", a read-only share).
+the number of agents: each internal agent's socket joins the group of its
+access level and its own agent group; an event about a lead goes to the
+access-level groups that see the lead plus the agent groups of those who see
+it only personally (an assignee whose access is "mine" or "unassigned", a
+read-only share). A socket can still get one event through both of its groups
+(when a lead changes hands, the event goes to those who saw it before too); it
+drops the second copy by cursor.
 """
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Literal, NotRequired, TypedDict
+
+from django.core.serializers.json import DjangoJSONEncoder
 
 if TYPE_CHECKING:
     from chatserver.models import Agent, Lead, Message
@@ -28,6 +34,9 @@ LEAD_CREATED = "lead.created"
 LEAD_UPDATED = "lead.updated"
 CONSENT_CHANGED = "consent.changed"
 NOTE_CREATED = "note.created"
+CONVERSATION_UPDATED = "conversation.updated"
+# Sent by each socket itself (like unread.changed): this agent's bucket counts.
+BUCKETS_CHANGED = "buckets.changed"
 
 EVENT_TYPES = (
     MESSAGE_CREATED,
@@ -37,6 +46,8 @@ EVENT_TYPES = (
     LEAD_UPDATED,
     CONSENT_CHANGED,
     NOTE_CREATED,
+    CONVERSATION_UPDATED,
+    BUCKETS_CHANGED,
 )
 
 # Access levels whose group receives events about leads with an assignee, and
@@ -44,6 +55,14 @@ EVENT_TYPES = (
 # leads, which reach them through their agent group.
 SEES_ASSIGNED = ("all", "assigned")
 SEES_UNASSIGNED = ("all", "unassigned")
+
+
+def serialise(event_type: str, cursor: int | None, payload: dict) -> str:
+    """An event as the JSON text browsers receive, live or on resume alike."""
+    fields = {k: v for k, v in payload.items() if k not in ("type", "cursor")}
+    return json.dumps(
+        {"type": event_type, "cursor": cursor, **fields}, cls=DjangoJSONEncoder
+    )
 
 
 def access_group(organisation_id: int, access: str) -> str:
@@ -72,18 +91,57 @@ def sees_through_access_group(agent: Agent, lead: Lead) -> bool:
     return agent.access in levels
 
 
+class Audience(TypedDict):
+    """Who may see a lead: every internal agent whose access level is in
+    ``access``, plus the agents in ``agents`` (an assignee whose access does not
+    show the lead by itself, a read-only share). Events about leads carry it so
+    consoles (and sockets, for bucket counts) know who sees what."""
+
+    access: list[str]
+    agents: list[int]
+
+
+def audience_for_lead(lead: Lead) -> Audience:
+    """Who may see the lead now (one query: its assignee and shares)."""
+    from django.db.models import Q
+
+    from chatserver import models
+
+    levels = SEES_ASSIGNED if lead.assignee_id else SEES_UNASSIGNED
+    shares = models.Lead.shared_with.through.objects.filter(lead_id=lead.id)
+    personal = Q(id__in=shares.values("agent_id"))
+    if lead.assignee_id:
+        personal |= Q(id=lead.assignee_id)
+    rows = models.Agent.objects.filter(personal).values_list(
+        "id", "access", "is_external"
+    )
+    agents = sorted(
+        agent_id
+        for agent_id, access, external in rows
+        if external or access not in levels
+    )
+    return {"access": list(levels), "agents": agents}
+
+
+def in_audience(agent: Agent, audience: Audience | None) -> bool:
+    """Whether the agent is among those an audience names."""
+    if not audience:
+        return False
+    if not agent.is_external and agent.access in audience["access"]:
+        return True
+    return agent.id in audience["agents"]
+
+
+def groups_for_audience(organisation_id: int, audience: Audience) -> set[str]:
+    """The groups that reach an audience, each of its agents once."""
+    return {access_group(organisation_id, level) for level in audience["access"]} | {
+        agent_group(agent_id) for agent_id in audience["agents"]
+    }
+
+
 def groups_for_lead(lead: Lead) -> set[str]:
     """The groups that reach every agent who may see the lead, each once."""
-    org = lead.organisation_id
-    levels = SEES_ASSIGNED if lead.assignee_id else SEES_UNASSIGNED
-    groups = {access_group(org, level) for level in levels}
-    personal = list(lead.shared_with.all())
-    if lead.assignee_id:
-        personal.append(lead.assignee)
-    for agent in personal:
-        if not sees_through_access_group(agent, lead):
-            groups.add(agent_group(agent.id))
-    return groups
+    return groups_for_audience(lead.organisation_id, audience_for_lead(lead))
 
 
 class MessageData(TypedDict):
@@ -102,7 +160,16 @@ class MessageData(TypedDict):
     error_code: str
     error_reason: str
     possible_optout: bool
+    # When a scheduled message (quiet hours) is to go; None otherwise.
+    scheduled_for: str | None
     client_id: NotRequired[str | None]
+
+
+def scheduled_for(message: Message) -> str | None:
+    """When a scheduled message is to go (ISO 8601), None for any other."""
+    if message.status == "scheduled" and message.send_after:
+        return message.send_after.isoformat()
+    return None
 
 
 def message_data(message: Message) -> MessageData:
@@ -123,6 +190,7 @@ def message_data(message: Message) -> MessageData:
         "error_code": message.error_code,
         "error_reason": message.error_reason,
         "possible_optout": message.possible_optout,
+        "scheduled_for": scheduled_for(message),
         "client_id": str(message.client_id) if message.client_id else None,
     }
 
@@ -133,6 +201,21 @@ class MessageCreated(TypedDict):
     lead: int
     conversation: int
     message: MessageData
+
+
+class ConsentChanged(TypedDict):
+    """A number's consent changed (one event per lead that has the number)."""
+
+    type: Literal["consent.changed"]
+    cursor: int
+    lead: int
+    number: str
+    state: Literal["not_authorized", "pending", "authorized", "revoked"]
+    previous: str
+    reason: str  # the audit reason: "lead texted STOP", "lead texted first", ...
+    by: int | None  # the agent who made the change, if one did
+    message: int | None  # the message that caused it
+    notice: str | None  # why the composer is disabled now; None when authorized
 
 
 class MessageStatus(TypedDict):

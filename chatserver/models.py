@@ -7,12 +7,14 @@ commands go through it too, or edit plain settings fields).
 import datetime
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 from carriers import CARRIER_NAMES
 from carriers.base import InvalidNumber, normalize_number
+from chatserver.dbindexes import SEARCH_CONFIG, FullTextIndex
 
 
 def validate_e164(value: str) -> None:
@@ -206,13 +208,35 @@ class Lead(models.Model):
         help_text="Read-only access for agents who could not see it otherwise.",
     )
     source = models.CharField(max_length=32, default="manual")
+    created_by = models.ForeignKey(
+        Agent,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="created_leads",
+    )
+    # The id the creating console gave it: creating twice with one is once.
+    client_id = models.UUIDField(null=True, blank=True)
     last_activity_at = models.DateTimeField(auto_now_add=True, db_index=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-last_activity_at"]
-        indexes = [models.Index(fields=["organisation", "status", "assignee"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="unique_lead_client_id_per_creator",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "status", "assignee"]),
+            models.Index(fields=["organisation", "-last_activity_at", "-id"]),
+            FullTextIndex(
+                SearchVector("name", config=SEARCH_CONFIG), name="lead_name_search"
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -223,10 +247,21 @@ class LeadClosure(models.Model):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="closures")
+    # Set when one conversation of the lead was closed rather than the lead.
+    conversation = models.ForeignKey(
+        "Conversation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="closures",
+    )
     agent = models.ForeignKey(
         Agent, null=True, on_delete=models.SET_NULL, related_name="closures"
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "created_at", "agent"])]
 
 
 class Contact(models.Model):
@@ -245,6 +280,14 @@ class Contact(models.Model):
     last_name = models.CharField(max_length=100, blank=True)
     role = models.CharField(max_length=16, choices=Role, default=Role.BORROWER)
     leads = models.ManyToManyField(Lead, related_name="contacts", blank=True)
+
+    class Meta:
+        indexes = [
+            FullTextIndex(
+                SearchVector("first_name", "last_name", config=SEARCH_CONFIG),
+                name="contact_name_search",
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -300,8 +343,8 @@ class SenderNumber(models.Model):
     )
     carrier_confirms_optout = models.BooleanField(
         default=False,
-        help_text="The carrier already answers STOP with a confirmation "
-        "(Twilio's Advanced Opt-Out), so we send none.",
+        help_text="The carrier already answers STOP, START and HELP itself "
+        "(Twilio's opt-out handling), so we send no keyword replies.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -436,6 +479,9 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["status", "send_after"], name="outbox_idx"),
             models.Index(fields=["conversation", "direction", "id"]),
+            FullTextIndex(
+                SearchVector("body", config=SEARCH_CONFIG), name="message_body_search"
+            ),
         ]
 
     def __str__(self):
@@ -536,10 +582,19 @@ class Note(models.Model):
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(Agent, null=True, on_delete=models.SET_NULL)
     body = models.TextField()
+    # The id the writing console gave it: adding twice with one is once.
+    client_id = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="unique_note_client_id_per_author",
+            )
+        ]
 
 
 class Template(models.Model):
@@ -558,20 +613,49 @@ class Template(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        from chatserver import templating
+
+        try:
+            templating.check(self.body)
+        except templating.TemplateError as exc:
+            raise ValidationError({"body": str(exc)}) from None
+        if self.category_id and self.category.organisation_id != self.organisation_id:
+            raise ValidationError({"category": "Pick a category of this organisation."})
+
 
 class Event(models.Model):
     """Every event published to consoles, kept so a socket can resume.
 
-    Its id is the ``cursor`` of the protocol. Events about a lead carry its id so
-    a resuming socket gets only those it may see.
+    ``cursor`` is the protocol's cursor: 1, 2, 3, ... per organisation, in the
+    order the events' transactions committed (``chatserver.actions.publish``
+    numbers them just after the commit; null until then). So a console that saw
+    cursor c has seen, or will never be sent, every event before c. ``groups``
+    are the channel-layer groups it was published to: a resuming socket gets
+    the events of the groups it is in, as it would have live. ``routing`` holds
+    the fields sockets read to keep their own state (unread counts, ...).
     """
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+    cursor = models.BigIntegerField(null=True, blank=True)
     lead_id = models.BigIntegerField(null=True, blank=True)
     type = models.CharField(max_length=40)
     payload = models.JSONField()
+    groups = models.JSONField(default=list)
+    routing = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["organisation", "id"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "cursor"], name="unique_event_cursor"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organisation", "id"],
+                condition=Q(cursor__isnull=True),
+                name="event_unnumbered_idx",
+            )
+        ]

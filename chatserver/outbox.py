@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 
 from carriers import get_adapter
 from carriers.base import CarrierError, ErrorKind, OutboundMessage
@@ -31,11 +32,40 @@ _loop: asyncio.AbstractEventLoop | None = None
 _async_wakeup: asyncio.Event | None = None
 _thread_wakeup = threading.Event()
 
+# Senders in other processes (the Procfile's worker) hear of a queued message
+# at once through PostgreSQL's LISTEN/NOTIFY, instead of at their next poll up
+# to POLL_SECONDS later (docs/performance.md).
+NOTIFY_CHANNEL = "chatserver_outbox"
+
+
+# The address this process's own server answers on, learnt from the first
+# request it serves (see ``learn_local_base``).
+_local_base: str | None = None
+
 
 def public_url(path: str) -> str:
-    """An absolute URL of ours that a carrier can call."""
-    base = settings.PUBLIC_BASE_URL or "http://127.0.0.1:8000"
+    """An absolute URL of ours that a carrier can call.
+
+    PUBLIC_BASE_URL when it is set (production must set it); otherwise this
+    server's own address, which is what the simulator needs for `make run`.
+    """
+    base = (
+        settings.PUBLIC_BASE_URL
+        or _local_base
+        or f"http://127.0.0.1:{os.environ.get('PORT') or 8000}"
+    )
     return f"{base}{path}"
+
+
+def learn_local_base(scope: dict) -> None:
+    """Remember the address an ASGI request reached this server on."""
+    global _local_base
+    server = scope.get("server")
+    if _local_base is None and server and server[1]:
+        host, port = server
+        host = f"[{host}]" if ":" in host else host
+        scheme = "https" if scope.get("scheme") in ("https", "wss") else "http"
+        _local_base = f"{scheme}://{host}:{port}"
 
 
 def status_callback_url(message: Message) -> str:
@@ -55,6 +85,16 @@ def send_one(message: Message) -> None:
     )
     try:
         adapter = get_adapter(message.carrier)
+    except LookupError:
+        # Nothing was sent: a sender number on a carrier this server lacks.
+        sending.record_failure(
+            message,
+            CarrierError(
+                ErrorKind.PERMANENT, "", f"No carrier named {message.carrier!r}."
+            ),
+        )
+        return
+    try:
         result = adapter.send(outbound, status_callback_url(message))
     except CarrierError as error:
         log.info("send of message %s failed: %s", message.id, error)
@@ -69,9 +109,20 @@ def send_one(message: Message) -> None:
     sending.record_sent(message, result)
 
 
-def run_once(limit: int = 20) -> int:
-    """Send what is due now; returns how many messages were handled."""
-    close_old_connections()
+def release_connections() -> None:
+    """Drop database connections that broke or aged between passes, as Django
+    does between requests; never inside a caller's transaction (a test's)."""
+    if not transaction.get_connection().in_atomic_block:
+        close_old_connections()
+
+
+def run_once(limit: int = 20, stop: threading.Event | None = None) -> int:
+    """Send what is due now; returns how many messages were handled.
+
+    With ``stop`` set, it returns after the message being sent: a worker
+    asked to stop never abandons a send halfway.
+    """
+    release_connections()
     try:
         sending.recover_interrupted()
         from chatserver.actions import compliance
@@ -79,13 +130,15 @@ def run_once(limit: int = 20) -> int:
         compliance.release_scheduled()
         handled = 0
         for message_id in sending.due_message_ids(limit):
+            if stop is not None and stop.is_set():
+                break
             message = sending.claim(message_id)
             if message is not None:
                 send_one(message)
                 handled += 1
         return handled
     finally:
-        close_old_connections()
+        release_connections()
 
 
 def wake() -> None:
@@ -95,20 +148,73 @@ def wake() -> None:
         _loop.call_soon_threadsafe(_async_wakeup.set)
 
 
+def announce() -> None:
+    """Tell the senders of every process that a message is queued, once the
+    current transaction commits (a NOTIFY; PostgreSQL only, others poll)."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+
+
+class Listener:
+    """Waits for an ``announce`` from any process on PostgreSQL (on a
+    connection of its own), else for this process's ``wake``."""
+
+    def __init__(self) -> None:
+        self.connection = None
+
+    def wait(self, timeout: float) -> None:
+        import psycopg
+        from django.db import connection as django_connection
+
+        if django_connection.vendor != "postgresql":
+            self.wait_here(timeout)
+            return
+        try:
+            if self.connection is None or self.connection.closed:
+                params = django_connection.get_connection_params()
+                self.connection = psycopg.connect(**params, autocommit=True)
+                self.connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            # In slices, so that this process's own ``wake`` is heard too.
+            deadline = time.monotonic() + timeout
+            while not _thread_wakeup.is_set() and time.monotonic() < deadline:
+                if any(self.connection.notifies(timeout=0.1, stop_after=1)):
+                    break
+            _thread_wakeup.clear()
+        except psycopg.Error:
+            log.warning("outbox cannot listen for queued messages: polling")
+            self.close()
+            self.wait_here(timeout)
+
+    def wait_here(self, timeout: float) -> None:
+        _thread_wakeup.wait(timeout)
+        _thread_wakeup.clear()
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
 def run_forever(stop: threading.Event | None = None) -> None:
     """The worker process's loop (``chatserver run_outbox``)."""
     stop = stop or threading.Event()
+    listener = Listener()
     log.info("outbox worker started")
-    while not stop.is_set():
-        try:
-            handled = run_once()
-        except Exception:
-            log.exception("outbox pass failed; trying again")
-            handled = 0
-            time.sleep(POLL_SECONDS)
-        if not handled:
-            _thread_wakeup.wait(POLL_SECONDS)
-            _thread_wakeup.clear()
+    try:
+        while not stop.is_set():
+            try:
+                handled = run_once(stop=stop)
+            except Exception:
+                log.exception("outbox pass failed; trying again")
+                handled = 0
+                stop.wait(POLL_SECONDS)
+            if not handled and not stop.is_set():
+                listener.wait(POLL_SECONDS)
+    finally:
+        listener.close()
+    log.info("outbox worker stopped")
 
 
 async def run_in_event_loop() -> None:

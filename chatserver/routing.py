@@ -1,40 +1,126 @@
-"""Which lead an inbound text belongs to: the routing rules, in one place.
+"""Which lead an inbound text belongs to, and which number an agent texts
+from: the routing rules, in one place.
 
 See docs/operations.md ("Inbound routing") for the rules as users see them.
 """
 
 from __future__ import annotations
 
-from chatserver.models import ContactNumber, Lead, SenderNumber
+from chatserver.models import (
+    Agent,
+    Contact,
+    ContactNumber,
+    Conversation,
+    Lead,
+    SenderNumber,
+)
+
+# Whose number a thread hangs on when several contacts of one lead share it:
+# an external partner's first (as across leads), then the borrower's, then
+# the co-borrower's, then anyone else's.
+ROLE_ORDER = {
+    Contact.Role.PARTNER: 0,
+    Contact.Role.BORROWER: 1,
+    Contact.Role.CO_BORROWER: 2,
+    Contact.Role.OTHER: 3,
+}
 
 
-def pick_lead(sender: SenderNumber, from_number: str) -> tuple[Lead, ContactNumber] | None:
+def pick_lead(
+    sender: SenderNumber, from_number: str
+) -> tuple[Lead, ContactNumber] | None:
     """The lead and contact number an inbound text from ``from_number`` goes to.
 
-    Deterministic: among the leads of the sender's organisation that have this
-    number, a sender number owned by an agent prefers that agent's leads; then
-    an external partner's number wins over a borrower's; then the lead with the
-    most recent activity; ties go to the newest lead. None when the number is
-    unknown.
+    Deterministic, among the leads of the sender's organisation on which a
+    contact has this number:
+
+    1. a sender number owned by an agent prefers that agent's leads;
+    2. then leads where the number is an external partner's win over leads
+       where it is a borrower's (or anyone else's);
+    3. then the lead updated most recently (``last_activity_at``);
+    4. then the newest lead.
+
+    On that lead the text joins the thread it already has with this number
+    on this sender number, so a borrower and co-borrower sharing a number
+    get one thread, not two. None when no lead has the number.
     """
-    numbers = list(
-        ContactNumber.objects.filter(
+    numbers = {
+        n.id: n
+        for n in ContactNumber.objects.filter(
             organisation_id=sender.organisation_id, number=from_number
         ).select_related("contact")
-    )
+    }
     if not numbers:
         return None
-    candidates = []
-    for number in numbers:
-        for lead in number.contact.leads.all():
-            candidates.append((lead, number))
-    if not candidates:
+    links = Contact.leads.through.objects.filter(
+        contact_id__in={n.contact_id for n in numbers.values()}
+    ).values_list("contact_id", "lead_id")
+    on_lead: dict[int, list[ContactNumber]] = {}
+    for contact_id, lead_id in links:
+        on_lead.setdefault(lead_id, []).extend(
+            n for n in numbers.values() if n.contact_id == contact_id
+        )
+    leads = list(
+        Lead.objects.filter(id__in=on_lead, organisation_id=sender.organisation_id)
+    )
+    if not leads:
         return None
 
-    def rank(item):
-        lead, number = item
+    def rank(lead: Lead):
         owned = sender.agent_id is not None and lead.assignee_id == sender.agent_id
-        partner = number.contact.role == "partner"
+        partner = any(n.contact.role == Contact.Role.PARTNER for n in on_lead[lead.id])
         return (owned, partner, lead.last_activity_at, lead.id)
 
-    return max(candidates, key=rank)
+    lead = max(leads, key=rank)
+    return lead, thread_number(lead, on_lead[lead.id], sender)
+
+
+def thread_number(
+    lead: Lead, candidates: list[ContactNumber], sender: SenderNumber | None
+) -> ContactNumber:
+    """Which of a lead's contact numbers (all the same phone number) a thread
+    uses: the one that already has a thread with this sender number, else the
+    one that has any thread, else by role (``ROLE_ORDER``), then the oldest."""
+    threads = Conversation.objects.filter(
+        lead=lead, contact_number__in=candidates
+    ).values_list("contact_number_id", "sender_id", "last_message_at")
+    with_sender = {n for n, s, _ in threads if sender is not None and s == sender.id}
+    with_any = {n for n, _, _ in threads}
+
+    def order(number: ContactNumber):
+        return (
+            number.id not in with_sender,
+            number.id not in with_any,
+            ROLE_ORDER.get(number.contact.role, len(ROLE_ORDER)),
+            number.id,
+        )
+
+    return min(candidates, key=order)
+
+
+def lead_number(lead: Lead, number: str) -> ContactNumber | None:
+    """The contact number of this lead a text to ``number`` goes to (one per
+    phone number, whichever contacts share it), or None."""
+    candidates = list(
+        ContactNumber.objects.filter(
+            organisation_id=lead.organisation_id,
+            number=number,
+            contact__leads=lead,
+        ).select_related("contact")
+    )
+    if not candidates:
+        return None
+    return thread_number(lead, candidates, None)
+
+
+def sender_for(agent: Agent | None, organisation_id: int) -> SenderNumber | None:
+    """The number an agent's new threads go from: their own number when they
+    have one (leads texted from it reply to it), else the organisation's
+    shared number (the oldest one no agent owns). None when there is none."""
+    numbers = SenderNumber.objects.filter(organisation_id=organisation_id)
+    own = (
+        numbers.filter(agent=agent).order_by("id").first()
+        if agent is not None
+        else None
+    )
+    return own or numbers.filter(agent__isnull=True).order_by("id").first()

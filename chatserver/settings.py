@@ -116,6 +116,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DB_POOL", True
+):
+    # A pool of connections in each process. Under ASGI every request runs in
+    # a thread of its own, and each database call of a socket ends by closing
+    # its connection, so without a pool every webhook and every socket's
+    # database call opened a new PostgreSQL connection (milliseconds each, and
+    # no bound on how many: see docs/performance.md). Health checks replace a
+    # pooled connection that died (PostgreSQL restarted) before it is used.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them instead
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(os.environ.get("DB_POOL_MIN_SIZE", "2")),
+        "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "20")),
+        "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -127,7 +143,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                # Installations sharing one Redis keep apart by prefix (Pub/Sub
+                # channels ignore Redis's database numbers).
+                "prefix": os.environ.get("REDIS_PREFIX", "asgi"),
+            },
         }
     }
 else:
@@ -138,12 +159,37 @@ else:
         }
     }
 
+# The cache holds short-lived counters (login throttling): in this process by
+# default, in Redis when there is one, so every web process shares them.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("REDIS_PREFIX", "asgi"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+# Sign-ins refused for a while after this many failures for one username, or
+# from one client address (chatserver/throttle.py).
+LOGIN_FAILURES_PER_USERNAME = int(os.environ.get("LOGIN_FAILURES_PER_USERNAME", "10"))
+LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "50"))
+LOGIN_THROTTLE_SECONDS = int(os.environ.get("LOGIN_THROTTLE_SECONDS", "900"))
+# Proxies in front of the web processes that each append the address they saw
+# to X-Forwarded-For: the client's address is read that many entries from the
+# right (anything further left is the client's own claim). The Procfile's web
+# process runs behind one (the platform's router or a TLS proxy).
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0" if DEBUG else "1"))
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
@@ -179,14 +225,31 @@ TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 # Tests and the load harness point the SDK at a mock of Twilio's API.
 TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "").rstrip("/")
+# Seconds a send waits for Twilio's answer. No answer in time means the text
+# may have been sent: it is marked for an agent to check, never sent twice.
+TWILIO_TIMEOUT = float(os.environ.get("TWILIO_TIMEOUT", "15"))
+# Where the simulated phone network keeps its phones (shared by every process
+# of one installation: web and worker).
+SIMULATOR_DIR = Path(os.environ.get("SIMULATOR_DIR", VAR_DIR / "simulator"))
 
 # The outbox sends from a thread of the web process unless a separate worker
 # (`chatserver run_outbox`, the Procfile's worker) does it. Either way each
 # message is claimed by exactly one sender, so running both is safe.
 OUTBOX_IN_PROCESS = env_bool("OUTBOX_IN_PROCESS", True)
+# A message still 'sending' this many seconds after it was claimed belongs to
+# a sender that died: it is marked for an agent to check. Keep it well above
+# the carriers' timeouts (TWILIO_TIMEOUT).
+OUTBOX_SENDING_LEASE = float(os.environ.get("OUTBOX_SENDING_LEASE", "120"))
 
-# Webhook bodies larger than this are refused before they are parsed.
-DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("MAX_REQUEST_BYTES", 1024 * 1024))
+# Quiet hours (each organisation's, in the recipient's local time) hold back
+# agents' texts. Only a test suite, whose results must not depend on the hour
+# it runs at, switches them off; see docs/operations.md ("Compliance").
+ENFORCE_QUIET_HOURS = env_bool("ENFORCE_QUIET_HOURS", True)
+
+# Request bodies larger than this are refused (413) before the application
+# reads them (chatserver/bodylimit.py), and Django enforces it again on parse.
+MAX_REQUEST_BYTES = int(os.environ.get("MAX_REQUEST_BYTES", 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

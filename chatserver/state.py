@@ -6,18 +6,23 @@ Read-only: everything here is computed from the database, the truth.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.db.models import Count, F, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from chatserver import access, events
+from chatserver import access, buckets, events
+from chatserver.actions import consent
 from chatserver.models import Agent, Conversation, Event, Lead, Message, ReadState
 
 # A socket that was away longer than this, or missed more events, reloads its
 # state instead of replaying events one by one.
 RESUME_MAX_AGE = datetime.timedelta(hours=6)
 RESUME_MAX_EVENTS = 500
+# ...and so does one whose gap holds more of the organisation's events than
+# this, without looking through them for its own.
+RESUME_MAX_SCAN = 5000
 OPEN_CONVERSATIONS_LIMIT = 200
 
 
@@ -46,20 +51,70 @@ def unread_counts(agent: Agent) -> events.UnreadCounts:
     return {"total": sum(conversations.values()), "conversations": conversations}
 
 
-def latest_cursor(agent: Agent) -> int:
-    """The id of the newest event of the agent's organisation (0 when none)."""
-    last = (
-        Event.objects.filter(organisation_id=agent.organisation_id)
-        .order_by("-id")
-        .values_list("id", flat=True)
-        .first()
+def conversation_unread(conversation_id: int) -> dict:
+    """Every agent's unread count of one conversation, as sockets receive it
+    with a lead's message: ``{"default": n, "agents": {"<agent id>": n}}``.
+
+    ``default`` is the count of an agent who never read the conversation (all
+    of its inbound messages); ``agents`` lists those who did.
+    """
+    inbound = Message.objects.filter(
+        conversation_id=conversation_id, direction=Message.Direction.INBOUND
     )
+    unread_after = (
+        inbound.filter(id__gt=OuterRef("last_read_message_id"))
+        .order_by()
+        .values("conversation_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    reads = ReadState.objects.filter(conversation_id=conversation_id).annotate(
+        n=Coalesce(Subquery(unread_after), Value(0))
+    )
+    return {
+        "default": inbound.count(),
+        "agents": {
+            str(agent_id): n for agent_id, n in reads.values_list("agent_id", "n")
+        },
+    }
+
+
+def conversation_unread_for(agent_id: int, conversation_id: int) -> int:
+    """One agent's unread count of one conversation."""
+    last_read = (
+        ReadState.objects.filter(agent_id=agent_id, conversation_id=conversation_id)
+        .values_list("last_read_message_id", flat=True)
+        .first()
+    ) or 0
+    return Message.objects.filter(
+        conversation_id=conversation_id,
+        direction=Message.Direction.INBOUND,
+        id__gt=last_read,
+    ).count()
+
+
+def latest_cursor(agent: Agent) -> int:
+    """The cursor of the newest event of the agent's organisation (0 when none)."""
+    last = Event.objects.filter(organisation_id=agent.organisation_id).aggregate(
+        last=Max("cursor")
+    )["last"]
     return last or 0
 
 
-def conversation_data(conversation: Conversation, last: Message | None) -> dict:
-    """A conversation as listed in the console."""
+def conversation_data(
+    conversation: Conversation, last: Message | None, consent_state: str | None = None
+) -> dict:
+    """A conversation as listed in the console.
+
+    ``consent`` is the number's consent state (the contact panel's dot);
+    ``consent_notice`` says why the composer is disabled, None when it is not.
+    ``consent_state`` saves the query when the caller looked it up in bulk.
+    """
     lead = conversation.lead
+    if consent_state is None:
+        consent_state = consent.state_of(
+            conversation.organisation_id, conversation.contact_number.number
+        )
     return {
         "id": conversation.id,
         "lead": lead.id,
@@ -76,6 +131,8 @@ def conversation_data(conversation: Conversation, last: Message | None) -> dict:
             else None
         ),
         "last_message": events.message_data(last) if last else None,
+        "consent": consent_state,
+        "consent_notice": consent.notice(consent_state),
     }
 
 
@@ -99,12 +156,26 @@ def open_conversations(agent: Agent) -> list[dict]:
             "author__user", "conversation"
         )
     }
-    return [conversation_data(c, last_messages.get(c.id)) for c in conversations]
+    consents = consent.states_of(
+        agent.organisation_id, {c.contact_number.number for c in conversations}
+    )
+    return [
+        conversation_data(
+            c,
+            last_messages.get(c.id),
+            consents.get(c.contact_number.number, consent.State.NOT_AUTHORIZED),
+        )
+        for c in conversations
+    ]
 
 
 def hello(agent: Agent) -> dict:
-    """The state a console starts from. Its cursor is taken first, so any
-    event after it reaches the socket live or on resume."""
+    """The state a console starts from.
+
+    Its cursor is read first and the state after it, so the state includes
+    every event up to the cursor (and perhaps a few after it, which the socket
+    then also receives: applying an event twice changes nothing).
+    """
     cursor = latest_cursor(agent)
     user = agent.user
     return {
@@ -125,32 +196,50 @@ def hello(agent: Agent) -> dict:
             "message_limit": agent.organisation.message_limit,
         },
         "unread": unread_counts(agent),
+        # How many leads the agent sees in each bucket (chatserver.buckets).
+        "buckets": buckets.counts(agent),
         "conversations": open_conversations(agent),
     }
 
 
-def missed_events(agent: Agent, cursor: int) -> list[dict] | None:
-    """The events after ``cursor`` the agent may see, oldest first, as sent.
+@dataclass
+class Replay:
+    """What a resuming socket missed: ``events`` in cursor order, and the
+    organisation's ``cursor`` when they were read (the socket has everything
+    up to it once it has sent them)."""
 
-    None when the gap is too old or too large to replay: the console then
-    reloads its state with a fresh ``hello``.
+    cursor: int
+    events: list[Event]
+
+
+def missed_events(agent: Agent, cursor: int) -> Replay | None:
+    """The events after ``cursor`` that the agent's socket would have received
+    live: those published to a group it is in, oldest first.
+
+    None when they cannot be replayed and the console must reload its state
+    instead: ``cursor`` is not one of the organisation's (a newer one than it
+    has: another database), or the gap is older than RESUME_MAX_AGE, holds
+    more than RESUME_MAX_EVENTS events for the agent (or RESUME_MAX_SCAN in
+    all), or reaches back past events that were deleted.
     """
-    newer = Event.objects.filter(organisation_id=agent.organisation_id, id__gt=cursor)
-    first = newer.order_by("id").only("created_at").first()
-    if first is None:
-        return []
-    if cursor <= 0 or first.created_at < timezone.now() - RESUME_MAX_AGE:
+    latest = latest_cursor(agent)
+    if cursor > latest or latest - cursor > RESUME_MAX_SCAN:
         return None
-    visible = access.visible_leads(agent).values("id")
-    lost = newer.filter(type=events.LEAD_UPDATED, payload__change="assigned").exclude(
-        lead_id__in=visible
+    if cursor == latest:
+        return Replay(latest, [])
+    gap = Event.objects.filter(
+        organisation_id=agent.organisation_id, cursor__gt=cursor, cursor__lte=latest
     )
-    if lost.exists():
-        # A lead left the agent's view meanwhile: a fresh state says so simply.
+    first = gap.order_by("cursor").values("cursor", "created_at").first()
+    if (
+        first is None
+        or first["cursor"] != cursor + 1
+        or first["created_at"] < timezone.now() - RESUME_MAX_AGE
+    ):
         return None
-    rows = list(
-        newer.filter(lead_id__in=visible).order_by("id")[: RESUME_MAX_EVENTS + 1]
-    )
-    if len(rows) > RESUME_MAX_EVENTS:
+    mine = set(events.groups_for_agent(agent))
+    rows = gap.values_list("id", "groups")
+    ids = [pk for pk, groups in rows if mine.intersection(groups)]
+    if len(ids) > RESUME_MAX_EVENTS:
         return None
-    return [{"type": e.type, "cursor": e.id, **e.payload} for e in rows]
+    return Replay(latest, list(Event.objects.filter(id__in=ids).order_by("cursor")))

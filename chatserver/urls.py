@@ -1,20 +1,44 @@
 """HTTP URLs (the WebSocket's are in consumers/routing.py)."""
 
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 
-from chatserver import views, webhooks
+from chatserver import api_leads, simulator_views, throttle, views, webhooks
 
 urlpatterns = [
     path("", views.console, name="console"),
     path("healthz", views.health, name="health"),
+    # Both sign-in forms, throttled against guessing (before the includes
+    # that would otherwise serve them).
+    path("accounts/login/", throttle.throttled(LoginView.as_view()), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/login/", throttle.throttled(admin.site.login)),
     path("admin/", admin.site.urls),
+    path("simulator/", include(simulator_views.urlpatterns)),
     path("carriers/<str:carrier>/<str:kind>", webhooks.carrier_webhook, name="carrier-webhook"),
     path("api/state", views.api_state, name="api-state"),
+    path(
+        "api/conversations/<int:conversation_id>",
+        views.api_conversation,
+        name="api-conversation",
+    ),
     path(
         "api/conversations/<int:conversation_id>/messages",
         views.api_conversation_messages,
         name="api-conversation-messages",
     ),
+    path(
+        "api/conversations/<int:conversation_id>/authorization-request",
+        views.api_authorization_request,
+        name="api-authorization-request",
+    ),
+    path(
+        "api/messages/<int:message_id>/confirm-optout",
+        views.api_confirm_optout,
+        name="api-confirm-optout",
+    ),
 ]
+
+# Leads, search, templates and reports (chatserver/api_leads.py).
+urlpatterns += api_leads.urlpatterns

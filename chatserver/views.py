@@ -6,11 +6,11 @@ import json
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chatserver import actions, events, state
+from chatserver import access, actions, details, events, lead_ops, state
 from chatserver.access import visible_conversations
 from chatserver.models import Agent, Message
 
@@ -25,8 +25,20 @@ def agent_of(request: HttpRequest) -> Agent:
     return agent
 
 
-def api_error(reason: str, status: int = 400, code: str = "invalid") -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "reason": reason}}, status=status)
+def api_error(
+    reason: str, status: int = 400, code: str = "invalid", details: dict | None = None
+) -> JsonResponse:
+    error = {"code": code, "reason": reason}
+    if details:
+        error["details"] = details
+    return JsonResponse({"error": error}, status=status)
+
+
+def refused(exc: actions.ActionError) -> JsonResponse:
+    """An action's refusal as an API answer: 404 for what cannot be found,
+    409 for everything the agent can read and act on."""
+    status = 404 if exc.code == "not_found" else 409
+    return api_error(exc.reason, status, exc.code, exc.details)
 
 
 def api_login_required(view):
@@ -65,6 +77,18 @@ def api_state(request: HttpRequest, agent: Agent) -> JsonResponse:
     return JsonResponse(state.hello(agent))
 
 
+@require_GET
+@api_login_required
+def api_conversation(
+    request: HttpRequest, agent: Agent, conversation_id: int
+) -> JsonResponse:
+    """What a chatbox shows beside the thread (``chatserver.details``)."""
+    conversation = access.find_conversation(agent, conversation_id)
+    if conversation is None:
+        return api_error("No such conversation.", 404, "not_found")
+    return JsonResponse(details.conversation_details(agent, conversation))
+
+
 @require_http_methods(["GET", "POST"])
 @api_login_required
 def api_conversation_messages(
@@ -76,27 +100,37 @@ def api_conversation_messages(
         visible_conversations(agent).select_related("lead").filter(pk=conversation_id).first()
     )
     if conversation is None:
-        raise Http404("No such conversation.")
+        return api_error("No such conversation.", 404, "not_found")
     if request.method == "POST":
         try:
             data = json.loads(request.body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # (nesting deeper than json goes)
             return api_error("The body must be JSON.")
         if not isinstance(data, dict) or not isinstance(data.get("body"), str):
             return api_error("Send {\"body\": \"...\", \"client_id\": \"<uuid>\"}.")
+        if not isinstance(data.get("schedule", False), bool):
+            return api_error("'schedule' must be true or false.")
+        try:
+            lead_ops.check_text(data)
+        except actions.ActionError as exc:
+            return api_error(exc.reason, 400, exc.code)
         try:
             message = actions.send_message(
-                agent, conversation, data["body"], data.get("client_id")
+                agent,
+                conversation,
+                data["body"],
+                data.get("client_id"),
+                schedule=data.get("schedule", False),
             )
         except actions.ActionError as exc:
-            return api_error(exc.reason, 409 if exc.code != "not_found" else 404, exc.code)
+            return refused(exc)
         return JsonResponse({"message": events.message_data(message)}, status=201)
     messages = Message.objects.filter(conversation=conversation).select_related(
         "author__user", "conversation"
     )
     before = request.GET.get("before")
     if before:
-        if not before.isdigit():
+        if not (before.isascii() and before.isdigit() and len(before) < 20):
             return api_error("'before' must be a message id.")
         messages = messages.filter(id__lt=int(before))
     page = list(messages.order_by("-id")[: HISTORY_PAGE + 1])
@@ -107,3 +141,53 @@ def api_conversation_messages(
             "more": len(page) > HISTORY_PAGE,
         }
     )
+
+
+@require_POST
+@api_login_required
+def api_authorization_request(
+    request: HttpRequest, agent: Agent, conversation_id: int
+) -> JsonResponse:
+    """Send the organisation's authorization request to the conversation's
+    number: ``{"client_id": "<uuid>", "schedule": false}``, both optional."""
+    conversation = visible_conversations(agent).filter(pk=conversation_id).first()
+    if conversation is None:
+        return api_error("No such conversation.", 404, "not_found")
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, RecursionError):  # (nesting deeper than json goes)
+        return api_error("The body must be JSON.")
+    if not isinstance(data, dict) or not isinstance(data.get("schedule", False), bool):
+        return api_error("Send {\"client_id\": \"<uuid>\", \"schedule\": false}.")
+    try:
+        lead_ops.check_text(data)
+    except actions.ActionError as exc:
+        return api_error(exc.reason, 400, exc.code)
+    try:
+        message = actions.request_authorization(
+            agent,
+            conversation,
+            client_id=data.get("client_id"),
+            schedule=data.get("schedule", False),
+        )
+    except actions.ActionError as exc:
+        return refused(exc)
+    return JsonResponse({"message": events.message_data(message)}, status=201)
+
+
+@require_POST
+@api_login_required
+def api_confirm_optout(
+    request: HttpRequest, agent: Agent, message_id: int
+) -> JsonResponse:
+    """Confirm that a lead's message (a possible opt-out) revokes consent."""
+    message = Message.objects.filter(
+        pk=message_id, organisation_id=agent.organisation_id
+    ).first()
+    if message is None:
+        return api_error("No such message.", 404, "not_found")
+    try:
+        changed = actions.confirm_optout(agent, message)
+    except actions.ActionError as exc:
+        return refused(exc)
+    return JsonResponse({"consent": "revoked", "changed": changed})

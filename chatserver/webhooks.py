@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, DataError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -32,13 +32,16 @@ def public_url(request: HttpRequest) -> str:
 def webhook_request(request: HttpRequest) -> WebhookRequest:
     """The framework-free view of a request that adapters read."""
     content_type = request.content_type or ""
+    # The raw body first: once Django has parsed a multipart body from the
+    # stream, the raw body can no longer be read.
+    body = request.body
     form = {key: request.POST.getlist(key) for key in request.POST}
     return WebhookRequest(
         url=public_url(request),
         method=request.method,
         headers={k.lower(): v for k, v in request.headers.items()},
         form=form,
-        body=request.body,
+        body=body,
         content_type=content_type,
     )
 
@@ -77,6 +80,10 @@ def carrier_webhook(request: HttpRequest, carrier: str, kind: str) -> HttpRespon
     except actions.UnknownRecipient as exc:
         log.warning("%s %s webhook refused: %s", carrier, kind, exc)
         return plain(404, exc.reason)
+    except DataError as exc:
+        # A value the database cannot hold: trying again would fail again.
+        log.warning("%s %s webhook unstorable: %s", carrier, kind, exc)
+        return plain(400, "Malformed request: a field cannot be stored.")
     except DatabaseError:
         # Stored nothing (the transaction rolled back): a 503 makes the
         # carrier try again later.

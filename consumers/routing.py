@@ -1,9 +1,18 @@
-"""WebSocket URLs."""
+"""WebSocket URLs, and the stack every WebSocket goes through."""
 
+from channels.auth import AuthMiddlewareStack
+from channels.routing import URLRouter
 from django.urls import path
 
 from consumers.console import ConsoleConsumer
+from consumers.origin import SameOriginValidator
 
 websocket_urlpatterns = [
     path("ws/console/", ConsoleConsumer.as_asgi()),
 ]
+
+# Only this site's own pages may open a socket (consumers.origin), and only
+# with a logged-in session (the session cookie, checked by each consumer).
+websocket_application = SameOriginValidator(
+    AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+)

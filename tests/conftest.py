@@ -12,6 +12,7 @@ from django.conf import settings
 from carriers.base import InboundMessage
 from chatserver import actions
 from chatserver.models import Agent, Consent, Organisation
+from tests.twilio_mock import twilio_api, twilio_errors  # noqa: F401 (fixtures)
 
 SENDER_NUMBER = "+14155550100"
 _numbers = itertools.count(110)
@@ -121,6 +122,15 @@ def fresh_channel_layer():
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache (no login failures counted)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
 
 
 def require_or_skip(reason: str) -> None:

@@ -13,6 +13,9 @@ os.environ.setdefault("PUBLIC_BASE_URL", "https://chat.example.com")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,chat.example.com,127.0.0.1,localhost")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("OUTBOX_IN_PROCESS", "false")
+# Results must not depend on the hour the suite runs at: quiet-hours tests
+# switch them on (tests/chatserver/test_quiet_hours.py) under a frozen clock.
+os.environ.setdefault("ENFORCE_QUIET_HOURS", "false")
 
 from chatserver.settings import *  # noqa: E402,F403
 
@@ -27,7 +30,13 @@ STORAGES = {
 # (tests/conftest.py's `redis_layer`), which CI's REDIS_URL provides.
 TEST_REDIS_URL = REDIS_URL  # noqa: F405
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Likewise the cache (login throttling counts): in memory and emptied for each
+# test (tests/conftest.py); tests of the Redis cache switch to it themselves.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Each test run gets its own PostgreSQL test database, so runs never collide.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": f"test_chatserver_{os.getpid()}"}  # noqa: F405
+
+# The tests' simulated phones, apart from those of `make run` (var/simulator).
+SIMULATOR_DIR = VAR_DIR / "test-simulator"  # noqa: F405

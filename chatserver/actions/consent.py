@@ -1,23 +1,76 @@
 """Consent: the record of whether an organisation may text a number.
 
-Every change is written to the audit log (ConsentChange) and published live as
-``consent.changed`` to everyone who may see a lead with that number.
+Consent belongs to an organisation and a phone number, not to a lead: a
+partner who authorized once is authorized on every lead they are on. Every
+change is written to the audit log (ConsentChange: who or what, why, and the
+message that caused it) and published live as ``consent.changed`` to everyone
+who may see a lead with that number.
+
+The automatic replies a keyword earns (the opt-out and opt-in confirmations,
+the HELP text) are the only texts that go to a number whatever its consent:
+they are queued here, as kind ``auto_reply``, and never pass the consent check
+or quiet hours (``chatserver.actions.compliance``).
 """
 
 from __future__ import annotations
 
+import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
 from carriers.base import CarrierError, ErrorKind, InboundMessage
-from chatserver import events
+from chatserver import access, events, keywords
+from chatserver.actions.errors import ActionError
+from chatserver.actions.messages import (
+    move_status,
+    normalize_client_id,
+    queue_message,
+)
 from chatserver.actions.publish import emit
+from chatserver.keywords import Keyword
 from chatserver.models import (
     Agent,
     Consent,
     ConsentChange,
+    Conversation,
     Lead,
     Message,
+    Organisation,
 )
 
 State = Consent.State
+
+# What the composer says when the state forbids texting (also the reason a
+# refused send gives).
+NOTICES = {
+    State.NOT_AUTHORIZED: "This number has not authorized texts: "
+    "send an authorization request first.",
+    State.PENDING: "Waiting for the lead to authorize texts (reply YES).",
+    State.REVOKED: "This number has opted out: it cannot be texted unless the lead "
+    "texts START.",
+}
+
+# An authorization request still waiting for its answer is not sent again
+# before this: asking twice a day is pestering.
+REQUEST_AGAIN_AFTER = datetime.timedelta(hours=24)
+
+OPTED_OUT_CODE = "opted_out"
+OPTED_OUT_REASON = "The lead opted out before this was sent: it was not sent."
+
+
+def notice(state: str) -> str | None:
+    """Why the composer is disabled in this state, or None when it is not."""
+    return NOTICES.get(state)
+
+
+def render(text: str, organisation: Organisation) -> str:
+    """An organisation's configured text with ``{org}`` filled in.
+
+    Plain replacement, not ``str.format``: an admin's stray brace must not
+    break sending.
+    """
+    return text.replace("{org}", organisation.name).strip()
 
 
 def state_of(organisation_id: int, number: str) -> str:
@@ -28,6 +81,16 @@ def state_of(organisation_id: int, number: str) -> str:
     return consent.state if consent else State.NOT_AUTHORIZED
 
 
+def states_of(organisation_id: int, numbers) -> dict[str, str]:
+    """The consent states of many numbers at once (absent ones are not listed)."""
+    return dict(
+        Consent.objects.filter(
+            organisation_id=organisation_id, number__in=list(numbers)
+        ).values_list("number", "state")
+    )
+
+
+@transaction.atomic
 def set_state(
     organisation_id: int,
     number: str,
@@ -38,7 +101,11 @@ def set_state(
     message: Message | None = None,
 ) -> bool:
     """Move a number to ``new_state``, audited and published. Returns whether
-    it changed."""
+    it changed (the same state again changes and records nothing).
+
+    A revocation also fails every text still waiting to go to the number, so
+    nothing queued or scheduled before the opt-out reaches the lead.
+    """
     consent, _ = Consent.objects.select_for_update().get_or_create(
         organisation_id=organisation_id, number=number
     )
@@ -53,7 +120,7 @@ def set_state(
         old_state=old_state,
         new_state=new_state,
         agent=agent,
-        reason=reason,
+        reason=reason[:200],
         message=message,
     )
     leads = Lead.objects.filter(
@@ -67,36 +134,248 @@ def set_state(
                 "lead": lead.id,
                 "number": number,
                 "state": new_state,
+                "previous": old_state,
                 "reason": reason,
+                "by": agent.id if agent else None,
+                "message": message.id if message else None,
+                "notice": notice(new_state),
             },
             events.groups_for_lead(lead),
             lead_id=lead.id,
         )
+    if new_state == State.REVOKED:
+        fail_waiting_sends(organisation_id, number)
     return True
 
 
-def on_inbound(message: Message, inbound: InboundMessage) -> None:
-    """Consent consequences of a text a lead sent."""
-    conversation = message.conversation
-    organisation = conversation.lead.organisation
-    number = inbound.from_number
-    if (
-        organisation.texted_first_authorizes
-        and state_of(organisation.id, number) == State.NOT_AUTHORIZED
-    ):
-        set_state(
-            organisation.id, number, State.AUTHORIZED, "lead texted first",
-            message=message,
+def fail_waiting_sends(organisation_id: int, number: str) -> int:
+    """Fail the queued and scheduled texts to a number that opted out."""
+    waiting = (
+        Message.objects.select_related("conversation__lead")
+        .filter(
+            organisation_id=organisation_id,
+            conversation__contact_number__number=number,
+            direction=Message.Direction.OUTBOUND,
+            status__in=[Message.Status.SCHEDULED, Message.Status.QUEUED],
         )
+        .exclude(kind=Message.Kind.AUTO_REPLY)
+        .order_by("id")
+    )
+    return sum(
+        move_status(message, Message.Status.FAILED, OPTED_OUT_CODE, OPTED_OUT_REASON)
+        for message in waiting
+    )
+
+
+def send_auto_reply(conversation: Conversation, text: str) -> Message | None:
+    """Queue an automatic reply (a keyword's confirmation or the HELP text).
+
+    Exempt from consent and quiet hours: it answers the lead's own message.
+    Nothing is sent when the organisation left the text empty.
+    """
+    body = render(text, conversation.organisation)
+    if not body:
+        return None
+    return queue_message(conversation, body, kind=Message.Kind.AUTO_REPLY)
+
+
+def on_inbound(message: Message, inbound: InboundMessage) -> None:
+    """Consent consequences of a text a lead sent: keywords, or texting first.
+
+    A keyword the carrier says it acted on (Twilio's OptOutType) counts
+    whatever the text; the carrier has then answered it, so we do not. A
+    sender number whose carrier answers keywords itself gets no reply from us
+    either: the lead hears one confirmation, never two.
+    """
+    conversation = Conversation.objects.select_related(
+        "organisation", "sender", "lead"
+    ).get(pk=message.conversation_id)
+    organisation = conversation.organisation
+    number = conversation.contact_number.number
+    from_carrier = keywords.carrier_keyword(inbound.carrier_keyword)
+    keyword = from_carrier or keywords.keyword_of(inbound.body)
+    if keyword is None:
+        if (
+            organisation.texted_first_authorizes
+            and not message.possible_optout
+            and state_of(organisation.id, number) == State.NOT_AUTHORIZED
+        ):
+            set_state(
+                organisation.id,
+                number,
+                State.AUTHORIZED,
+                "lead texted first",
+                message=message,
+            )
+        return
+    if from_carrier:
+        reason = f"carrier reported {inbound.carrier_keyword.strip().upper()}"
+    else:
+        reason = f"lead texted {keywords.keyword_word(inbound.body)}"
+    carrier_answers = bool(from_carrier) or conversation.sender.carrier_confirms_optout
+    if keyword == Keyword.OPT_OUT:
+        changed = set_state(
+            organisation.id, number, State.REVOKED, reason, message=message
+        )
+        if changed and not carrier_answers:
+            send_auto_reply(conversation, organisation.optout_confirmation_text)
+    elif keyword == Keyword.OPT_IN:
+        changed = set_state(
+            organisation.id, number, State.AUTHORIZED, reason, message=message
+        )
+        if changed and not carrier_answers:
+            send_auto_reply(conversation, organisation.optin_confirmation_text)
+    elif keyword == Keyword.HELP and not carrier_answers:
+        send_auto_reply(conversation, organisation.help_text)
 
 
 def on_carrier_error(message: Message, error: CarrierError) -> None:
-    """A carrier saying the recipient opted out revokes consent."""
+    """A carrier saying the recipient opted out (Twilio 21610) revokes consent."""
     if error.kind == ErrorKind.OPTED_OUT:
         set_state(
             message.organisation_id,
             message.conversation.contact_number.number,
             State.REVOKED,
-            f"carrier error {error.code}: recipient opted out",
+            f"carrier error {error.code}: recipient opted out"
+            if error.code
+            else "carrier: recipient opted out",
             message=message,
         )
+
+
+def request_authorization(
+    agent: Agent,
+    conversation: Conversation,
+    *,
+    client_id=None,
+    schedule: bool = False,
+) -> Message:
+    """Send the organisation's authorization request to a number that has not
+    authorized texts; the number becomes Pending until the lead answers.
+
+    The agent needs what texting the lead needs (SMS permission, the lead
+    theirs or unassigned, which claims it). Quiet hours apply; with
+    ``schedule`` a request made in them goes at the next allowed time.
+    Repeating a ``client_id`` returns the first request.
+    """
+    client_id = normalize_client_id(client_id)
+    if client_id is not None:
+        existing = Message.objects.filter(author=agent, client_id=client_id).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            return _request_authorization(agent, conversation, client_id, schedule)
+    except IntegrityError:
+        # The same client_id twice at once: the other request was stored.
+        existing = Message.objects.filter(author=agent, client_id=client_id).first()
+        if existing is None:
+            raise
+        return existing
+
+
+def _request_authorization(agent, conversation, client_id, schedule) -> Message:
+    from chatserver.actions import compliance
+    from chatserver.actions.leads import assign_lead
+
+    conversation = (
+        Conversation.objects.select_related(
+            "lead", "sender", "contact_number", "organisation"
+        )
+        .select_for_update()
+        .get(pk=conversation.pk)
+    )
+    lead = conversation.lead
+    reason = access.why_cannot_text(agent, lead)
+    if reason:
+        raise ActionError(reason, "forbidden")
+    number = conversation.contact_number.number
+    compliance.check_can_send(conversation, Message.Kind.AUTHORIZATION_REQUEST)
+    if state_of(conversation.organisation_id, number) == State.PENDING and (
+        recent_request(conversation.organisation_id, number)
+    ):
+        raise ActionError(
+            "An authorization request went to this number less than a day ago: "
+            "wait for the lead's answer.",
+            "already_pending",
+        )
+    send_after = compliance.scheduled_time(conversation, schedule=schedule)
+    organisation = conversation.organisation
+    body = render(organisation.authorization_request_text, organisation)
+    if not body:
+        raise ActionError(
+            "This organisation has no authorization request text: an admin sets it.",
+            "not_configured",
+        )
+    message = queue_message(
+        conversation,
+        body,
+        author=agent,
+        kind=Message.Kind.AUTHORIZATION_REQUEST,
+        client_id=client_id,
+        send_after=send_after,
+    )
+    set_state(
+        organisation.id,
+        number,
+        State.PENDING,
+        "authorization requested",
+        agent=agent,
+        message=message,
+    )
+    if lead.assignee_id is None:
+        assign_lead(lead, agent, actor=agent, reason="requested authorization")
+    return message
+
+
+def recent_request(organisation_id: int, number: str) -> bool:
+    """Whether an authorization request to the number is on its way or
+    arrived within ``REQUEST_AGAIN_AFTER`` (a failed one does not count)."""
+    return (
+        Message.objects.filter(
+            organisation_id=organisation_id,
+            conversation__contact_number__number=number,
+            kind=Message.Kind.AUTHORIZATION_REQUEST,
+            created_at__gte=timezone.now() - REQUEST_AGAIN_AFTER,
+        )
+        .exclude(status__in=[Message.Status.FAILED, Message.Status.UNDELIVERED])
+        .exists()
+    )
+
+
+@transaction.atomic
+def confirm_optout(agent: Agent, message: Message) -> bool:
+    """An agent confirms that a lead's message revokes consent (one click on a
+    possible opt-out). Returns whether the state changed.
+
+    The lead gets the opt-out confirmation even when the carrier answers
+    keywords itself: this message was no keyword, so the carrier said nothing.
+    """
+    message = (
+        Message.objects.select_related(
+            "conversation__lead", "conversation__contact_number", "organisation"
+        )
+        .filter(pk=message.pk, organisation_id=agent.organisation_id)
+        .first()
+    )
+    if message is None or not access.can_see_lead(agent, message.conversation.lead):
+        raise ActionError("No such message.", "not_found")
+    if agent.is_external:
+        raise ActionError("This lead is shared with you read-only.", "forbidden")
+    if message.direction != Message.Direction.INBOUND:
+        raise ActionError(
+            "Only a message from the lead can be confirmed as an opt-out.", "invalid"
+        )
+    changed = set_state(
+        message.organisation_id,
+        message.conversation.contact_number.number,
+        State.REVOKED,
+        f"opt-out confirmed by {agent.name}",
+        agent=agent,
+        message=message,
+    )
+    if changed:
+        send_auto_reply(
+            message.conversation, message.organisation.optout_confirmation_text
+        )
+    return changed

@@ -11,14 +11,15 @@ from django.utils import timezone
 
 from carriers.base import DeliveryStatus, InboundMessage, StatusUpdate
 from carriers.segments import check_limit, segment
-from chatserver import access, events
+from chatserver import access, events, keywords
 from chatserver.actions.errors import ActionError, UnknownRecipient
-from chatserver.actions.publish import emit
+from chatserver.actions.publish import UNREAD_OF, emit, signal
 from chatserver.models import (
     Agent,
     Conversation,
     Lead,
     Message,
+    MessageCategory,
     ReadState,
     SenderNumber,
 )
@@ -67,6 +68,13 @@ def publish_message_created(message: Message) -> None:
             "conversation": message.conversation_id,
             "direction": message.direction,
             "author": message.author_id,
+            # A lead's message changes everyone's unread count: sockets get
+            # each agent's new count with it (see publish.layer_message).
+            **(
+                {UNREAD_OF: message.conversation_id}
+                if message.direction == Message.Direction.INBOUND
+                else {}
+            ),
         },
     )
 
@@ -103,13 +111,17 @@ def receive_inbound(inbound: InboundMessage) -> Message | None:
     Returns None when the carrier redelivered a message we already have: the
     duplicate is acknowledged and changes nothing.
     """
+    # A number on one carrier takes texts from that carrier only: the
+    # simulator's webhook cannot put texts on a Twilio number's leads.
     sender = (
         SenderNumber.objects.select_related("organisation", "agent")
-        .filter(number=inbound.to_number)
+        .filter(number=inbound.to_number, carrier=inbound.carrier)
         .first()
     )
     if sender is None:
-        raise UnknownRecipient(f"{inbound.to_number} is not one of our numbers")
+        raise UnknownRecipient(
+            f"{inbound.to_number} is not one of our {inbound.carrier} numbers"
+        )
     if Message.objects.filter(
         carrier=inbound.carrier, carrier_message_id=inbound.carrier_message_id
     ).exists():
@@ -117,10 +129,13 @@ def receive_inbound(inbound: InboundMessage) -> Message | None:
 
     from chatserver.actions.leads import conversation_for_inbound
 
-    conversation = conversation_for_inbound(sender, inbound.from_number)
     info = segment(inbound.body)
     try:
+        # One savepoint for the lead it may create and the message: when the
+        # same webhook arrives twice at once, the loser leaves no trace (no
+        # empty lead, no event).
         with transaction.atomic():
+            conversation = conversation_for_inbound(sender, inbound.from_number)
             message = Message.objects.create(
                 organisation_id=sender.organisation_id,
                 conversation=conversation,
@@ -131,17 +146,20 @@ def receive_inbound(inbound: InboundMessage) -> Message | None:
                 carrier_message_id=inbound.carrier_message_id,
                 encoding=info.encoding,
                 segments=max(info.segments, 1),
+                possible_optout=keywords.reads_like_optout(inbound.body),
             )
     except IntegrityError:
         # The same webhook, delivered twice at once: the other one stored it.
         return None
     touch(conversation, message.created_at)
     reopen_on_inbound(conversation)
+    publish_message_created(message)
 
     from chatserver.actions import consent
 
+    # After the message's own event, so consoles show the lead's STOP before
+    # the consent change and the confirmation it caused.
     consent.on_inbound(message, inbound)
-    publish_message_created(message)
     return message
 
 
@@ -163,18 +181,17 @@ def send_message(
     body: str,
     client_id: uuid.UUID | str | None = None,
     category_id: int | None = None,
+    schedule: bool = False,
 ) -> Message:
     """Queue an agent's text for sending, after every check.
 
     Sending again with the same ``client_id`` returns the first message: a
     retry from a flaky connection never texts the lead twice. Raises
     ActionError with a reason the agent understands when the text may not go.
+    In the lead's quiet hours ``schedule`` stores it as scheduled for the next
+    allowed time instead of refusing it.
     """
-    if client_id is not None and not isinstance(client_id, uuid.UUID):
-        try:
-            client_id = uuid.UUID(str(client_id))
-        except ValueError:
-            raise ActionError("client_id must be a UUID.", "invalid") from None
+    client_id = normalize_client_id(client_id)
     if client_id is not None:
         existing = Message.objects.filter(author=agent, client_id=client_id).first()
         if existing is not None:
@@ -182,7 +199,7 @@ def send_message(
     try:
         with transaction.atomic():
             return _queue_agent_message(
-                agent, conversation, body, client_id, category_id
+                agent, conversation, body, client_id, category_id, schedule
             )
     except IntegrityError:
         existing = Message.objects.filter(author=agent, client_id=client_id).first()
@@ -191,7 +208,19 @@ def send_message(
         return existing
 
 
-def _queue_agent_message(agent, conversation, body, client_id, category_id):
+def normalize_client_id(client_id) -> uuid.UUID | None:
+    """A client-made message id as a UUID (None stays None), or ActionError."""
+    if client_id is None or isinstance(client_id, uuid.UUID):
+        return client_id
+    try:
+        return uuid.UUID(str(client_id))
+    except ValueError:
+        raise ActionError("client_id must be a UUID.", "invalid") from None
+
+
+def _queue_agent_message(
+    agent, conversation, body, client_id, category_id, schedule=False
+):
     conversation = (
         Conversation.objects.select_related("lead", "sender", "contact_number")
         .select_for_update()
@@ -208,6 +237,10 @@ def _queue_agent_message(agent, conversation, body, client_id, category_id):
     problem = check_limit(body, organisation.message_limit)
     if problem:
         raise ActionError(problem, "too_long")
+    if category_id is not None and not MessageCategory.objects.filter(
+        pk=category_id, organisation_id=conversation.organisation_id
+    ).exists():
+        raise ActionError("No such message category.", "not_found")
 
     from chatserver.actions import compliance
 
@@ -219,12 +252,13 @@ def _queue_agent_message(agent, conversation, body, client_id, category_id):
         author=agent,
         client_id=client_id,
         category_id=category_id,
-        send_after=compliance.scheduled_time(conversation),
+        send_after=compliance.scheduled_time(conversation, schedule=schedule),
     )
     if lead.assignee_id is None:
-        from chatserver.actions.leads import assign_lead
+        from chatserver.actions.leads import claim_lead
 
-        assign_lead(lead, agent, actor=agent, reason="replied")
+        # Refuses (and so rolls the message back) if a colleague replied first.
+        claim_lead(lead, agent, reason="replied")
     # Replying means the agent has read what they answer.
     mark_read(agent, conversation, message.id)
     return message
@@ -265,6 +299,7 @@ def queue_message(
 
     from chatserver import outbox
 
+    outbox.announce()
     transaction.on_commit(outbox.wake)
     return message
 
@@ -287,7 +322,7 @@ def move_status(
         return False
     fields = {
         "status": status,
-        "error_code": error_code,
+        "error_code": error_code[:16],
         "error_reason": error_reason[:300],
         "updated_at": timezone.now(),
     }
@@ -312,9 +347,13 @@ def record_status(update: StatusUpdate) -> Message | None:
         carrier=update.carrier
     )
     message = messages.filter(carrier_message_id=update.carrier_message_id).first()
-    if message is None and update.reference.isdigit():
+    reference = update.reference
+    # Our id, when the callback URL carried one: ASCII digits only (int()
+    # refuses other digits, and thousands of them).
+    has_reference = reference.isascii() and reference.isdigit() and len(reference) < 20
+    if message is None and has_reference:
         # The receipt beat the send's answer: find the message by our own id.
-        message = messages.filter(pk=int(update.reference), carrier_message_id="").first()
+        message = messages.filter(pk=int(reference), carrier_message_id="").first()
         if message is not None:
             Message.objects.filter(pk=message.pk).update(
                 carrier_message_id=update.carrier_message_id
@@ -342,26 +381,37 @@ def record_status(update: StatusUpdate) -> Message | None:
 
 @transaction.atomic
 def mark_read(agent: Agent, conversation: Conversation, message_id: int) -> bool:
-    """Record that the agent has read the conversation up to ``message_id``.
+    """Record that the agent has read the conversation up to ``message_id``, a
+    message of that conversation (ActionError otherwise).
 
     Read state only moves forward. Returns whether it changed; every socket of
-    the agent is then told their new unread counts.
+    the agent then gets the agent's new unread count of the conversation.
     """
     message_id = int(message_id)
+    if not Message.objects.filter(pk=message_id, conversation=conversation).exists():
+        raise ActionError("No such message in this conversation.", "not_found")
     state, _ = ReadState.objects.get_or_create(agent=agent, conversation=conversation)
     moved = ReadState.objects.filter(
         pk=state.pk, last_read_message_id__lt=message_id
     ).update(last_read_message_id=message_id, updated_at=timezone.now())
     if moved:
-        from chatserver.actions.publish import publish
-
-        transaction.on_commit(
-            lambda: publish(
-                [events.agent_group(agent.id)],
-                {"type": "unread.refresh", "conversation": conversation.id},
-            )
+        signal(
+            conversation.organisation_id,
+            lambda: unread_signal(agent.id, conversation.id),
         )
     return bool(moved)
+
+
+def unread_signal(agent_id: int, conversation_id: int):
+    """The message that gives every socket of an agent their unread count of
+    a conversation, computed now."""
+    from chatserver import state
+
+    return [events.agent_group(agent_id)], {
+        "type": "unread.conversation",
+        "conversation": conversation_id,
+        "count": state.conversation_unread_for(agent_id, conversation_id),
+    }
 
 
 def bump_attempts(message: Message) -> None:

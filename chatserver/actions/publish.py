@@ -1,20 +1,60 @@
-"""Store an event and publish it to consoles once the transaction commits."""
+"""Store events, then number them in commit order and publish them to consoles.
+
+An action calls ``emit`` inside its transaction: the event is stored with the
+rows it describes, so both commit or neither does. Just after the commit,
+``flush`` numbers the organisation's new events (their ``cursor``: 1, 2, 3, ...)
+and publishes them to the channel layer, all under one lock per organisation.
+Hence:
+
+- cursors follow commit order, so a console that saw cursor c and resumes from
+  c misses nothing (row ids would not do: the transaction that took id 10 may
+  commit after the one that took id 11, and its event would be skipped);
+- every socket receives an organisation's events in cursor order;
+- a value computed by a flush (an agent's unread count, see ``signal``) is at
+  least as new as every value published before it, so a socket that applies
+  them in the order they arrive ends with the right one.
+
+The channel layer is a doorbell: it may drop a message, and publishing failures
+are only logged. The event is safe in the database; an event whose flush never
+ran (the process died just after the commit) is numbered and published by the
+organisation's next flush.
+"""
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import Max
 
-from chatserver.models import Event
+from chatserver import events
+from chatserver.models import Event, Organisation
 
 log = logging.getLogger(__name__)
+
+# PostgreSQL advisory locks that serialise numbering live in this namespace
+# (the first key), one per organisation (the second).
+LOCK_NAMESPACE = 0x43485356
+# A channel layer that does not answer within this many seconds is given up on,
+# so a Redis outage never holds an organisation's lock for long.
+PUBLISH_TIMEOUT = 5.0
+# The routing key asking a flush to attach every agent's unread count of a
+# conversation (its value: the conversation's id); see ``layer_message``.
+UNREAD_OF = "unread_of"
+
+# Set when a publish from this process fails; consumers/layer_watch.py then has
+# the process's open sockets catch up from the database once the layer works.
+publish_failed = threading.Event()
+
+# What a signal's builder returns: the groups to publish to and the message,
+# or None for nothing.
+Signal = Callable[[], "tuple[Iterable[str], dict[str, Any]] | None"]
 
 
 def emit(
@@ -25,45 +65,191 @@ def emit(
     lead_id: int | None = None,
     routing: dict[str, Any] | None = None,
 ) -> Event:
-    """Record an event (its id is the cursor) and publish it on commit.
+    """Store an event for consoles; it is numbered and published after commit.
 
-    The JSON a browser receives is serialised here, once; sockets relay the
-    text as it is. ``routing`` adds fields that consumers read to keep their
-    own state (the conversation, the direction of a message, ...).
+    ``payload`` (JSON-ready) is what browsers receive, with ``type`` and
+    ``cursor`` added. ``groups`` are the channel-layer groups that reach
+    everyone who may see it. ``routing`` adds fields that sockets read to keep
+    their own state and that browsers never see (the conversation, the
+    direction of a message, ``UNREAD_OF``, ...).
     """
     event = Event.objects.create(
         organisation_id=organisation_id,
         lead_id=lead_id,
         type=event_type,
         payload=payload,
+        groups=sorted(set(groups)),
+        routing=routing or {},
     )
-    text = json.dumps(
-        {"type": event_type, "cursor": event.id, **payload}, cls=DjangoJSONEncoder
-    )
-    message = {
-        "type": event_type,
-        "cursor": event.id,
-        "lead": lead_id,
-        "text": text,
-        **(routing or {}),
-    }
-    targets = sorted(set(groups))
-    transaction.on_commit(lambda: publish(targets, message))
+    pending = _flush_on_commit(organisation_id)
+    if pending is None:
+        flush(organisation_id)
     return event
 
 
-def publish(groups: list[str], message: dict[str, Any]) -> None:
-    """Send one message to each group. The channel layer may drop it: a
-    console that misses it gets it back from the database when it resumes."""
+def signal(organisation_id: int, build: Signal) -> None:
+    """Publish what ``build()`` returns once the transaction commits.
+
+    ``build`` runs inside the organisation's flush, under its lock, after the
+    transaction's events are published: what it computes from the database is
+    newer than anything published before, and reaches sockets in order with
+    the events. Used for per-agent values such as unread counts.
+    """
+    pending = _flush_on_commit(organisation_id)
+    if pending is None:
+        flush(organisation_id, [build])
+    else:
+        pending.signals.append(build)
+
+
+class _Flush:
+    """The flush of one organisation that runs when a transaction commits."""
+
+    def __init__(self, organisation_id: int):
+        self.organisation_id = organisation_id
+        self.signals: list[Signal] = []
+
+    def __call__(self) -> None:
+        flush(self.organisation_id, self.signals)
+
+
+def _flush_on_commit(organisation_id: int) -> _Flush | None:
+    """The flush registered to run after the current transaction commits
+    (registered once per organisation and transaction), or None outside a
+    transaction, where the caller flushes at once."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return None
+    # A savepoint that rolls back takes its registrations with it, so a flush
+    # found here is one that will run.
+    for _savepoints, func, _robust in connection.run_on_commit:
+        if isinstance(func, _Flush) and func.organisation_id == organisation_id:
+            return func
+    pending = _Flush(organisation_id)
+    transaction.on_commit(pending, robust=True)
+    return pending
+
+
+def flush(organisation_id: int, signals: Iterable[Signal] = ()) -> int:
+    """Number the organisation's committed, unnumbered events and publish them,
+    then the signals; returns how many events were numbered.
+
+    Publishing happens before the numbering commits, still under the lock, so
+    that the next flush cannot publish a higher cursor first. A socket that
+    receives a cursor the database does not show yet loses nothing: that
+    event's rows are committed, and a state read later includes them.
+    """
+    try:
+        with transaction.atomic():
+            _lock(organisation_id)
+            numbered = _number(organisation_id)
+            unread_cache: dict[int, dict] = {}
+            outgoing = [
+                (event.groups, layer_message(event, unread_cache)) for event in numbered
+            ]
+            for build in signals:
+                built = build()
+                if built is not None:
+                    outgoing.append(built)
+            _send(outgoing)
+    except DatabaseError:
+        # Nothing is lost: the events stay unnumbered and the next flush of
+        # the organisation numbers and publishes them.
+        log.exception("could not number the events of organisation %s", organisation_id)
+        return 0
+    return len(numbered)
+
+
+def _lock(organisation_id: int) -> None:
+    """Hold the organisation's numbering lock until the transaction ends."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)",
+                [LOCK_NAMESPACE, organisation_id],
+            )
+            # The numbering need not wait for its own disk flush: were it lost
+            # in a crash, the events would be numbered again by the next
+            # flush, in the same order.
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    else:
+        # SQLite: the transaction itself is the lock (it begins IMMEDIATE, see
+        # settings). Others: the organisation's row.
+        Organisation.objects.select_for_update().filter(pk=organisation_id).exists()
+
+
+def _number(organisation_id: int) -> list[Event]:
+    """Give the committed, unnumbered events the next cursors, oldest first."""
+    events_ = list(
+        Event.objects.filter(
+            organisation_id=organisation_id, cursor__isnull=True
+        ).order_by("id")
+    )
+    if not events_:
+        return []
+    last = (
+        Event.objects.filter(organisation_id=organisation_id).aggregate(
+            last=Max("cursor")
+        )["last"]
+        or 0
+    )
+    for cursor, event in enumerate(events_, start=last + 1):
+        event.cursor = cursor
+    Event.objects.bulk_update(events_, ["cursor"])
+    return events_
+
+
+def layer_message(event: Event, unread_cache: dict[int, dict] | None = None) -> dict:
+    """An event as it travels on the channel layer to sockets.
+
+    ``text`` is the JSON browsers receive, serialised once here; the other
+    fields are for the sockets. ``UNREAD_OF`` in the routing becomes ``unread``:
+    every agent's unread count of that conversation, computed now.
+    """
+    routing = dict(event.routing)
+    message = {
+        "type": event.type,
+        "cursor": event.cursor,
+        "lead": event.lead_id,
+        "text": events.serialise(event.type, event.cursor, event.payload),
+    }
+    conversation_id = routing.pop(UNREAD_OF, None)
+    if conversation_id is not None:
+        from chatserver import state
+
+        cache = unread_cache if unread_cache is not None else {}
+        if conversation_id not in cache:
+            cache[conversation_id] = state.conversation_unread(conversation_id)
+        message["unread"] = cache[conversation_id]
+    return {**routing, **message}
+
+
+def _send(outgoing: list[tuple[Iterable[str], dict[str, Any]]]) -> None:
+    """Send each message to each of its groups, in order."""
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not outgoing:
         return
 
     async def send_all():
-        for group in groups:
-            await layer.group_send(group, message)
+        for groups, message in outgoing:
+            for group in groups:
+                await layer.group_send(group, message)
+
+    async def send_within_timeout():
+        await asyncio.wait_for(send_all(), PUBLISH_TIMEOUT)
 
     try:
-        async_to_sync(send_all)()
-    except Exception:  # the doorbell failed; the event is safe in the database
-        log.exception("could not publish %s to %s", message["type"], groups)
+        async_to_sync(send_within_timeout)()
+    except Exception:  # the doorbell failed; the events are safe in the database
+        publish_failed.set()
+        log.exception("could not publish %s message(s)", len(outgoing))
+
+
+def publish(groups: Iterable[str], message: dict[str, Any]) -> None:
+    """Send one message to each group now, outside any ordering.
+
+    For messages that carry no state (a socket is told to look something up
+    again); anything that must arrive in order goes through ``signal``.
+    """
+    _send([(list(groups), message)])

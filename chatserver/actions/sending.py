@@ -9,40 +9,49 @@ from __future__ import annotations
 import datetime
 import random
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from carriers.base import CarrierError, ErrorKind, SendResult
-from chatserver.actions.messages import move_status
+from chatserver.actions.messages import move_status, publish_message_status
 from chatserver.models import Message
 
 Status = Message.Status
 
 MAX_ATTEMPTS = 5
-# A message still 'sending' after this long was being sent by a process that
-# died: it may have reached the carrier, so an agent checks instead of a resend.
-SENDING_LEASE = datetime.timedelta(minutes=2)
 CHECK_REASON = (
     "Sending was interrupted: it may have been sent. Check the lead's phone "
     "before sending again."
 )
 
 
+def due() -> Q:
+    """Queued messages whose time has come (a retry waits for its backoff)."""
+    return Q(status=Status.QUEUED) & (
+        Q(send_after__isnull=True) | Q(send_after__lte=timezone.now())
+    )
+
+
 def due_message_ids(limit: int = 20) -> list[int]:
     """Queued outbound messages whose time has come, oldest first."""
-    now = timezone.now()
     return list(
-        Message.objects.filter(status=Status.QUEUED)
-        .filter(Q(send_after__isnull=True) | Q(send_after__lte=now))
+        Message.objects.filter(due())
         .order_by("id")
         .values_list("id", flat=True)[:limit]
     )
 
 
 def claim(message_id: int) -> Message | None:
-    """Take a queued message for sending; None when another sender has it."""
-    claimed = Message.objects.filter(pk=message_id, status=Status.QUEUED).update(
+    """Take a queued message for sending; None when another sender has it.
+
+    One conditional UPDATE: whichever sender's update matches the row first
+    moves it to 'sending'; every other one matches nothing. Still due is part
+    of the condition, so a message another sender just put back for a retry
+    waits for its backoff.
+    """
+    claimed = Message.objects.filter(due(), pk=message_id).update(
         status=Status.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
     )
     if not claimed:
@@ -59,7 +68,19 @@ def record_sent(message: Message, result: SendResult) -> None:
         carrier_message_id=result.carrier_message_id
     )
     message.carrier_message_id = result.carrier_message_id
-    move_status(message, Status.SENT)
+    settle(message, Status.SENT)
+
+
+def settle(message: Message, status: str, code: str = "", reason: str = "") -> bool:
+    """Move a message this sender claimed to what the carrier answered.
+
+    A send slower than the lease may have been flagged 'check' meanwhile;
+    the answer is better knowledge, so it moves the message on from there
+    (``move_status`` re-reads the row when its first try finds it changed).
+    """
+    return move_status(message, status, code, reason) or move_status(
+        message, status, code, reason
+    )
 
 
 def retry_delay(attempts: int) -> datetime.timedelta:
@@ -74,14 +95,21 @@ def record_failure(message: Message, error: CarrierError) -> None:
         move_status(message, Status.CHECK, error.code, error.reason or CHECK_REASON)
         return
     if error.kind == ErrorKind.RETRYABLE and message.attempts < MAX_ATTEMPTS:
-        Message.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        reason = f"Not sent yet, will retry: {error.reason}"[:300]
+        requeued = Message.objects.filter(pk=message.pk, status=Status.SENDING).update(
             status=Status.QUEUED,
             send_after=timezone.now() + retry_delay(message.attempts),
             error_code=error.code,
-            error_reason=error.reason[:300],
+            error_reason=reason,
+            updated_at=timezone.now(),
         )
+        if requeued:
+            # The agent sees why the text is still waiting.
+            message.status = Status.QUEUED
+            message.error_code, message.error_reason = error.code, reason
+            publish_message_status(message)
         return
-    move_status(message, Status.FAILED, error.code, error.reason)
+    settle(message, Status.FAILED, error.code, error.reason)
     from chatserver.actions import consent
 
     consent.on_carrier_error(message, error)
@@ -89,8 +117,14 @@ def record_failure(message: Message, error: CarrierError) -> None:
 
 @transaction.atomic
 def recover_interrupted() -> int:
-    """Flag messages left 'sending' by a sender that died; returns how many."""
-    cutoff = timezone.now() - SENDING_LEASE
+    """Flag messages left 'sending' by a sender that died; returns how many.
+
+    Such a message may have reached the carrier before its sender died, so it
+    is never sent again automatically: an agent checks. A late status callback
+    from the carrier (found through the ``ref`` of its URL) still moves it on.
+    """
+    lease = datetime.timedelta(seconds=settings.OUTBOX_SENDING_LEASE)
+    cutoff = timezone.now() - lease
     stale = Message.objects.select_related("conversation__lead").filter(
         status=Status.SENDING, updated_at__lt=cutoff
     )

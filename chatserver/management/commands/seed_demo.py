@@ -1,5 +1,6 @@
 """Seed demo data into an empty database, and print the demo logins."""
 
+import datetime
 import secrets
 import uuid
 
@@ -9,7 +10,7 @@ from django.db import transaction
 
 from carriers.base import InboundMessage
 from chatserver import actions
-from chatserver.models import Agent, Organisation
+from chatserver.models import Agent, MessageCategory, Organisation, Template
 
 SENDER = "+14155550100"
 # Fictional numbers (555-01xx is reserved for fiction in North America).
@@ -40,8 +41,15 @@ class Command(BaseCommand):
             return
         logins = self.seed()
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
-        text = "Demo logins (http://127.0.0.1:8000/accounts/login/):\n" + "".join(
-            f"  {username:6} / {password}   {role}\n" for username, password, role in logins
+        text = (
+            "Demo logins (http://127.0.0.1:8000/accounts/login/):\n"
+            + "".join(
+                f"  {username:6} / {password}   {role}\n"
+                for username, password, role in logins
+            )
+            + "Text the company as a lead at http://127.0.0.1:8000/simulator/ "
+            "(as admin).\nQuiet hours are off for the demo organisation "
+            "(Admin > Organisations turns them on).\n"
         )
         logins_file.write_text(text)
         self.stdout.write(text)
@@ -50,7 +58,12 @@ class Command(BaseCommand):
     def seed(self):
         organisation = actions.add_organisation("Summit Roofing (demo)")
         organisation.message_limit = Organisation.MessageLimit.ADVANCED
-        organisation.save(update_fields=["message_limit"])
+        # Quiet hours off (start == end), so the demo answers at any hour
+        # wherever it is tried; the admin turns them on per organisation.
+        organisation.quiet_hours_start = organisation.quiet_hours_end = datetime.time(0)
+        organisation.save(
+            update_fields=["message_limit", "quiet_hours_start", "quiet_hours_end"]
+        )
         logins = []
         people = {}
         for username, first, access, admin, role in [
@@ -65,10 +78,25 @@ class Command(BaseCommand):
             )
             logins.append((username, password, role))
         actions.add_number(SENDER, "simulator", organisation)
+        # Templates and categories, as an admin would prepare them.
+        follow_up = MessageCategory.objects.create(
+            organisation=organisation, name="Follow-up"
+        )
+        MessageCategory.objects.create(organisation=organisation, name="Quote")
+        for name, body in [
+            ("Introduction", "Hi {lead.first_name}, this is {agent.first_name} "
+             "from {org.name}. How can we help with your roof?"),
+            ("Follow-up", "Hi {lead.first_name}, just following up on your "
+             "inspection. Does this week still work for you?"),
+        ]:
+            Template.objects.create(
+                organisation=organisation, name=name, body=body, category=follow_up
+            )
         for name, first, last, number, owner, texts in LEADS:
             lead = actions.create_lead(
                 organisation.id, name, first, last, number,
                 assignee=people[owner] if owner else None, source="web",
+                notify=False,  # no assignment emails for demo data
             )
             for text in texts:
                 actions.receive_inbound(

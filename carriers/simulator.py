@@ -1,0 +1,456 @@
+"""The simulator: a fake phone network for `make run` and the tests.
+
+It behaves like a carrier from the outside, and only from the outside:
+
+* Texts sent to a lead land in that lead's simulated phone, and the network
+  then reports their delivery by POSTing status callbacks to the URL the
+  outbox gave it, exactly as Twilio does.
+* A simulated phone texting the company (the ``/simulator/`` page) is POSTed
+  to ``/carriers/simulator/inbound``, the webhook a real carrier calls.
+
+So every simulated text goes through the same pipeline as a real one (verify,
+parse, store, acknowledge), over real HTTP. The POSTs are signed with an HMAC
+keyed by SECRET_KEY, and the webhook refuses anything unsigned: nobody outside
+can inject texts through the simulator's webhooks in production.
+
+The phones live in an append-only JSON-lines file under ``SIMULATOR_DIR``, so
+the web process (which shows the page) and a worker process (which sends) see
+the same network; it is a development tool, not a store. Each phone has a
+*mode* that makes the network misbehave the ways real ones do (see ``MODES``).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import heapq
+import ipaddress
+import itertools
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from carriers.base import (
+    Acknowledgement,
+    BadRequest,
+    CarrierAdapter,
+    CarrierError,
+    DeliveryStatus,
+    ErrorKind,
+    Forbidden,
+    InboundMessage,
+    OutboundMessage,
+    SendResult,
+    StatusUpdate,
+    WebhookRequest,
+)
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "x-simulator-signature"
+TIMESTAMP_HEADER = "x-simulator-timestamp"
+# A signed request older than this is refused: a captured one cannot be
+# replayed later.
+MAX_AGE_SECONDS = 300
+_SALT = "carriers.simulator.webhook"
+
+# What a phone's mode makes the network do with texts sent to it.
+MODES = {
+    "deliver": "Delivers texts",
+    "undelivered": "Switched off: texts are undelivered",
+    "fail": "Landline: texts fail",
+    "opted_out": "Opted out at the carrier: sends are refused",
+    "down": "Carrier unreachable: sends are retried later",
+    "timeout": "Carrier takes texts but never answers",
+}
+DEFAULT_MODE = "deliver"
+
+TO_PHONE = "to_phone"  # a text the company sent; the phone received it
+FROM_PHONE = "from_phone"  # a text the phone sent to the company
+
+
+def signature(url: str, timestamp: str, body: bytes) -> str:
+    """The simulator's signature of a POST to ``url`` with this body."""
+    value = timestamp.encode() + b"\n" + url.encode() + b"\n" + body
+    return salted_hmac(
+        _SALT, value, secret=settings.SECRET_KEY, algorithm="sha256"
+    ).hexdigest()
+
+
+def signed_headers(url: str, body: bytes) -> dict[str, str]:
+    """The headers that make a POST of ``body`` to ``url`` pass ``verify``."""
+    timestamp = str(int(time.time()))
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Simulator-Timestamp": timestamp,
+        "X-Simulator-Signature": signature(url, timestamp, body),
+    }
+
+
+class PhoneNetwork:
+    """The simulated phones: every text to and from them, and their modes.
+
+    Stored as an append-only log of JSON records in ``directory``, locked
+    for each write, so several processes share one network.
+    """
+
+    def __init__(self, directory: Path):
+        self.path = Path(directory) / "network.jsonl"
+
+    def _append(self, record: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"at": time.time(), **record}) + "\n"
+        with self.path.open("a", encoding="utf-8") as file:
+            fcntl.flock(file, fcntl.LOCK_EX)
+            file.write(line)
+            file.flush()
+
+    def _records(self) -> list[dict[str, Any]]:
+        try:
+            file = self.path.open(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        with file:
+            fcntl.flock(file, fcntl.LOCK_SH)
+            lines = file.read().splitlines()
+        records = []
+        for line in lines:
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                log.warning("simulator: unreadable record skipped: %r", line[:80])
+        return records
+
+    def add_message(
+        self, direction: str, phone: str, company: str, body: str, status: str
+    ) -> str:
+        """Record a text to or from a phone; returns its network id."""
+        message_id = "SIM" + uuid.uuid4().hex
+        self._append(
+            {
+                "kind": "message",
+                "id": message_id,
+                "direction": direction,
+                "phone": phone,
+                "company": company,
+                "body": body,
+                "status": status,
+            }
+        )
+        return message_id
+
+    def set_status(self, message_id: str, status: str, detail: str = "") -> None:
+        """Record where a text is (delivered, failed, refused by the webhook...)."""
+        self._append(
+            {"kind": "status", "id": message_id, "status": status, "detail": detail}
+        )
+
+    def set_mode(self, phone: str, mode: str) -> None:
+        """Make the network treat texts to ``phone`` as ``mode`` says."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        self._append({"kind": "mode", "phone": phone, "mode": mode})
+
+    def state(self) -> tuple[dict[str, str], list[dict[str, Any]]]:
+        """Every phone's mode, and every text with its latest status, in order."""
+        modes: dict[str, str] = {}
+        messages: dict[str, dict[str, Any]] = {}
+        for record in self._records():
+            kind = record.get("kind")
+            if kind == "mode":
+                modes[record["phone"]] = record["mode"]
+            elif kind == "message":
+                messages[record["id"]] = {**record, "detail": ""}
+            elif kind == "status" and record.get("id") in messages:
+                messages[record["id"]].update(
+                    status=record["status"],
+                    detail=record.get("detail", ""),
+                    updated_at=record["at"],
+                )
+        return modes, list(messages.values())
+
+    def mode(self, phone: str) -> str:
+        """The mode of one phone."""
+        modes, _ = self.state()
+        return modes.get(phone, DEFAULT_MODE)
+
+    def messages(self, phone: str | None = None) -> list[dict[str, Any]]:
+        """Every text to and from ``phone`` (or every phone), oldest first."""
+        _, messages = self.state()
+        return [m for m in messages if phone is None or m["phone"] == phone]
+
+
+def network() -> PhoneNetwork:
+    """The network of this installation (``SIMULATOR_DIR``)."""
+    return PhoneNetwork(settings.SIMULATOR_DIR)
+
+
+def is_loopback(url: str) -> bool:
+    """Whether a URL names this machine (localhost or a loopback address)."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Courier:
+    """Delivers the network's webhook POSTs, in time order, from one thread.
+
+    Like a carrier it retries a POST that fails or gets a 5xx, with backoff,
+    and gives up on a 4xx.
+    """
+
+    RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)
+    TIMEOUT = 10.0
+
+    def __init__(self) -> None:
+        self._jobs: list[tuple[float, int, dict[str, Any]]] = []
+        self._order = itertools.count()
+        self._ready = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def post(
+        self,
+        url: str,
+        fields: dict[str, str],
+        delay: float = 0.0,
+        on_result: Callable[[int | None, str], None] | None = None,
+    ) -> None:
+        """POST ``fields`` to ``url`` after ``delay`` seconds, signed."""
+        job = {"url": url, "fields": fields, "attempt": 0, "on_result": on_result}
+        self._schedule(job, delay)
+
+    def _schedule(self, job: dict[str, Any], delay: float) -> None:
+        with self._ready:
+            heapq.heappush(
+                self._jobs, (time.monotonic() + delay, next(self._order), job)
+            )
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="simulator-courier", daemon=True
+                )
+                self._thread.start()
+            self._ready.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._jobs or self._jobs[0][0] > time.monotonic():
+                    timeout = (
+                        self._jobs[0][0] - time.monotonic() if self._jobs else None
+                    )
+                    self._ready.wait(timeout)
+                _, _, job = heapq.heappop(self._jobs)
+            try:
+                self._deliver(job)
+            except Exception:  # the courier must outlive any one bad job
+                log.exception("simulator: delivering to %s failed", job["url"])
+
+    def _deliver(self, job: dict[str, Any]) -> None:
+        if not is_loopback(job["url"]):
+            # A simulated phone network lives on this machine: it never sends
+            # anything to another host, whatever PUBLIC_BASE_URL says.
+            log.warning("simulator: not posting to %s (not this machine)", job["url"])
+            if job["on_result"] is not None:
+                job["on_result"](None, "the simulator only posts to this machine")
+            return
+        body = urllib.parse.urlencode(job["fields"]).encode()
+        request = urllib.request.Request(
+            job["url"], data=body, headers=signed_headers(job["url"], body)
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.TIMEOUT) as response:
+                status, text = (
+                    response.status,
+                    response.read(500).decode(errors="replace"),
+                )
+        except urllib.error.HTTPError as exc:
+            status, text = exc.code, exc.read(500).decode(errors="replace")
+        except OSError as exc:
+            status, text = None, str(exc)
+        if (status is None or status >= 500) and job["attempt"] < len(
+            self.RETRY_DELAYS
+        ):
+            delay = self.RETRY_DELAYS[job["attempt"]]
+            job["attempt"] += 1
+            log.debug(
+                "simulator: %s answered %s; retrying in %ss", job["url"], status, delay
+            )
+            self._schedule(job, delay)
+            return
+        if status is None or status >= 400:
+            log.warning(
+                "simulator: %s answered %s: %s", job["url"], status, text.strip()
+            )
+        if job["on_result"] is not None:
+            job["on_result"](status, text.strip())
+
+
+courier = Courier()
+
+
+def text_company(phone: str, company: str, body: str, webhook_url: str) -> str:
+    """A simulated phone texts a company number: recorded on the phone, then
+    POSTed to the company's inbound webhook. Returns the network's id."""
+    net = network()
+    message_id = net.add_message(FROM_PHONE, phone, company, body, "sending")
+
+    def delivered(status: int | None, text: str) -> None:
+        if status is not None and 200 <= status < 300:
+            net.set_status(message_id, "delivered")
+        elif status is None:
+            net.set_status(message_id, "failed", f"company unreachable: {text}")
+        else:
+            net.set_status(message_id, "failed", f"company answered {status}: {text}")
+
+    courier.post(
+        webhook_url,
+        {"MessageId": message_id, "From": phone, "To": company, "Body": body},
+        on_result=delivered,
+    )
+    return message_id
+
+
+class SimulatorAdapter(CarrierAdapter):
+    """The carrier adapter of the simulated network."""
+
+    name = "simulator"
+
+    STATUSES: ClassVar[dict[str, DeliveryStatus]] = {
+        "queued": DeliveryStatus.QUEUED,
+        "sent": DeliveryStatus.SENT,
+        "delivered": DeliveryStatus.DELIVERED,
+        "undelivered": DeliveryStatus.UNDELIVERED,
+        "failed": DeliveryStatus.FAILED,
+    }
+
+    # The codes the network reports (Twilio's numbers, for familiarity).
+    ERRORS: ClassVar[dict[str, tuple[ErrorKind, str]]] = {
+        "21610": (ErrorKind.OPTED_OUT, "The recipient has opted out (replied STOP)."),
+        "30003": (ErrorKind.PERMANENT, "The phone is switched off or out of coverage."),
+        "30006": (
+            ErrorKind.INVALID_NUMBER,
+            "The number is a landline or its carrier cannot receive texts.",
+        ),
+    }
+
+    # The status callbacks each mode makes: (seconds after the send, status,
+    # error code).
+    REPORTS: ClassVar[dict[str, tuple[tuple[float, str, str], ...]]] = {
+        "deliver": ((0.2, "sent", ""), (0.6, "delivered", "")),
+        "undelivered": ((0.2, "sent", ""), (0.6, "undelivered", "30003")),
+        "fail": ((0.3, "failed", "30006"),),
+    }
+
+    # How long a phone in "timeout" mode keeps a send waiting for an answer.
+    hold_seconds = 20.0
+
+    # -- webhooks -----------------------------------------------------------
+
+    def verify(self, request: WebhookRequest) -> None:
+        given = request.headers.get(SIGNATURE_HEADER, "")
+        timestamp = request.headers.get(TIMESTAMP_HEADER, "")
+        if not given or not timestamp:
+            raise Forbidden("no simulator signature")
+        if (
+            # isascii: str.isdigit() also takes digits int() refuses ('²'),
+            # and int() refuses thousands of digits.
+            not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) < 16)
+            or abs(time.time() - int(timestamp)) > MAX_AGE_SECONDS
+        ):
+            raise Forbidden("simulator signature expired")
+        if not constant_time_compare(
+            given, signature(request.url, timestamp, request.body)
+        ):
+            raise Forbidden(f"simulator signature does not match {request.url}")
+
+    def parse(
+        self, kind: str, request: WebhookRequest
+    ) -> list[InboundMessage | StatusUpdate]:
+        message_id = request.identifier("MessageId")
+        if kind == "inbound":
+            return [
+                InboundMessage(
+                    carrier=self.name,
+                    carrier_message_id=message_id,
+                    from_number=request.number("From"),
+                    to_number=request.number("To"),
+                    body=request.value("Body"),
+                    raw=dict(request.form),
+                )
+            ]
+        if kind == "status":
+            name = request.required("Status").lower()
+            status = self.STATUSES.get(name, DeliveryStatus.UNKNOWN)
+            code = request.value("ErrorCode").strip()
+            error = None
+            if code:
+                kind_, reason = self.ERRORS.get(
+                    code, (ErrorKind.PERMANENT, f"Simulated error {code}.")
+                )
+                error = CarrierError(kind_, code, reason)
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(request.url).query)
+            return [
+                StatusUpdate(
+                    carrier=self.name,
+                    carrier_message_id=message_id,
+                    status=status,
+                    error=error,
+                    reference=(query.get("ref") or [""])[0],
+                    raw=dict(request.form),
+                )
+            ]
+        raise BadRequest(f"unknown webhook {kind!r}")
+
+    def acknowledgement(self, kind: str) -> Acknowledgement:
+        return Acknowledgement(status=204)
+
+    # -- sending ------------------------------------------------------------
+
+    def send(self, message: OutboundMessage, status_callback: str) -> SendResult:
+        net = network()
+        mode = net.mode(message.to_number)
+        if mode == "down":
+            raise CarrierError(
+                ErrorKind.RETRYABLE, "", "The simulated carrier cannot be reached."
+            )
+        if mode == "opted_out":
+            kind, reason = self.ERRORS["21610"]
+            raise CarrierError(kind, "21610", reason)
+        message_id = net.add_message(
+            TO_PHONE, message.to_number, message.from_number, message.body, "received"
+        )
+        if mode == "timeout":
+            # The phone has the text, but the answer never comes back.
+            time.sleep(self.hold_seconds)
+            raise CarrierError(
+                ErrorKind.UNCERTAIN,
+                "",
+                "The carrier did not answer in time: the text may have been sent. "
+                "Check with the lead before sending it again.",
+            )
+        for delay, status, code in self.REPORTS.get(mode, self.REPORTS[DEFAULT_MODE]):
+            self._report(net, status_callback, message_id, status, code, delay)
+        return SendResult(carrier_message_id=message_id, status=DeliveryStatus.QUEUED)
+
+    def _report(self, net, url, message_id, status, code, delay) -> None:
+        def reported(http_status: int | None, text: str) -> None:
+            net.set_status(message_id, status, f"error {code}" if code else "")
+
+        fields = {"MessageId": message_id, "Status": status}
+        if code:
+            fields["ErrorCode"] = code
+        courier.post(url, fields, delay, on_result=reported)

@@ -1,0 +1,462 @@
+"""The JSON API for leads: lists by bucket with counts, details, search, the
+changes agents make (through ``chatserver.lead_ops``, as the socket does),
+templates, and the admins' engagement figures. See docs/protocol.md.
+
+Anything an agent may not see answers 404, exactly as what does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from chatserver import (
+    access,
+    buckets,
+    events,
+    lead_ops,
+    reports,
+    routing,
+    search,
+    templating,
+)
+from chatserver.actions import ActionError
+from chatserver.actions.leads import conversation_data, lead_data
+from chatserver.actions.notes import note_data
+from chatserver.models import (
+    Agent,
+    Contact,
+    ContactNumber,
+    Conversation,
+    Lead,
+    Message,
+    MessageCategory,
+    Note,
+    Template,
+)
+from chatserver.views import api_error, api_login_required
+
+PAGE = 50
+LIMIT = 20  # search results of each kind
+MAX_PAGE = 200
+PREVIEW = 140
+
+# How a refusal's code maps to an HTTP status; anything else is 409 (the
+# request was understood but may not be done now).
+STATUS_OF = {
+    "not_found": 404,
+    "invalid": 400,
+    "empty": 400,
+    "too_long": 400,
+    "forbidden": 403,
+}
+
+
+def refusal(exc: ActionError) -> JsonResponse:
+    return api_error(exc.reason, STATUS_OF.get(exc.code, 409), exc.code, exc.details)
+
+
+def read_json(request: HttpRequest) -> dict:
+    """The request's JSON object (empty when no body), or ActionError."""
+    if not request.body:
+        return {}
+    try:
+        data = json.loads(request.body)
+    except (ValueError, RecursionError):  # (nesting deeper than json goes)
+        raise ActionError("The body must be JSON.", "invalid") from None
+    if not isinstance(data, dict):
+        raise ActionError("The body must be a JSON object.", "invalid")
+    lead_ops.check_text(data)
+    return data
+
+
+def run(request: HttpRequest, agent: Agent, operation, status=200, **fields):
+    """Do a ``lead_ops`` operation with the body's fields and the URL's."""
+    try:
+        data = {**read_json(request), **fields}
+        return JsonResponse(operation(agent, data), status=status)
+    except ActionError as exc:
+        return refusal(exc)
+
+
+# -- lists ---------------------------------------------------------------------------
+
+
+def with_list_data(leads):
+    """Load what list items show, in a fixed number of queries whatever the
+    number of leads."""
+    last_message = (
+        Message.objects.filter(conversation__lead_id=OuterRef("pk"))
+        .order_by("-id")
+        .values("id")[:1]
+    )
+    return (
+        leads.select_related("assignee__user")
+        .annotate(last_message_id=Subquery(last_message))
+        .prefetch_related(
+            Prefetch(
+                "contacts",
+                queryset=Contact.objects.prefetch_related(
+                    Prefetch(
+                        "numbers", queryset=ContactNumber.objects.order_by("kind", "id")
+                    )
+                ),
+            )
+        )
+    )
+
+
+def lead_items(agent: Agent, leads: list[Lead]) -> list[dict]:
+    """Leads as lists show them: the lead, the agent's bucket for it, its main
+    contact and number, the last message and whether the agent may text it."""
+    ids = [lead.last_message_id for lead in leads if lead.last_message_id]
+    last = {m.id: m for m in Message.objects.filter(id__in=ids)}
+    sms_ok = access.sms_allowed(agent)
+    items = []
+    for lead in leads:
+        contact = templating.primary_contact(lead)
+        numbers = list(contact.numbers.all()) if contact else []
+        message = last.get(lead.last_message_id)
+        items.append(
+            {
+                **lead_data(lead),
+                "bucket": buckets.bucket_of(agent.id, lead.assignee_id, lead.status),
+                "contact": {
+                    "id": contact.id,
+                    "name": contact.name,
+                    "number": numbers[0].number if numbers else None,
+                }
+                if contact
+                else None,
+                "last_message": {
+                    "id": message.id,
+                    "conversation": message.conversation_id,
+                    "direction": message.direction,
+                    "body": message.body[:PREVIEW],
+                    "status": message.status,
+                    "created_at": message.created_at.isoformat(),
+                }
+                if message
+                else None,
+                "cannot_text": access.text_block_reason(
+                    agent,
+                    lead,
+                    sms_ok=sms_ok,
+                    assignee_name=lead.assignee.name if lead.assignee_id else "",
+                ),
+            }
+        )
+    return items
+
+
+def page_token(lead: Lead) -> str:
+    return f"{lead.last_activity_at.isoformat()}|{lead.id}"
+
+
+def after_token(token: str) -> Q:
+    """The leads after a page's last one, in list order; ValueError if bad."""
+    when, _, lead_id = token.rpartition("|")
+    moment = datetime.datetime.fromisoformat(when)
+    if moment.tzinfo is None:
+        raise ValueError("naive time")
+    lead_id = int(lead_id)
+    return Q(last_activity_at__lt=moment) | Q(last_activity_at=moment, id__lt=lead_id)
+
+
+@require_http_methods(["GET", "POST"])
+@api_login_required
+def leads(request: HttpRequest, agent: Agent) -> JsonResponse:
+    """GET: the agent's leads, most recently updated first, with every bucket's
+    count: ``?bucket=unassigned|mine|assigned|closed`` (all when absent),
+    ``q=`` (name, contact, number), ``after=<next>``, ``limit=``.
+    POST: create a lead (``lead_ops.create``)."""
+    if request.method == "POST":
+        return run(request, agent, lead_ops.create, status=201)
+    bucket = request.GET.get("bucket", "all") or "all"
+    if bucket != "all" and bucket not in buckets.BUCKETS:
+        return api_error(
+            f"Unknown bucket {bucket!r}: use all, {', '.join(buckets.BUCKETS)}."
+        )
+    try:
+        limit = min(int(request.GET.get("limit", PAGE)), MAX_PAGE)
+        if limit < 1:
+            raise ValueError
+    except ValueError:
+        return api_error(f"'limit' must be a number from 1 to {MAX_PAGE}.")
+    queryset = (
+        access.visible_leads(agent)
+        if bucket == "all"
+        else buckets.leads_in(agent, bucket)
+    )
+    query = request.GET.get("q", "").strip()
+    if query:
+        ids = search.matching_lead_ids(agent.organisation_id, query)
+        queryset = queryset.filter(id__in=ids) if ids is not None else queryset.none()
+    if request.GET.get("after"):
+        try:
+            queryset = queryset.filter(after_token(request.GET["after"]))
+        except ValueError:
+            return api_error("'after' must be the 'next' of a previous page.")
+    page = list(
+        with_list_data(queryset).order_by("-last_activity_at", "-id")[: limit + 1]
+    )
+    more = len(page) > limit
+    page = page[:limit]
+    return JsonResponse(
+        {
+            "bucket": bucket,
+            "counts": buckets.counts(agent),
+            "leads": lead_items(agent, page),
+            "next": page_token(page[-1]) if more else None,
+        }
+    )
+
+
+@require_GET
+@api_login_required
+def lead_search(request: HttpRequest, agent: Agent) -> JsonResponse:
+    """``?q=``: leads (by name, contact or number) and messages (by text)
+    among those the agent may see."""
+    query = request.GET.get("q", "").strip()
+    if not query:
+        return api_error("Type something to search for.")
+    found_leads = list(with_list_data(search.search_leads(agent, query))[:LIMIT])
+    found_messages = list(search.search_messages(agent, query)[:LIMIT])
+    return JsonResponse(
+        {
+            "q": query,
+            "leads": lead_items(agent, found_leads),
+            "messages": [
+                {
+                    **events.message_data(m),
+                    "lead_name": m.conversation.lead.name,
+                    "contact_name": m.conversation.contact_number.contact.name,
+                }
+                for m in found_messages
+            ],
+        }
+    )
+
+
+# -- one lead ------------------------------------------------------------------------
+
+
+@require_GET
+@api_login_required
+def lead_detail(request: HttpRequest, agent: Agent, lead_id: int) -> JsonResponse:
+    """Everything about a lead the agent may see: contacts and numbers,
+    conversations, notes, shares, and whether (or why not) they may text."""
+    lead = access.find_lead(agent, lead_id)
+    if lead is None:
+        return api_error("No such lead.", 404, "not_found")
+    contacts = lead.contacts.prefetch_related(
+        Prefetch("numbers", queryset=ContactNumber.objects.order_by("kind", "id"))
+    ).order_by("id")
+    conversations = (
+        Conversation.objects.filter(lead=lead)
+        .select_related("contact_number__contact", "sender")
+        .order_by("-last_message_at", "-id")
+    )
+    notes = Note.objects.filter(lead=lead).select_related("author__user")
+    shared = list(lead.shared_with.select_related("user"))
+    return JsonResponse(
+        {
+            "lead": {
+                **lead_data(lead),
+                "bucket": buckets.bucket_of(agent.id, lead.assignee_id, lead.status),
+                "audience": events.audience_for_lead(lead),
+                "shared_with": [{"id": a.id, "name": a.name} for a in shared],
+                "contacts": [lead_ops.contact_data(c) for c in contacts],
+                "conversations": [conversation_data(c) for c in conversations],
+                "notes": [note_data(n) for n in notes],
+                "cannot_text": access.why_cannot_text(agent, lead),
+            }
+        }
+    )
+
+
+def lead_action(operation, status=200):
+    """A POST view doing ``operation`` on the lead in the URL."""
+
+    @require_POST
+    @api_login_required
+    def view(request: HttpRequest, agent: Agent, lead_id: int) -> JsonResponse:
+        return run(request, agent, operation, status=status, lead=lead_id)
+
+    view.__name__ = operation.__name__
+    view.__doc__ = operation.__doc__
+    return view
+
+
+def conversation_action(operation):
+    """A POST view doing ``operation`` on the conversation in the URL."""
+
+    @require_POST
+    @api_login_required
+    def view(request: HttpRequest, agent: Agent, conversation_id: int) -> JsonResponse:
+        return run(request, agent, operation, conversation=conversation_id)
+
+    view.__name__ = operation.__name__
+    view.__doc__ = operation.__doc__
+    return view
+
+
+@require_http_methods(["GET", "POST"])
+@api_login_required
+def lead_notes(request: HttpRequest, agent: Agent, lead_id: int) -> JsonResponse:
+    """GET: the lead's notes, oldest first. POST ``{"body", "client_id"}``:
+    add one."""
+    if request.method == "POST":
+        return run(request, agent, lead_ops.add_note, status=201, lead=lead_id)
+    lead = access.find_lead(agent, lead_id)
+    if lead is None:
+        return api_error("No such lead.", 404, "not_found")
+    notes = Note.objects.filter(lead=lead).select_related("author__user")
+    return JsonResponse({"notes": [note_data(n) for n in notes]})
+
+
+@require_POST
+@api_login_required
+def contact_numbers(
+    request: HttpRequest, agent: Agent, lead_id: int, contact_id: int
+) -> JsonResponse:
+    """POST ``{"number", "kind"}``: another number for a contact of the lead."""
+    return run(
+        request,
+        agent,
+        lead_ops.add_number,
+        status=201,
+        lead=lead_id,
+        contact=contact_id,
+    )
+
+
+# -- templates, agents, reports -----------------------------------------------------
+
+
+@require_GET
+@api_login_required
+def templates(request: HttpRequest, agent: Agent) -> JsonResponse:
+    """The organisation's templates and message categories. With
+    ``?conversation=<id>`` (or ``?lead=<id>``) each template also comes filled
+    in (``text``) for that lead, its contact and this agent."""
+    context = templating.Context(organisation=agent.organisation, agent=agent)
+    conversation_id = request.GET.get("conversation", "")
+    lead_id = request.GET.get("lead", "")
+    raw = conversation_id or lead_id
+    if raw and not (raw.isascii() and raw.isdigit() and len(raw) < 20):
+        return api_error("'conversation' and 'lead' take an id.")
+    if conversation_id:
+        conversation = access.find_conversation(agent, int(conversation_id))
+        if conversation is None:
+            return api_error("No such conversation.", 404, "not_found")
+        context.lead = conversation.lead
+        context.contact = conversation.contact_number.contact
+        context.sender = conversation.sender
+    elif lead_id:
+        context.lead = access.find_lead(agent, int(lead_id))
+        if context.lead is None:
+            return api_error("No such lead.", 404, "not_found")
+        context.sender = routing.sender_for(agent, agent.organisation_id)
+    items = []
+    for template in Template.objects.filter(organisation_id=agent.organisation_id):
+        item = {
+            "id": template.id,
+            "name": template.name,
+            "body": template.body,
+            "category": template.category_id,
+        }
+        if context.lead is not None:
+            try:
+                item["text"] = templating.render(template.body, context)
+            except templating.TemplateError as exc:
+                item["text"], item["error"] = None, str(exc)
+        items.append(item)
+    categories = MessageCategory.objects.filter(organisation_id=agent.organisation_id)
+    return JsonResponse(
+        {
+            "templates": items,
+            "categories": [{"id": c.id, "name": c.name} for c in categories],
+        }
+    )
+
+
+@require_GET
+@api_login_required
+def agents(request: HttpRequest, agent: Agent) -> JsonResponse:
+    """The organisation's agents: whom a lead may be assigned to (internal,
+    active) or shared with (external)."""
+    people = (
+        Agent.objects.filter(organisation_id=agent.organisation_id)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    return JsonResponse(
+        {
+            "agents": [
+                {
+                    "id": a.id,
+                    "username": a.user.username,
+                    "name": a.name,
+                    "access": a.access,
+                    "external": a.is_external,
+                    "active": a.user.is_active,
+                }
+                for a in people
+            ]
+        }
+    )
+
+
+@require_GET
+@api_login_required
+def engagements(request: HttpRequest, agent: Agent) -> JsonResponse:
+    """Admins only: leads and conversations each agent closed in a month
+    (``?month=YYYY-MM``; this month when absent)."""
+    if not access.is_admin(agent):
+        return api_error("Only admins see the team's figures.", 403, "forbidden")
+    try:
+        report = reports.engagements_closed(
+            agent.organisation_id, request.GET.get("month") or None
+        )
+    except ValueError:
+        return api_error("'month' must look like 2025-01.")
+    return JsonResponse(report)
+
+
+urlpatterns = [
+    path("api/leads", leads, name="api-leads"),
+    path("api/search", lead_search, name="api-search"),
+    path("api/leads/<int:lead_id>", lead_detail, name="api-lead"),
+    path("api/leads/<int:lead_id>/assign", lead_action(lead_ops.assign)),
+    path("api/leads/<int:lead_id>/close", lead_action(lead_ops.close)),
+    path("api/leads/<int:lead_id>/reopen", lead_action(lead_ops.reopen)),
+    path("api/leads/<int:lead_id>/share", lead_action(lead_ops.share)),
+    path("api/leads/<int:lead_id>/unshare", lead_action(lead_ops.unshare)),
+    path("api/leads/<int:lead_id>/notes", lead_notes, name="api-lead-notes"),
+    path(
+        "api/leads/<int:lead_id>/contacts",
+        lead_action(lead_ops.add_contact, status=201),
+    ),
+    path("api/leads/<int:lead_id>/contacts/<int:contact_id>/numbers", contact_numbers),
+    path(
+        "api/leads/<int:lead_id>/conversations",
+        lead_action(lead_ops.open_conversation),
+    ),
+    path(
+        "api/conversations/<int:conversation_id>/close",
+        conversation_action(lead_ops.close_conversation),
+    ),
+    path(
+        "api/conversations/<int:conversation_id>/reopen",
+        conversation_action(lead_ops.reopen_conversation),
+    ),
+    path("api/templates", templates, name="api-templates"),
+    path("api/agents", agents, name="api-agents"),
+    path("api/reports/engagements", engagements, name="api-engagements"),
+]

@@ -1,0 +1,226 @@
+"""The phone simulator page, ``/simulator/``: text the company as a lead.
+
+A development tool for staff. It shows the simulated phones of the
+organisation's leads (and any number typed in), each with its thread as the
+phone sees it, and sends a phone's text into the server the way a carrier
+does: the simulated network POSTs it, signed, to ``/carriers/simulator/inbound``
+(``carriers.simulator.text_company``). Nothing here writes domain rows.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from carriers import simulator
+from carriers.base import InvalidNumber, normalize_number
+from chatserver.models import ContactNumber, Organisation, SenderNumber
+
+MAX_BODY = 1600  # what a carrier takes in one (concatenated) text
+
+
+def staff_only(view):
+    """Logged-in staff with an agent seat; others get a 403 (or the login)."""
+
+    @login_required
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        agent = getattr(request.user, "agent", None)
+        if not request.user.is_staff:
+            raise PermissionDenied("The simulator is for staff.")
+        if agent is None:
+            raise PermissionDenied("This login has no agent seat.")
+        return view(request, agent.organisation, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def company_numbers(organisation: Organisation) -> list[str]:
+    """The organisation's sender numbers on the simulated network."""
+    return list(
+        SenderNumber.objects.filter(
+            organisation=organisation, carrier=simulator.SimulatorAdapter.name
+        )
+        .order_by("number")
+        .values_list("number", flat=True)
+    )
+
+
+def phones(organisation: Organisation, companies: list[str]) -> list[dict]:
+    """Every phone to show: the leads' numbers, then any other number that
+    texted or was texted by one of the company numbers."""
+    modes, messages = simulator.network().state()
+    labels: dict[str, list[str]] = {}
+    numbers = ContactNumber.objects.filter(organisation=organisation).prefetch_related(
+        "contact__leads"
+    )
+    for number in numbers:
+        names = labels.setdefault(number.number, [])
+        names.extend(lead.name for lead in number.contact.leads.all())
+    counts: dict[str, int] = {}
+    for message in messages:
+        if message["company"] in companies:
+            counts[message["phone"]] = counts.get(message["phone"], 0) + 1
+            labels.setdefault(message["phone"], [])
+    return [
+        {
+            "number": number,
+            "label": ", ".join(dict.fromkeys(names)) or "Unknown number",
+            "mode": modes.get(number, simulator.DEFAULT_MODE),
+            "messages": counts.get(number, 0),
+        }
+        for number, names in sorted(labels.items())
+    ]
+
+
+def thread(phone: str, companies: list[str]) -> list[dict]:
+    """The texts one phone sent to or got from the company numbers."""
+    return [
+        {
+            "id": message["id"],
+            "direction": message["direction"],
+            "company": message["company"],
+            "body": message["body"],
+            "status": message["status"],
+            "detail": message["detail"],
+            "at": message["at"],
+        }
+        for message in simulator.network().messages(phone)
+        if message["company"] in companies
+    ]
+
+
+def phone_state(phone: str, companies: list[str]) -> dict:
+    """What the page shows of one phone (the JSON the page polls)."""
+    return {
+        "phone": phone,
+        "mode": simulator.network().mode(phone) if phone else simulator.DEFAULT_MODE,
+        "messages": thread(phone, companies) if phone else [],
+    }
+
+
+def selected_phone(raw: str) -> tuple[str, str]:
+    """The phone a request names, in E.164, and an error if it is not one."""
+    raw = (raw or "").strip()
+    if not raw:
+        return "", ""
+    try:
+        return normalize_number(raw), ""
+    except InvalidNumber:
+        return "", f"{raw!r} is not a valid phone number."
+
+
+def inbound_webhook_url(request: HttpRequest) -> str:
+    """Where the network delivers a phone's text: our public inbound webhook."""
+    path_ = reverse(
+        "carrier-webhook", args=(simulator.SimulatorAdapter.name, "inbound")
+    )
+    if settings.PUBLIC_BASE_URL:
+        return settings.PUBLIC_BASE_URL + path_
+    return request.build_absolute_uri(path_)
+
+
+def page_url(phone: str) -> str:
+    return reverse("simulator") + ("?" + urlencode({"phone": phone}) if phone else "")
+
+
+@require_GET
+@staff_only
+def page(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    """The simulator page; ``?phone=`` selects a phone (any number may be typed)."""
+    phone, error = selected_phone(request.GET.get("phone", ""))
+    return render_page(request, organisation, phone, error=error)
+
+
+def render_page(
+    request, organisation, phone, error="", body="", status=200, typed_phone=""
+):
+    companies = company_numbers(organisation)
+    return render(
+        request,
+        "chatserver/simulator.html",
+        {
+            "organisation": organisation,
+            "companies": companies,
+            "phones": phones(organisation, companies),
+            "phone": phone,
+            "state": phone_state(phone, companies),
+            "modes": simulator.MODES.items(),
+            "error": error,
+            "body": body,
+            "typed_phone": typed_phone or phone,
+            "max_body": MAX_BODY,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@staff_only
+def state(request: HttpRequest, organisation: Organisation) -> JsonResponse:
+    """One phone's mode and thread, for the page to refresh itself."""
+    phone, error = selected_phone(request.GET.get("phone", ""))
+    if error:
+        return JsonResponse({"error": error}, status=400)
+    companies = company_numbers(organisation)
+    return JsonResponse(
+        {**phone_state(phone, companies), "phones": phones(organisation, companies)}
+    )
+
+
+@require_POST
+@staff_only
+def text(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    """The selected phone texts a company number."""
+    phone, error = selected_phone(request.POST.get("phone", ""))
+    company = request.POST.get("company", "")
+    body = request.POST.get("body", "")
+    companies = company_numbers(organisation)
+    if not error and not phone:
+        error = "Choose or type the phone that texts."
+    if not error and company not in companies:
+        error = "Choose one of the company's simulator numbers to text."
+    if not error and not body.strip():
+        error = "Type a text first."
+    if not error and len(body) > MAX_BODY:
+        error = f"Too long: {len(body)} of {MAX_BODY} characters."
+    if error:
+        # Show the form again with what was typed: nothing is lost.
+        typed = request.POST.get("phone", "")
+        return render_page(
+            request, organisation, phone, error, body, status=400, typed_phone=typed
+        )
+    simulator.text_company(phone, company, body, inbound_webhook_url(request))
+    return redirect(page_url(phone))
+
+
+@require_POST
+@staff_only
+def mode(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    """Make the network treat texts to the selected phone another way."""
+    phone, error = selected_phone(request.POST.get("phone", ""))
+    chosen = request.POST.get("mode", "")
+    if not error and not phone:
+        error = "Choose or type a phone first."
+    if not error and chosen not in simulator.MODES:
+        error = f"Unknown mode {chosen!r}."
+    if error:
+        return render_page(request, organisation, phone, error, status=400)
+    simulator.network().set_mode(phone, chosen)
+    return redirect(page_url(phone))
+
+
+urlpatterns = [
+    path("", page, name="simulator"),
+    path("state", state, name="simulator-state"),
+    path("text", text, name="simulator-text"),
+    path("mode", mode, name="simulator-mode"),
+]

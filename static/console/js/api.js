@@ -1,0 +1,69 @@
+// The JSON API (same origin, session cookie): history pages and details.
+
+/** An API answer that was not 2xx: `reason` is fit to show an agent. */
+export class ApiError extends Error {
+  constructor(status, reason, code) {
+    super(reason);
+    this.status = status;
+    this.reason = reason;
+    this.code = code;
+  }
+}
+
+function csrfToken() {
+  const match = /(?:^|;\s*)csrftoken=([^;]+)/.exec(document.cookie);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+async function request(method, url, body) {
+  const options = {
+    method,
+    credentials: "same-origin",
+    headers: { Accept: "application/json" },
+  };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.headers["X-CSRFToken"] = csrfToken();
+    options.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(url, options);
+  } catch {
+    throw new ApiError(0, "The server cannot be reached.", "offline");
+  }
+  if (response.status === 401) {
+    // The session ended: the login page brings the agent back here.
+    window.location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname)}`);
+    throw new ApiError(401, "Signed out.", "unauthenticated");
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const error = data && data.error;
+    throw new ApiError(
+      response.status,
+      (error && error.reason) || `The server answered ${response.status}.`,
+      error && error.code,
+    );
+  }
+  return data;
+}
+
+export const getJSON = (url) => request("GET", url);
+export const postJSON = (url, body) => request("POST", url, body);
+
+/** A page of a conversation's history, newest first; `before` pages back. */
+export function history(conversationId, before) {
+  const query = before ? `?before=${encodeURIComponent(before)}` : "";
+  return getJSON(`/api/conversations/${conversationId}/messages${query}`);
+}
+
+/** A conversation with its lead's contacts, assignees and whether we may text. */
+export function conversationDetails(conversationId) {
+  return getJSON(`/api/conversations/${conversationId}`);
+}

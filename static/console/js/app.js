@@ -1,0 +1,186 @@
+// The agent console: wires the socket, the state and the views together.
+//
+// Data comes over the socket (docs/protocol.md): a hello, then events. Views
+// read the Store and redraw when it says what changed; nothing here parses
+// HTML, and everything a lead or agent wrote is set as text.
+
+import { Badge } from "./badge.js";
+import { Dock } from "./dock.js";
+import { announce, h, icon, setText } from "./dom.js";
+import { Queue } from "./queue.js";
+import { ConsoleSocket, consoleUrl } from "./socket.js";
+import { Store } from "./state.js";
+
+const PHONE = window.matchMedia("(max-width: 640px)");
+// Texts replayed after a reconnect arrive together: they shake the badge once.
+const SHAKE_BURST_MS = 150;
+
+const CONNECTION_TEXT = {
+  connecting: "Connecting…",
+  live: "Live",
+  waiting: "Disconnected",
+  reconnecting: "Reconnecting…",
+  resuming: "Catching up…",
+  offline: "Offline",
+  forbidden: "No agent seat",
+  "signed-out": "Signed out",
+};
+
+function main() {
+  const root = document.getElementById("app");
+  if (!root) return;
+  const store = new Store();
+  let socket = null;
+  const dock = new Dock({
+    store,
+    socket: { request: (f) => socket.request(f), send: (f, k) => socket.send(f, k) },
+    phone: PHONE,
+  });
+  const openConversation = (id) => dock.open(id);
+  const queue = new Queue(store, openConversation);
+  const badge = new Badge(store, openConversation);
+
+  // -- page layout -------------------------------------------------------
+  const banner = h("div", {
+    className: "banner",
+    hidden: true,
+    dataset: { testid: "connection-banner" },
+  });
+  const empty = h("div", { className: "workspace-empty" },
+    icon("chat", "icon big"),
+    h("h2", {}, "Pick a conversation"),
+    h("p", {}, "New texts appear in the inbox as they arrive. Open several: they stack along the bottom."));
+  const workspace = h("section", {
+    className: "workspace",
+    attrs: { "aria-label": "Open conversations" },
+  }, empty, dock.el);
+  root.replaceChildren(queue.el, workspace);
+  root.before(banner);
+  document.body.append(h("div", {
+    id: "announcer",
+    className: "sr-only",
+    attrs: { "aria-live": "polite", "aria-atomic": "true" },
+  }));
+  const topbar = document.querySelector(".topbar");
+  const who = topbar && topbar.querySelector(".who");
+  if (who) who.before(badge.el);
+  else if (topbar) topbar.append(badge.el);
+  badge.render();
+  queue.isOpen = (id) => dock.boxes.has(id);
+  dock.onChange = () => {
+    workspace.classList.toggle("has-boxes", dock.boxes.size > 0);
+    queue.renderSoon();
+  };
+
+  // -- connection state --------------------------------------------------
+  const connection = document.querySelector("[data-testid=connection]");
+  let countdown = null;
+  let lastState = null;
+  function showStatus(status) {
+    if (connection) {
+      connection.dataset.state = status.state;
+      if (status.state !== lastState) setText(connection, CONNECTION_TEXT[status.state] || status.state);
+    }
+    lastState = status.state;
+    window.clearInterval(countdown);
+    document.body.classList.toggle("disconnected", !["live", "connecting"].includes(status.state));
+    if (status.state === "live" || status.state === "connecting") {
+      banner.hidden = true;
+      return;
+    }
+    const draw = () => {
+      const seconds = Math.max(0, Math.ceil((status.retryAt - Date.now()) / 1000));
+      let text;
+      if (status.state === "waiting") text = `Connection lost. Reconnecting in ${seconds} s…`;
+      else if (status.state === "offline") text = "You are offline. The console reconnects when the network is back.";
+      else if (status.state === "resuming") text = "Reconnected. Catching up on what you missed…";
+      else if (status.state === "forbidden") text = "This login has no agent seat: ask an admin to add you.";
+      else text = "Reconnecting…";
+      banner.replaceChildren(
+        icon(status.state === "resuming" ? "clock" : "alert"),
+        h("span", {}, text),
+        ["waiting", "offline"].includes(status.state)
+          ? h("button", { type: "button", className: "link-button", onclick: () => socket.reconnectNow() }, "Retry now")
+          : null,
+      );
+    };
+    banner.hidden = false;
+    draw();
+    if (status.state === "waiting") countdown = window.setInterval(draw, 1000);
+  }
+
+  // -- frames from the server ------------------------------------------------
+  let lastShake = 0;
+  store.on("message", ({ conversation, message }) => {
+    if (message.direction !== "in") return;
+    const summary = store.conversations.get(conversation) || {};
+    const lead = store.leads.get(summary.lead) || {};
+    const name = lead.name || summary.lead_name || summary.contact_number || "a lead";
+    announce(`New message from ${name}: ${message.body}`);
+    if (!dock.isReading(conversation) && Date.now() - lastShake > SHAKE_BURST_MS) {
+      lastShake = Date.now();
+      badge.shake();
+    }
+  });
+  store.on("unread", (unread) => {
+    document.title = unread.total ? `(${unread.total}) SMS console` : "SMS console";
+  });
+
+  let opened = false;
+  function onFrame(frame, info) {
+    switch (frame.type) {
+      case "hello":
+        store.applyHello(frame);
+        if (!info.first) dock.refreshAll();
+        if (!opened) {
+          opened = true;
+          openFromAddress(store, dock);
+        }
+        return;
+      case "reload":
+        store.applyHello(frame);
+        dock.reloadAll();
+        return;
+      case "resumed":
+        if (frame.replayed) announce(`Reconnected: ${frame.replayed} updates caught up.`);
+        return;
+      case "ack":
+      case "error":
+        if (!dock.route(frame) && frame.type === "error") {
+          announce(frame.reason);
+          console.warn("server refused:", frame.reason);
+        }
+        return;
+      case "lead.updated":
+      case "lead.created":
+      case "consent.changed":
+        store.apply(frame);
+        return;
+      default:
+        store.apply(frame);
+    }
+  }
+
+  socket = new ConsoleSocket({ url: consoleUrl(), onFrame, onStatus: showStatus });
+  socket.start();
+
+  // -- keyboard ------------------------------------------------------------
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !event.defaultPrevented && !badge.dropdown.hidden) badge.close();
+  });
+}
+
+/** `/?lead=<id>` (the lead link of a chatbox) or `?conversation=<id>`: open it. */
+function openFromAddress(store, dock) {
+  const params = new URLSearchParams(location.search);
+  const conversation = Number(params.get("conversation"));
+  const lead = Number(params.get("lead"));
+  if (conversation) {
+    dock.open(conversation, { maximize: true });
+  } else if (lead) {
+    const first = store.sortedConversations().find((c) => c.lead === lead);
+    if (first) dock.open(first.id, { maximize: true });
+  }
+}
+
+main();

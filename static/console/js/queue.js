@@ -1,0 +1,354 @@
+// The lead queue: the buckets (Unassigned, Mine, Assigned, Closed) with their
+// counts, and a row per lead with its newest message and unread count.
+//
+// Rows come from the hello (open conversations) and from the JSON API's lead
+// lists (GET /api/leads?bucket=...), and move live with the events. Rows are
+// kept by lead id and updated in place, so keyboard focus survives updates.
+
+import * as api from "./api.js";
+import { avatar, h, icon, keyedList, replaceChildren, setText } from "./dom.js";
+import { prettyNumber, rowTime, STATUS } from "./format.js";
+
+const BUCKETS = [
+  { key: "unassigned", label: "Unassigned" },
+  { key: "mine", label: "Mine" },
+  { key: "assigned", label: "Assigned" },
+  { key: "closed", label: "Closed" },
+];
+// Buckets an access level never fills, hidden while empty (what an agent may
+// see is the server's rule: chatserver/access.py).
+const RARELY = {
+  mine: ["unassigned", "assigned"],
+  unassigned: ["assigned"],
+  assigned: ["unassigned"],
+  all: [],
+};
+const SEARCH_DELAY_MS = 250;
+
+/** The one-line preview of a message: "You: ...", "Failed · Bob: ...". */
+export function previewOf(message, me = null) {
+  if (!message) return "No messages yet";
+  const body = (message.body || "").replace(/\s+/g, " ").trim() || "(no text)";
+  if (message.direction === "out") {
+    const who = message.author && message.author === me ? "You" : message.author_name || "Sent";
+    const status = message.status === "failed" || message.status === "undelivered"
+      ? `${STATUS[message.status].label} · ` : "";
+    return `${status}${who}: ${body}`;
+  }
+  return body;
+}
+
+export class Queue {
+  /**
+   * @param {import("./state.js").Store} store
+   * @param {(conversationId: number) => void} openConversation
+   */
+  constructor(store, openConversation) {
+    this.store = store;
+    this.openConversation = openConversation;
+    this.isOpen = () => false; // whether a conversation has a chatbox (set by app.js)
+    this.bucket = null;
+    this.query = "";
+    this.results = null; // lead ids a search found, while one is active
+    this.next = {}; // bucket -> the token of its next page
+    this.rows = new Map(); // lead id -> li
+    this.tabs = h("div", {
+      className: "buckets",
+      attrs: { role: "tablist", "aria-label": "Buckets" },
+      onkeydown: (event) => this.onTabKey(event),
+    });
+    this.search = h("input", {
+      type: "search",
+      className: "queue-search",
+      placeholder: "Search leads, contacts, numbers",
+      attrs: { "aria-label": "Search leads by name, contact or number" },
+      oninput: () => this.searchSoon(),
+    });
+    this.list = h("ul", {
+      className: "queue-list",
+      attrs: { role: "list", "aria-label": "Leads" },
+      onkeydown: (event) => this.onListKey(event),
+    });
+    this.more = h("button", {
+      type: "button",
+      className: "more-button",
+      hidden: true,
+      onclick: () => this.load({ more: true }),
+    }, "Show more");
+    this.empty = h("p", { className: "queue-empty", hidden: true });
+    this.el = h(
+      "aside",
+      {
+        className: "queue",
+        dataset: { testid: "queue" },
+        attrs: { "aria-label": "Lead queue" },
+      },
+      h("div", { className: "queue-head" },
+        h("h2", {}, "Inbox"),
+        h("label", { className: "search-box" }, icon("search"), this.search)),
+      this.tabs,
+      h("div", { className: "queue-scroll" }, this.list, this.empty, this.more),
+    );
+    store.on("conversations", () => this.renderSoon());
+    store.on("unread", (unread) => {
+      this.renderSoon();
+      // Unread texts in a conversation we never heard of: a lead came into
+      // view (assigned to this agent, say). Fetch what the row shows.
+      for (const id of Object.keys(unread.conversations).map(Number)) {
+        if (!this.store.conversations.has(id)) this.fetchConversation(id);
+      }
+    });
+    store.on("lead", ({ lead }) => {
+      if (lead && this.store.visible(lead) && !this.store.conversationsOf(lead.id).length) {
+        this.loadSoon();
+      }
+    });
+    store.on("buckets", () => this.renderSoon());
+    store.on("agent", () => {
+      // A (fresh) hello: pick a bucket the first time, and reload its list.
+      if (!this.bucket) this.bucket = this.defaultBucket();
+      this.render();
+      this.load();
+    });
+  }
+
+  defaultBucket() {
+    const access = this.store.agent ? this.store.agent.access : "all";
+    return access === "mine" || access === "assigned" ? "mine" : "unassigned";
+  }
+
+  bucketsShown() {
+    const agent = this.store.agent;
+    const rarely = RARELY[agent && !agent.external ? agent.access : "mine"] || [];
+    return BUCKETS.filter(
+      (b) => !rarely.includes(b.key) || this.count(b.key) > 0 || b.key === this.bucket,
+    );
+  }
+
+  /** The server's count of a bucket (leads), else the rows known here. */
+  count(key) {
+    const counts = this.store.buckets;
+    if (counts && typeof counts[key] === "number") return counts[key];
+    return this.leadsIn(key).length;
+  }
+
+  leadsIn(key) {
+    const rows = [];
+    for (const lead of this.store.leads.values()) {
+      if (!this.store.visible(lead) || this.store.bucketOf(lead) !== key) continue;
+      if (this.results && !this.results.has(lead.id)) continue;
+      rows.push(this.store.leadRow(lead));
+    }
+    return rows.sort((a, b) => (b.at || "").localeCompare(a.at || "") || b.lead.id - a.lead.id);
+  }
+
+  /** Fetch the selected bucket's leads (and, for a search, only matches). */
+  async load({ more = false } = {}) {
+    const bucket = this.bucket;
+    if (!bucket) return;
+    const params = new URLSearchParams({ bucket });
+    if (this.query) params.set("q", this.query);
+    if (more && this.next[bucket]) params.set("after", this.next[bucket]);
+    const query = this.query;
+    this.el.classList.add("loading");
+    try {
+      const page = await api.getJSON(`/api/leads?${params}`);
+      if (bucket !== this.bucket || query !== this.query) return; // outdated
+      this.store.applyLeadItems(page.leads || []);
+      if (page.counts) {
+        this.store.buckets = page.counts;
+        this.store.emit("buckets", page.counts);
+      }
+      if (query) {
+        const found = new Set(more && this.results ? this.results : []);
+        for (const item of page.leads || []) found.add(item.id);
+        this.results = found;
+      }
+      this.next[bucket] = page.next || null;
+      this.render();
+    } catch (error) {
+      // The list stays as the socket built it; say why it may be partial.
+      setText(this.empty, `Could not load the list: ${error.reason || error.message}`);
+      this.empty.hidden = false;
+    } finally {
+      this.el.classList.remove("loading");
+    }
+  }
+
+  /** Learn a conversation this console has not seen (its summary, its lead). */
+  async fetchConversation(id) {
+    this.fetching ||= new Set();
+    if (this.fetching.has(id)) return;
+    this.fetching.add(id);
+    try {
+      this.store.applyDetails(await api.conversationDetails(id));
+    } catch {
+      // Not visible after all (it left view again): nothing to show.
+    } finally {
+      this.fetching.delete(id);
+    }
+  }
+
+  loadSoon() {
+    window.clearTimeout(this.loadTimer);
+    this.loadTimer = window.setTimeout(() => this.load(), 150);
+  }
+
+  searchSoon() {
+    window.clearTimeout(this.searchTimer);
+    this.searchTimer = window.setTimeout(() => {
+      this.query = this.search.value.trim();
+      if (!this.query) this.results = null;
+      this.render();
+      this.load();
+    }, SEARCH_DELAY_MS);
+  }
+
+  renderSoon() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = null;
+      this.render();
+    });
+  }
+
+  render() {
+    if (!this.store.agent) return;
+    const me = this.store.agent.id;
+    const focusedTab = this.tabs.contains(document.activeElement);
+    replaceChildren(
+      this.tabs,
+      this.bucketsShown().map((bucket) => {
+        const selected = bucket.key === this.bucket;
+        const unread = this.leadsIn(bucket.key).some((row) => row.unread > 0);
+        return h(
+          "button",
+          {
+            type: "button",
+            className: `bucket${selected ? " selected" : ""}${unread ? " has-unread" : ""}`,
+            dataset: { bucket: bucket.key, testid: "bucket" },
+            tabIndex: selected ? 0 : -1,
+            attrs: { role: "tab", "aria-selected": String(selected) },
+            onclick: () => this.select(bucket.key),
+          },
+          h("span", { className: "bucket-label" }, bucket.label),
+          h("span", { className: "bucket-count", dataset: { testid: "bucket-count" } },
+            String(this.count(bucket.key))),
+        );
+      }),
+    );
+    if (focusedTab) this.tabs.querySelector(".selected")?.focus();
+    const rows = this.leadsIn(this.bucket);
+    this.reconcile(rows, me);
+    this.empty.hidden = rows.length > 0;
+    setText(this.empty, this.query
+      ? "No lead matches."
+      : this.bucket === "unassigned" ? "No new leads. New texts land here as they arrive."
+        : "Nothing here.");
+    this.more.hidden = !this.next[this.bucket];
+  }
+
+  select(bucket) {
+    if (bucket === this.bucket) return;
+    this.bucket = bucket;
+    this.render();
+    this.load();
+  }
+
+  reconcile(rows, me) {
+    keyedList(this.list, rows, {
+      key: (row) => row.lead.id,
+      cache: this.rows,
+      make: (row) => h("li", {}, h("button", {
+        type: "button",
+        className: "queue-row",
+        dataset: { testid: "queue-row", lead: row.lead.id },
+        onclick: () => this.open(row.lead.id),
+      })),
+      fill: (li, row) => this.fillRow(li.firstChild, row, me),
+    });
+  }
+
+  fillRow(button, row, me) {
+    const { lead, last, unread } = row;
+    const name = lead.name || prettyNumber(row.number) || "Lead";
+    const open = Boolean(row.conversation && this.isOpen(row.conversation));
+    const key = JSON.stringify([name, unread, last, row.contactName, row.number, lead.assignee,
+      lead.assignee_name, rowTime(row.at), row.conversation, open]);
+    if (button.dataset.drawn === key) return;
+    button.dataset.drawn = key;
+    if (row.conversation) button.dataset.conversation = row.conversation;
+    else delete button.dataset.conversation;
+    button.classList.toggle("unread", unread > 0);
+    button.classList.toggle("open", open);
+    if (open) button.setAttribute("aria-current", "true");
+    else button.removeAttribute("aria-current");
+    const number = prettyNumber(row.number);
+    const contact = row.contactName !== "(no name)" ? row.contactName : "";
+    const who = [
+      contact && contact !== name ? contact : null,
+      number && number !== name ? number : null,
+      lead.assignee && lead.assignee !== me && lead.assignee_name ? lead.assignee_name : null,
+    ].filter(Boolean).join(" · ");
+    const preview = previewOf(last, me);
+    button.setAttribute(
+      "aria-label",
+      `${name}, SMS${unread ? `, ${unread} unread` : ""}: ${preview}`,
+    );
+    replaceChildren(
+      button,
+      h("span", { className: "avatar-wrap" }, avatar(name),
+        h("span", { className: "sms-tag", attrs: { "aria-hidden": "true" } }, "SMS")),
+      h("span", { className: "row-main" },
+        h("span", { className: "row-top" },
+          h("span", { className: "row-name" }, name),
+          h("span", { className: "row-time" }, rowTime(row.at))),
+        who ? h("span", { className: "row-who" }, who) : null,
+        h("span", { className: "row-bottom" },
+          h("span", { className: "row-preview" }, preview),
+          unread ? h("span", { className: "count-pill", dataset: { testid: "row-unread" } },
+            String(unread)) : null)),
+    );
+  }
+
+  /** Open a lead's newest conversation; a lead never texted gets one made
+   * with its contact's number (POST /api/leads/<id>/conversations). */
+  async open(leadId) {
+    const lead = this.store.leads.get(leadId);
+    if (!lead) return;
+    const row = this.store.leadRow(lead);
+    if (row.conversation) {
+      this.openConversation(row.conversation);
+      return;
+    }
+    if (!row.number) return;
+    try {
+      const answer = await api.postJSON(`/api/leads/${leadId}/conversations`, { number: row.number });
+      this.store.applyDetails({ conversation: answer.conversation });
+      this.openConversation(answer.conversation.id);
+    } catch (error) {
+      setText(this.empty, error.reason || String(error));
+      this.empty.hidden = false;
+    }
+  }
+
+  onListKey(event) {
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    const rows = [...this.list.querySelectorAll(".queue-row")];
+    const index = rows.indexOf(document.activeElement);
+    if (index < 0) return;
+    event.preventDefault();
+    const next = rows[index + (event.key === "ArrowDown" ? 1 : -1)];
+    if (next) next.focus();
+  }
+
+  onTabKey(event) {
+    if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") return;
+    const tabs = [...this.tabs.querySelectorAll("[role=tab]")];
+    const index = tabs.indexOf(document.activeElement);
+    if (index < 0) return;
+    event.preventDefault();
+    const next = tabs[(index + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
+    this.select(next.dataset.bucket);
+  }
+}

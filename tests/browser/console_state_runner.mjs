@@ -1,0 +1,57 @@
+// Runs the console's state module (static/console/js/state.js) outside the
+// browser: reads {hello, open, pending, frames} as JSON on stdin, applies the
+// hello, opens histories for the `open` conversations, adds `pending` sends,
+// applies the frames in order, and prints what the console would show.
+// Used by test_console_state.py.
+
+import { readFileSync } from "node:fs";
+
+import { backoffDelay } from "../../static/console/js/socket.js";
+import { Store } from "../../static/console/js/state.js";
+
+const input = JSON.parse(readFileSync(0, "utf-8"));
+
+if (input.backoff) {
+  // Each attempt's delay with the lowest and the highest random draw.
+  const delays = input.backoff.map((attempt) => [
+    backoffDelay(attempt, () => 0),
+    backoffDelay(attempt, () => 0.999999),
+  ]);
+  process.stdout.write(JSON.stringify({ delays }));
+  process.exit(0);
+}
+
+const store = new Store();
+const announced = [];
+store.on("message", (e) => announced.push(e.message.id));
+store.applyHello(input.hello);
+for (const id of input.open || []) store.history(id);
+for (const message of input.pending || []) store.history(message.conversation).addPending(message);
+for (const frame of input.frames || []) store.apply(frame);
+
+const histories = {};
+for (const [id, history] of store.histories) {
+  histories[id] = history
+    .ordered()
+    .map((m) => ({ id: m.id, status: m.status, body: m.body, client_id: m.client_id ?? null }));
+}
+const conversations = {};
+for (const c of store.sortedConversations()) {
+  conversations[c.id] = {
+    last_message: c.last_message ? c.last_message.id : null,
+    last_status: c.last_message ? c.last_message.status : null,
+    consent: c.consent ?? null,
+  };
+}
+const leads = {};
+for (const lead of store.leads.values()) {
+  leads[lead.id] = {
+    assignee: lead.assignee ?? null,
+    status: lead.status,
+    bucket: store.bucketOf(lead),
+    visible: store.visible(lead),
+  };
+}
+process.stdout.write(
+  JSON.stringify({ histories, conversations, leads, unread: store.unread, announced }),
+);
