@@ -13,6 +13,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
+# `make run` is local development: debug on (unless DEBUG says otherwise).
+run worker: export DEBUG ?= true
+run worker: export PORT := $(PORT)
 run: $(STAMP)
 	$(BIN)/chatserver migrate --noinput
 	$(BIN)/chatserver seed_demo

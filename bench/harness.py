@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -221,6 +222,7 @@ class Harness:
             self.prism.stop()
         if self.redis:
             self.redis.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
     def product(self, servers: int = 1) -> Target:
         """The product's Daphne processes (started as the Procfile's web)."""

@@ -127,7 +127,6 @@ async def main_async(args) -> int:
             for path in harness.stack.workdir.glob("*.log"):
                 shutil.copy(path, logs / path.name)
         await harness.stop()
-        shutil.rmtree(harness.workdir, ignore_errors=True)
     result["seconds"] = round(time.monotonic() - began)
     result["machine"]["load_average_at_end"] = os.getloadavg()
     result["checks"] = checks.evaluate(result)

@@ -20,6 +20,8 @@ DEFAULT_REGION = "US"
 # The longest message id a carrier gives (Twilio's are 34 characters); the
 # domain stores ids up to this long.
 MAX_ID_LENGTH = 64
+# The longest media URL the domain stores (Attachment.source_url).
+MAX_MEDIA_URL_LENGTH = 500
 
 
 class InvalidNumber(ValueError):
@@ -89,6 +91,47 @@ class MediaItem:
 
     url: str
     content_type: str
+
+
+@dataclass(frozen=True)
+class FetchedMedia:
+    """An attachment's bytes as the carrier's media host served them."""
+
+    content: bytes
+    content_type: str  # as the host declared it ('' when it did not)
+
+
+class MediaError(Exception):
+    """An attachment that could not be fetched.
+
+    ``retryable``: the host may serve it later (a timeout, a 5xx); otherwise
+    it never will as asked (refused host, too large, gone) and ``reason`` says
+    why, in words an agent understands.
+    """
+
+    def __init__(self, reason: str, retryable: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+
+def url_origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, lower-case, default ports left out;
+    '' for a URL without a scheme or host."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ""
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if not scheme or not host:
+        return ""
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
 
 
 @dataclass(frozen=True)
@@ -191,6 +234,25 @@ class WebhookRequest:
             raise BadRequest(f"{name} is longer than {MAX_ID_LENGTH} characters")
         return value
 
+    def media(self, max_items: int) -> tuple[MediaItem, ...]:
+        """The attachments a webhook names, Twilio's way (``NumMedia``,
+        ``MediaUrlN``, ``MediaContentTypeN``), or BadRequest."""
+        count = self.value("NumMedia") or "0"
+        # isascii: str.isdigit() also takes digits int() refuses ('²'); and
+        # int() refuses thousands of digits.
+        if not (count.isascii() and count.isdigit() and len(count) < 4):
+            raise BadRequest(f"NumMedia is {count[:20]!r}: expected 0 to {max_items}")
+        if int(count) > max_items:
+            raise BadRequest(f"NumMedia is {count!r}: expected 0 to {max_items}")
+        items = []
+        for index in range(int(count)):
+            url = self.required(f"MediaUrl{index}")
+            if len(url) > MAX_MEDIA_URL_LENGTH:
+                raise BadRequest(f"MediaUrl{index} is too long")
+            content_type = self.value(f"MediaContentType{index}").strip()[:100]
+            items.append(MediaItem(url=url, content_type=content_type))
+        return tuple(items)
+
     def number(self, name: str) -> str:
         """A phone number field in E.164, or BadRequest naming the field."""
         value = self.required(name)
@@ -237,9 +299,17 @@ class CarrierAdapter:
         raise NotImplementedError
 
     def media_hosts(self) -> tuple[str, ...]:
-        """Hosts whose media URLs may be fetched (nothing else is)."""
+        """The origins (``scheme://host[:port]``) whose media URLs may be
+        fetched: the carrier's own media hosts. Nothing else is fetched,
+        whatever a webhook names."""
         return ()
 
-    def fetch_media(self, url: str) -> tuple[bytes, str]:
-        """Fetch an inbound attachment with the account's credentials."""
+    def may_fetch_media(self, url: str) -> bool:
+        """Whether an inbound media URL is on one of the carrier's media hosts."""
+        origin = url_origin(url)
+        return bool(origin) and origin in self.media_hosts()
+
+    def fetch_media(self, url: str, max_bytes: int) -> FetchedMedia:
+        """Fetch an inbound attachment with the account's credentials, reading
+        no more than ``max_bytes``; MediaError when it cannot be had."""
         raise NotImplementedError

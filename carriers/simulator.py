@@ -27,6 +27,7 @@ import ipaddress
 import itertools
 import json
 import logging
+import re
 import threading
 import time
 import urllib.error
@@ -47,8 +48,10 @@ from carriers.base import (
     CarrierError,
     DeliveryStatus,
     ErrorKind,
+    FetchedMedia,
     Forbidden,
     InboundMessage,
+    MediaError,
     OutboundMessage,
     SendResult,
     StatusUpdate,
@@ -78,6 +81,13 @@ DEFAULT_MODE = "deliver"
 TO_PHONE = "to_phone"  # a text the company sent; the phone received it
 FROM_PHONE = "from_phone"  # a text the phone sent to the company
 
+# Pictures on the network: a phone's attachments are kept in its media store
+# and named in webhooks by these URLs, which only this network can read (the
+# simulator's "media host"; nothing is fetched over HTTP for them).
+MEDIA_ORIGIN = "simulator://media"
+MEDIA_ID = re.compile(r"^[0-9a-f]{32}$")
+MAX_MEDIA = 10
+
 
 def signature(url: str, timestamp: str, body: bytes) -> str:
     """The simulator's signature of a POST to ``url`` with this body."""
@@ -106,6 +116,25 @@ class PhoneNetwork:
 
     def __init__(self, directory: Path):
         self.path = Path(directory) / "network.jsonl"
+        self.media_dir = Path(directory) / "media"
+
+    def store_media(self, content: bytes, content_type: str) -> dict[str, str]:
+        """Keep a picture on the network; returns ``{"id", "content_type"}``."""
+        media_id = uuid.uuid4().hex
+        self.media_dir.mkdir(parents=True, exist_ok=True)
+        (self.media_dir / media_id).write_bytes(content)
+        (self.media_dir / f"{media_id}.type").write_text(content_type[:100])
+        return {"id": media_id, "content_type": content_type[:100]}
+
+    def media_file(self, media_id: str) -> tuple[Path, str] | None:
+        """The file of a picture on the network and its type; None if unknown."""
+        if not MEDIA_ID.match(media_id or ""):
+            return None
+        path = self.media_dir / media_id
+        if not path.is_file():
+            return None
+        kind = self.media_dir / f"{media_id}.type"
+        return path, kind.read_text() if kind.is_file() else ""
 
     def _append(self, record: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -132,21 +161,35 @@ class PhoneNetwork:
         return records
 
     def add_message(
-        self, direction: str, phone: str, company: str, body: str, status: str
+        self,
+        direction: str,
+        phone: str,
+        company: str,
+        body: str,
+        status: str,
+        media: list[dict[str, str]] | None = None,
+        media_problem: str = "",
     ) -> str:
-        """Record a text to or from a phone; returns its network id."""
+        """Record a text to or from a phone; returns its network id.
+
+        ``media``: its pictures, as ``store_media`` returned them;
+        ``media_problem``: why pictures sent with it did not reach the phone.
+        """
         message_id = "SIM" + uuid.uuid4().hex
-        self._append(
-            {
-                "kind": "message",
-                "id": message_id,
-                "direction": direction,
-                "phone": phone,
-                "company": company,
-                "body": body,
-                "status": status,
-            }
-        )
+        record = {
+            "kind": "message",
+            "id": message_id,
+            "direction": direction,
+            "phone": phone,
+            "company": company,
+            "body": body,
+            "status": status,
+        }
+        if media:
+            record["media"] = media
+        if media_problem:
+            record["media_problem"] = media_problem
+        self._append(record)
         return message_id
 
     def set_status(self, message_id: str, status: str, detail: str = "") -> None:
@@ -170,7 +213,12 @@ class PhoneNetwork:
             if kind == "mode":
                 modes[record["phone"]] = record["mode"]
             elif kind == "message":
-                messages[record["id"]] = {**record, "detail": ""}
+                messages[record["id"]] = {
+                    "media": [],
+                    "media_problem": "",
+                    **record,
+                    "detail": "",
+                }
             elif kind == "status" and record.get("id") in messages:
                 messages[record["id"]].update(
                     status=record["status"],
@@ -302,11 +350,24 @@ class Courier:
 courier = Courier()
 
 
-def text_company(phone: str, company: str, body: str, webhook_url: str) -> str:
+def text_company(
+    phone: str,
+    company: str,
+    body: str,
+    webhook_url: str,
+    media: list[tuple[bytes, str]] = (),
+) -> str:
     """A simulated phone texts a company number: recorded on the phone, then
-    POSTed to the company's inbound webhook. Returns the network's id."""
+    POSTed to the company's inbound webhook. Returns the network's id.
+
+    ``media``: pictures sent with it (an MMS), as ``(content, content_type)``;
+    the webhook names them as Twilio does (``NumMedia``, ``MediaUrlN``).
+    """
     net = network()
-    message_id = net.add_message(FROM_PHONE, phone, company, body, "sending")
+    stored = [net.store_media(content, kind) for content, kind in media]
+    message_id = net.add_message(
+        FROM_PHONE, phone, company, body, "sending", media=stored
+    )
 
     def delivered(status: int | None, text: str) -> None:
         if status is not None and 200 <= status < 300:
@@ -316,12 +377,34 @@ def text_company(phone: str, company: str, body: str, webhook_url: str) -> str:
         else:
             net.set_status(message_id, "failed", f"company answered {status}: {text}")
 
-    courier.post(
-        webhook_url,
-        {"MessageId": message_id, "From": phone, "To": company, "Body": body},
-        on_result=delivered,
-    )
+    fields = {"MessageId": message_id, "From": phone, "To": company, "Body": body}
+    if stored:
+        fields["NumMedia"] = str(len(stored))
+        for index, item in enumerate(stored):
+            fields[f"MediaUrl{index}"] = f"{MEDIA_ORIGIN}/{item['id']}"
+            fields[f"MediaContentType{index}"] = item["content_type"]
+    courier.post(webhook_url, fields, on_result=delivered)
     return message_id
+
+
+def fetch_for_phone(url: str, max_bytes: int) -> dict[str, str]:
+    """A phone downloads a picture the company sent (the signed URL the
+    outbox gave): stored on the network, or MediaError. Like the courier, the
+    network only talks to this machine."""
+    if not is_loopback(url):
+        raise MediaError("not fetched: the simulator only fetches from this machine")
+    request = urllib.request.Request(url, headers={"Accept": "image/*"})
+    try:
+        with urllib.request.urlopen(request, timeout=Courier.TIMEOUT) as response:
+            content = response.read(max_bytes + 1)
+            kind = response.headers.get("Content-Type", "").split(";")[0].strip()
+    except urllib.error.HTTPError as exc:
+        raise MediaError(f"the picture's URL answered {exc.code}") from None
+    except OSError as exc:
+        raise MediaError(f"the picture's URL could not be fetched ({exc})") from None
+    if len(content) > max_bytes:
+        raise MediaError("the picture is larger than a phone takes")
+    return network().store_media(content, kind)
 
 
 class SimulatorAdapter(CarrierAdapter):
@@ -389,6 +472,7 @@ class SimulatorAdapter(CarrierAdapter):
                     from_number=request.number("From"),
                     to_number=request.number("To"),
                     body=request.value("Body"),
+                    media=request.media(MAX_MEDIA),
                     raw=dict(request.form),
                 )
             ]
@@ -418,6 +502,28 @@ class SimulatorAdapter(CarrierAdapter):
     def acknowledgement(self, kind: str) -> Acknowledgement:
         return Acknowledgement(status=204)
 
+    # -- media --------------------------------------------------------------
+
+    def media_hosts(self) -> tuple[str, ...]:
+        return (MEDIA_ORIGIN,)
+
+    def fetch_media(self, url: str, max_bytes: int) -> FetchedMedia:
+        """A picture a phone sent, read from the network's media store."""
+        if not self.may_fetch_media(url):
+            raise MediaError("Not fetched: not a picture on the simulated network.")
+        found = network().media_file(url[len(MEDIA_ORIGIN) + 1 :])
+        if found is None:
+            raise MediaError("The simulated network no longer has the image.")
+        path, content_type = found
+        if path.stat().st_size > max_bytes:
+            from carriers.media import megabytes
+
+            raise MediaError(
+                f"Too large: {megabytes(path.stat().st_size)}; the limit is "
+                f"{megabytes(max_bytes)}."
+            )
+        return FetchedMedia(content=path.read_bytes(), content_type=content_type)
+
     # -- sending ------------------------------------------------------------
 
     def send(self, message: OutboundMessage, status_callback: str) -> SendResult:
@@ -430,8 +536,21 @@ class SimulatorAdapter(CarrierAdapter):
         if mode == "opted_out":
             kind, reason = self.ERRORS["21610"]
             raise CarrierError(kind, "21610", reason)
+        media, problems = [], []
+        for url in message.media_urls:
+            try:
+                media.append(fetch_for_phone(url, settings.MMS_MAX_BYTES))
+            except MediaError as exc:
+                # A real phone shows what it got; the text still arrives.
+                problems.append(f"picture {exc.reason}")
         message_id = net.add_message(
-            TO_PHONE, message.to_number, message.from_number, message.body, "received"
+            TO_PHONE,
+            message.to_number,
+            message.from_number,
+            message.body,
+            "received",
+            media=media,
+            media_problem="; ".join(problems),
         )
         if mode == "timeout":
             # The phone has the text, but the answer never comes back.

@@ -32,14 +32,16 @@ from carriers.base import (
     CarrierError,
     DeliveryStatus,
     ErrorKind,
+    FetchedMedia,
     Forbidden,
     InboundMessage,
-    MediaItem,
     OutboundMessage,
     SendResult,
     StatusUpdate,
     WebhookRequest,
+    url_origin,
 )
+from carriers.media import fetch
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,11 @@ SIGNATURE_HEADER = "x-twilio-signature"
 # Twilio allows ten attachments on an MMS; more is not a request Twilio sent.
 MAX_MEDIA = 10
 EMPTY_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response/>'
+# Where Twilio redirects a media URL to (its CDN: mms.twiliocdn.com for
+# accounts that enforce HTTP auth on media, S3 for older public media). Only
+# these are followed, and they get no credentials.
+MEDIA_CDN_ORIGINS = ("https://mms.twiliocdn.com", "https://media.twiliocdn.com")
+MEDIA_S3 = ("https://s3-external-1.amazonaws.com", "/media.twiliocdn.com/")
 
 
 class RedirectingHttpClient(TwilioHttpClient):
@@ -66,6 +73,13 @@ class RedirectingHttpClient(TwilioHttpClient):
         if self.api_url and url.startswith(TWILIO_API):
             url = self.api_url + url[len(TWILIO_API) :]
         return super().request(method, url, *args, **kwargs)
+
+
+def _path(url: str) -> str:
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return ""
 
 
 class _Params(dict):
@@ -208,28 +222,13 @@ class TwilioAdapter(CarrierAdapter):
     def parse_inbound(self, request: WebhookRequest) -> InboundMessage:
         """An incoming SMS/MMS webhook as an InboundMessage."""
         sid = request.identifier("MessageSid")
-        media = []
-        count = request.value("NumMedia") or "0"
-        # isascii: str.isdigit() also takes digits int() refuses ('²'); and
-        # int() refuses thousands of digits.
-        if not (count.isascii() and count.isdigit() and len(count) < 4):
-            raise BadRequest(f"NumMedia is {count[:20]!r}: expected 0 to {MAX_MEDIA}")
-        if int(count) > MAX_MEDIA:
-            raise BadRequest(f"NumMedia is {count!r}: expected 0 to {MAX_MEDIA}")
-        for index in range(int(count)):
-            url = request.required(f"MediaUrl{index}")
-            media.append(
-                MediaItem(
-                    url=url, content_type=request.value(f"MediaContentType{index}")
-                )
-            )
         return InboundMessage(
             carrier=self.name,
             carrier_message_id=sid,
             from_number=request.number("From"),
             to_number=request.number("To"),
             body=request.value("Body"),
-            media=tuple(media),
+            media=request.media(MAX_MEDIA),
             carrier_keyword=request.value("OptOutType").strip().upper(),
             raw=dict(request.form),
         )
@@ -258,6 +257,51 @@ class TwilioAdapter(CarrierAdapter):
             # Empty TwiML: we answer nothing automatically from the webhook.
             return Acknowledgement(body=EMPTY_TWIML, content_type="text/xml")
         return Acknowledgement(status=204)
+
+    # -- media --------------------------------------------------------------
+
+    def media_hosts(self) -> tuple[str, ...]:
+        """Twilio's API (and the mock ``TWILIO_API_URL`` points at, if any):
+        where Twilio's webhooks say a lead's media is."""
+        hosts = [url_origin(TWILIO_API)]
+        if settings.TWILIO_API_URL:
+            hosts.append(url_origin(settings.TWILIO_API_URL))
+        return tuple(hosts)
+
+    def may_fetch_media(self, url: str) -> bool:
+        """Our own account's media on Twilio's API, nothing else."""
+        sid = settings.TWILIO_ACCOUNT_SID
+        path = _path(url)
+        return (
+            super().may_fetch_media(url)
+            and bool(sid)
+            and path.startswith(f"/2010-04-01/Accounts/{sid}/")
+            and ".." not in path
+            and "%2e" not in path.lower()
+        )
+
+    def _may_follow(self, url: str) -> bool:
+        """A URL the media fetch may reach: our media on the API, or
+        Twilio's CDN that the API redirects to."""
+        origin = url_origin(url)
+        if origin in MEDIA_CDN_ORIGINS:
+            return True
+        if origin == MEDIA_S3[0]:
+            return _path(url).startswith(MEDIA_S3[1])
+        return self.may_fetch_media(url)
+
+    def fetch_media(self, url: str, max_bytes: int) -> FetchedMedia:
+        """Fetch a lead's attachment with the account's SID and token (Twilio
+        enforces HTTP basic auth on media); only from Twilio's own hosts."""
+        credentials = (settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
+        return fetch(
+            url,
+            allowed=self._may_follow,
+            # The API gets the credentials; the CDN it redirects to, none.
+            credentials=lambda u: credentials if self.may_fetch_media(u) else None,
+            max_bytes=max_bytes,
+            timeout=settings.MMS_FETCH_TIMEOUT,
+        )
 
     # -- errors -------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from chatserver.models import Agent, Conversation, Lead, SmsPermission
+from chatserver.models import Agent, Attachment, Conversation, Lead, SmsPermission
 
 
 def shared_with_filter(agent: Agent, prefix: str = "") -> Q:
@@ -104,23 +104,49 @@ def find_conversation(agent: Agent, conversation_id) -> Conversation | None:
     )
 
 
+def may_see_images(agent: Agent) -> bool:
+    """Whether the agent is shown MMS images: their organisation has MMS on
+    and they have "display images" on. Others are told an image was sent."""
+    return bool(agent.organisation.mms_enabled and agent.display_images)
+
+
+def find_attachment(agent: Agent, attachment_id: int) -> Attachment | None:
+    """An attachment of a conversation the agent may see; None otherwise
+    (missing, hidden and another organisation's alike)."""
+    visible = lead_visibility(agent, "message__conversation__lead__")
+    return (
+        Attachment.objects.filter(visible, pk=attachment_id)
+        .select_related("message")
+        .first()
+    )
+
+
+def why_cannot_send_images(agent: Agent) -> str | None:
+    """Why the agent may not attach images to a text (texting itself is
+    ``why_cannot_text``), or None."""
+    if not agent.organisation.mms_enabled:
+        return "Sending images (MMS) is not enabled for your organisation."
+    return None
+
+
 def sms_allowed(agent: Agent) -> bool:
     """Whether the agent may send SMS at all.
 
     "Allow SMS" is set on the agent and on each of their groups: Allow, Deny
-    or unset. Deny wins wherever it is set (the agent's own Allow does not
-    lift a group's Deny, nor a group's Allow the agent's Deny); otherwise one
-    Allow is enough; unset everywhere means no, since texting leads needs a
-    deliberate yes. External agents never text.
+    or unset. The agent's own setting, when set, decides (an explicit word
+    about one person beats what their teams say, as issue 2 asks: "user over
+    group when both are set"); otherwise their groups decide and one group's
+    Deny wins over any number of Allows; unset everywhere means no, since
+    texting leads needs a deliberate yes. External agents never text.
     """
     if agent.is_external:
         return False
-    settings = {agent.sms} | set(
-        agent.agent_groups.exclude(sms="").values_list("sms", flat=True)
-    )
-    if SmsPermission.DENY in settings:
+    if agent.sms:
+        return agent.sms == SmsPermission.ALLOW
+    group_settings = set(agent.agent_groups.exclude(sms="").values_list("sms", flat=True))
+    if SmsPermission.DENY in group_settings:
         return False
-    return SmsPermission.ALLOW in settings
+    return SmsPermission.ALLOW in group_settings
 
 
 def text_block_reason(

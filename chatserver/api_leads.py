@@ -20,6 +20,7 @@ from chatserver import (
     buckets,
     events,
     lead_ops,
+    media,
     reports,
     routing,
     search,
@@ -231,14 +232,17 @@ def lead_search(request: HttpRequest, agent: Agent) -> JsonResponse:
         {
             "q": query,
             "leads": lead_items(agent, found_leads),
-            "messages": [
-                {
-                    **events.message_data(m),
-                    "lead_name": m.conversation.lead.name,
-                    "contact_name": m.conversation.contact_number.contact.name,
-                }
-                for m in found_messages
-            ],
+            "messages": media.for_agent(
+                agent,
+                [
+                    {
+                        **events.message_data(m),
+                        "lead_name": m.conversation.lead.name,
+                        "contact_name": m.conversation.contact_number.contact.name,
+                    }
+                    for m in found_messages
+                ],
+            ),
         }
     )
 
@@ -390,7 +394,10 @@ def templates(request: HttpRequest, agent: Agent) -> JsonResponse:
 @api_login_required
 def agents(request: HttpRequest, agent: Agent) -> JsonResponse:
     """The organisation's agents: whom a lead may be assigned to (internal,
-    active) or shared with (external)."""
+    active) or shared with (external). Not for external users, who may do
+    neither."""
+    if agent.is_external:
+        return api_error("External users do not see the team.", 403, "forbidden")
     people = (
         Agent.objects.filter(organisation_id=agent.organisation_id)
         .select_related("user")

@@ -10,9 +10,21 @@ application never holds more than that of anyone's request.
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 
 TOO_LARGE = b"Request body too large.\n"
+# The paths that take images (an agent's MMS, the simulator's phone): their
+# bodies may reach MAX_UPLOAD_REQUEST_BYTES instead.
+UPLOAD_PATHS = re.compile(r"^/(api/conversations/[0-9]+/mms|simulator/text)$")
+
+
+def limit_for(scope) -> int:
+    """The most bytes a request to this path may send."""
+    if UPLOAD_PATHS.match(scope.get("path", "")):
+        return settings.MAX_UPLOAD_REQUEST_BYTES
+    return settings.MAX_REQUEST_BYTES
 
 
 def content_length(scope) -> int | None:
@@ -53,7 +65,7 @@ class BodySizeLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.application(scope, receive, send)
-        limit = settings.MAX_REQUEST_BYTES
+        limit = limit_for(scope)
         declared = content_length(scope)
         if declared == -1:
             return await answer(send, 400, b"Invalid Content-Length.\n")

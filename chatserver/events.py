@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 MESSAGE_CREATED = "message.created"
 MESSAGE_STATUS = "message.status"
+# A stored message changed otherwise (its images were fetched or refused).
+MESSAGE_UPDATED = "message.updated"
 UNREAD_CHANGED = "unread.changed"
 LEAD_CREATED = "lead.created"
 LEAD_UPDATED = "lead.updated"
@@ -41,6 +43,7 @@ BUCKETS_CHANGED = "buckets.changed"
 EVENT_TYPES = (
     MESSAGE_CREATED,
     MESSAGE_STATUS,
+    MESSAGE_UPDATED,
     UNREAD_CHANGED,
     LEAD_CREATED,
     LEAD_UPDATED,
@@ -144,6 +147,21 @@ def groups_for_lead(lead: Lead) -> set[str]:
     return groups_for_audience(lead.organisation_id, audience_for_lead(lead))
 
 
+class AttachmentData(TypedDict):
+    """An image on an MMS. ``status``: pending (being fetched from the
+    carrier), accepted, or rejected (``reason`` says why). ``url`` and
+    ``download_url`` only for accepted ones, and only for agents who may see
+    images (``chatserver.media.for_agent``)."""
+
+    id: int
+    status: Literal["pending", "accepted", "rejected"]
+    content_type: str
+    size: int
+    reason: str
+    url: NotRequired[str]
+    download_url: NotRequired[str]
+
+
 class MessageData(TypedDict):
     id: int
     conversation: int
@@ -162,6 +180,8 @@ class MessageData(TypedDict):
     possible_optout: bool
     # When a scheduled message (quiet hours) is to go; None otherwise.
     scheduled_for: str | None
+    # The images of an MMS (encoding "MMS"); empty for a plain SMS.
+    attachments: list[AttachmentData]
     client_id: NotRequired[str | None]
 
 
@@ -191,8 +211,34 @@ def message_data(message: Message) -> MessageData:
         "error_reason": message.error_reason,
         "possible_optout": message.possible_optout,
         "scheduled_for": scheduled_for(message),
+        "attachments": attachments_data(message),
         "client_id": str(message.client_id) if message.client_id else None,
     }
+
+
+def attachments_data(message: Message) -> list[AttachmentData]:
+    """The images of a message as consoles see them (with their URLs: see
+    ``chatserver.media.for_agent`` for agents who may not see images)."""
+    from chatserver import media
+
+    # Only an MMS has any: a plain SMS costs no query (nor does a message
+    # whose attachments were prefetched).
+    if message.encoding != media.MMS_ENCODING:
+        return []
+    items: list[AttachmentData] = []
+    for attachment in sorted(message.attachments.all(), key=lambda a: a.id):
+        item: AttachmentData = {
+            "id": attachment.id,
+            "status": attachment.status,
+            "content_type": attachment.content_type,
+            "size": attachment.size,
+            "reason": attachment.reason,
+        }
+        if attachment.status == "accepted":
+            item["url"] = media.attachment_path(attachment.id)
+            item["download_url"] = media.attachment_path(attachment.id, download=True)
+        items.append(item)
+    return items
 
 
 class MessageCreated(TypedDict):
@@ -216,6 +262,17 @@ class ConsentChanged(TypedDict):
     by: int | None  # the agent who made the change, if one did
     message: int | None  # the message that caused it
     notice: str | None  # why the composer is disabled now; None when authorized
+
+
+class MessageUpdated(TypedDict):
+    """A message changed other than by status: its images were fetched (or
+    refused). Carries the whole message, as ``message.created`` does."""
+
+    type: Literal["message.updated"]
+    cursor: int
+    lead: int
+    conversation: int
+    message: MessageData
 
 
 class MessageStatus(TypedDict):

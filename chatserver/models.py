@@ -506,7 +506,21 @@ class Attachment(models.Model):
     file = models.FileField(upload_to="attachments/%Y/%m/", blank=True)
     source_url = models.URLField(max_length=500, blank=True)
     reason = models.CharField(max_length=200, blank=True)
+    # Fetching bookkeeping (inbound media, off the webhook's path): tries so
+    # far, and when it may next be tried (also the lease of the fetcher that
+    # claimed it: see chatserver.actions.attachments.claim).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    fetch_after = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["status", "fetch_after"], name="attachment_fetch_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.content_type or 'attachment'} ({self.get_status_display()})"
 
 
 class ReadState(models.Model):

@@ -3,7 +3,8 @@
 `make run` runs it as a task on the web process's event loop; the Procfile's
 ``worker`` runs the same loop as its own process (``chatserver run_outbox``).
 Both may run at once: every message is claimed by exactly one sender
-(``chatserver.actions.sending.claim``).
+(``chatserver.actions.sending.claim``). The same loop fetches the images leads
+send (``chatserver.inbound_media``), each claimed by exactly one fetcher.
 """
 
 from __future__ import annotations
@@ -76,11 +77,15 @@ def status_callback_url(message: Message) -> str:
 def send_one(message: Message) -> None:
     """Hand one claimed message to its carrier and record the answer."""
     conversation = message.conversation
+    from chatserver import media
+
     outbound = OutboundMessage(
         from_number=conversation.sender.number,
         to_number=conversation.contact_number.number,
         body=message.body,
-        media_urls=(),
+        # Signed now, so the carrier's URL is valid for MMS_URL_MAX_AGE from
+        # the moment it gets it, retries included.
+        media_urls=media.outbound_urls(message),
         reference=str(message.id),
     )
     try:
@@ -136,6 +141,12 @@ def run_once(limit: int = 20, stop: threading.Event | None = None) -> int:
             if message is not None:
                 send_one(message)
                 handled += 1
+        if stop is None or not stop.is_set():
+            from chatserver import inbound_media
+
+            # Leads' images, one per pass: texts due meanwhile never wait
+            # behind a slow media host for more than one fetch.
+            handled += inbound_media.run_once(limit=1)
         return handled
     finally:
         release_connections()

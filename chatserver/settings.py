@@ -205,6 +205,15 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# MMS images are stored through Django's default storage (files under
+# MEDIA_ROOT unless STORAGES says otherwise) and never served from MEDIA_URL:
+# only chatserver/media_views.py serves them, to agents who may see them.
+# The largest image accepted, in or out (carriers take 5 MB).
+MMS_MAX_BYTES = int(os.environ.get("MMS_MAX_BYTES", 5 * 1024 * 1024))
+# How long the signed URL a carrier fetches an outbound image from stays valid.
+MMS_URL_MAX_AGE = int(os.environ.get("MMS_URL_MAX_AGE", 2 * 60 * 60))
+# Seconds a fetch of an inbound image may take before it is tried again later.
+MMS_FETCH_TIMEOUT = float(os.environ.get("MMS_FETCH_TIMEOUT", "20"))
 
 # Email: the console in development, SMTP in production.
 EMAIL_BACKEND = os.environ.get(
@@ -249,6 +258,9 @@ ENFORCE_QUIET_HOURS = env_bool("ENFORCE_QUIET_HOURS", True)
 # Request bodies larger than this are refused (413) before the application
 # reads them (chatserver/bodylimit.py), and Django enforces it again on parse.
 MAX_REQUEST_BYTES = int(os.environ.get("MAX_REQUEST_BYTES", 1024 * 1024))
+# ...except uploads of images (chatserver/bodylimit.py names their paths):
+# one MMS's images plus its form fields.
+MAX_UPLOAD_REQUEST_BYTES = MMS_MAX_BYTES + 256 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 
 SESSION_COOKIE_HTTPONLY = True

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -82,7 +82,8 @@ def phones(organisation: Organisation, companies: list[str]) -> list[dict]:
 
 
 def thread(phone: str, companies: list[str]) -> list[dict]:
-    """The texts one phone sent to or got from the company numbers."""
+    """The texts one phone sent to or got from the company numbers, with the
+    pictures the phone has (``media``: their URLs on this page's server)."""
     return [
         {
             "id": message["id"],
@@ -92,6 +93,14 @@ def thread(phone: str, companies: list[str]) -> list[dict]:
             "status": message["status"],
             "detail": message["detail"],
             "at": message["at"],
+            "media": [
+                {
+                    "url": reverse("simulator-media", args=[item["id"]]),
+                    "content_type": item["content_type"],
+                }
+                for item in message.get("media") or []
+            ],
+            "media_problem": message.get("media_problem", ""),
         }
         for message in simulator.network().messages(phone)
         if message["company"] in companies
@@ -184,21 +193,32 @@ def text(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     company = request.POST.get("company", "")
     body = request.POST.get("body", "")
     companies = company_numbers(organisation)
+    # A picture makes it an MMS (the phone's camera, or any image file).
+    pictures = request.FILES.getlist("image")
     if not error and not phone:
         error = "Choose or type the phone that texts."
     if not error and company not in companies:
         error = "Choose one of the company's simulator numbers to text."
-    if not error and not body.strip():
+    if not error and not body.strip() and not pictures:
         error = "Type a text first."
     if not error and len(body) > MAX_BODY:
         error = f"Too long: {len(body)} of {MAX_BODY} characters."
+    if not error and len(pictures) > simulator.MAX_MEDIA:
+        error = f"A phone sends at most {simulator.MAX_MEDIA} pictures at once."
+    if not error and sum(p.size for p in pictures) > settings.MMS_MAX_BYTES:
+        error = "The pictures are larger than a carrier takes in one text (5 MB)."
     if error:
         # Show the form again with what was typed: nothing is lost.
         typed = request.POST.get("phone", "")
         return render_page(
             request, organisation, phone, error, body, status=400, typed_phone=typed
         )
-    simulator.text_company(phone, company, body, inbound_webhook_url(request))
+    # Whatever the phone sends goes to the company as sent: the server, not
+    # the phone, decides what it accepts.
+    media = [(p.read(), p.content_type or "") for p in pictures]
+    simulator.text_company(
+        phone, company, body, inbound_webhook_url(request), media=media
+    )
     return redirect(page_url(phone))
 
 
@@ -218,8 +238,25 @@ def mode(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     return redirect(page_url(phone))
 
 
+@require_GET
+@staff_only
+def media(request: HttpRequest, organisation: Organisation, media_id: str):
+    """A picture on the simulated network, for the page to show."""
+    found = simulator.network().media_file(media_id)
+    if found is None:
+        return HttpResponse("No such picture.\n", status=404, content_type="text/plain")
+    path_, content_type = found
+    if content_type not in ("image/jpeg", "image/png", "image/gif", "image/webp"):
+        content_type = "application/octet-stream"
+    response = FileResponse(path_.open("rb"), content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
 urlpatterns = [
     path("", page, name="simulator"),
+    path("media/<str:media_id>", media, name="simulator-media"),
     path("state", state, name="simulator-state"),
     path("text", text, name="simulator-text"),
     path("mode", mode, name="simulator-mode"),

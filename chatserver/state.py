@@ -12,7 +12,7 @@ from django.db.models import Count, F, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from chatserver import access, buckets, events
+from chatserver import access, buckets, events, media
 from chatserver.actions import consent
 from chatserver.models import Agent, Conversation, Event, Lead, Message, ReadState
 
@@ -152,9 +152,9 @@ def open_conversations(agent: Agent) -> list[dict]:
     )
     last_messages = {
         m.conversation_id: m
-        for m in Message.objects.filter(id__in=list(last_ids)).select_related(
-            "author__user", "conversation"
-        )
+        for m in Message.objects.filter(id__in=list(last_ids))
+        .select_related("author__user", "conversation")
+        .prefetch_related("attachments")
     }
     consents = consent.states_of(
         agent.organisation_id, {c.contact_number.number for c in conversations}
@@ -178,6 +178,8 @@ def hello(agent: Agent) -> dict:
     """
     cursor = latest_cursor(agent)
     user = agent.user
+    images = access.may_see_images(agent)
+    conversations = open_conversations(agent)
     return {
         "type": "hello",
         "cursor": cursor,
@@ -189,16 +191,19 @@ def hello(agent: Agent) -> dict:
             "external": agent.is_external,
             "admin": user.is_staff,
             "sms_allowed": access.sms_allowed(agent),
+            # Whether images are shown to them (else: "the lead sent an image").
+            "images": images,
         },
         "organisation": {
             "id": agent.organisation_id,
             "name": agent.organisation.name,
             "message_limit": agent.organisation.message_limit,
+            "mms_enabled": agent.organisation.mms_enabled,
         },
         "unread": unread_counts(agent),
         # How many leads the agent sees in each bucket (chatserver.buckets).
         "buckets": buckets.counts(agent),
-        "conversations": open_conversations(agent),
+        "conversations": conversations if images else media.hide_images(conversations),
     }
 
 

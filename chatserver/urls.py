@@ -4,7 +4,14 @@ from django.contrib import admin
 from django.contrib.auth.views import LoginView
 from django.urls import include, path
 
-from chatserver import api_leads, simulator_views, throttle, views, webhooks
+from chatserver import (
+    api_leads,
+    media_views,
+    simulator_views,
+    throttle,
+    views,
+    webhooks,
+)
 
 urlpatterns = [
     path("", views.console, name="console"),
@@ -42,3 +49,5 @@ urlpatterns = [
 
 # Leads, search, templates and reports (chatserver/api_leads.py).
 urlpatterns += api_leads.urlpatterns
+# MMS images: to agents, from agents, to carriers (chatserver/media_views.py).
+urlpatterns += media_views.urlpatterns

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chatserver import access, actions, details, events, lead_ops, state
+from chatserver import access, actions, details, events, lead_ops, media, state
 from chatserver.access import visible_conversations
 from chatserver.models import Agent, Message
 
@@ -125,8 +125,10 @@ def api_conversation_messages(
         except actions.ActionError as exc:
             return refused(exc)
         return JsonResponse({"message": events.message_data(message)}, status=201)
-    messages = Message.objects.filter(conversation=conversation).select_related(
-        "author__user", "conversation"
+    messages = (
+        Message.objects.filter(conversation=conversation)
+        .select_related("author__user", "conversation")
+        .prefetch_related("attachments")
     )
     before = request.GET.get("before")
     if before:
@@ -137,7 +139,10 @@ def api_conversation_messages(
     return JsonResponse(
         {
             "conversation": conversation.id,
-            "messages": [events.message_data(m) for m in page[:HISTORY_PAGE]],
+            # Image URLs only for agents who may see images.
+            "messages": media.for_agent(
+                agent, [events.message_data(m) for m in page[:HISTORY_PAGE]]
+            ),
             "more": len(page) > HISTORY_PAGE,
         }
     )

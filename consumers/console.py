@@ -19,12 +19,12 @@ import time
 from collections import deque
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 
-from chatserver import actions, buckets, events, lead_ops, state
+from chatserver import access, actions, buckets, events, lead_ops, media, state
 from chatserver.access import visible_conversations
 from chatserver.actions.publish import publish
 from chatserver.models import Agent, Message
@@ -69,6 +69,19 @@ def optional_flag(data: dict, name: str) -> bool:
     if not isinstance(value, bool):
         raise ProtocolError(f"'{name}' must be true or false.")
     return value
+
+
+def database_sync_to_async(func):
+    """Run ORM code off the event loop, in a pool of threads.
+
+    Channels' own ``database_sync_to_async`` is thread-sensitive: every
+    database call of every socket of the process then waits its turn in one
+    single thread, so when thousands of consoles reconnect at once (a deploy)
+    each waits for all the hellos before it, long enough for Daphne to drop
+    the handshake. Socket handlers run one at a time per socket; across
+    sockets, database work needs no order of its own (docs/performance.md).
+    """
+    return DatabaseSyncToAsync(func, thread_sensitive=False)
 
 
 @database_sync_to_async
@@ -138,6 +151,9 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             return
         session = self.scope.get("session")
         self.session = session_tag(session.session_key if session else None)
+        # Whether this agent is shown images (their URLs in events); read once
+        # per socket, and the image view checks again on every fetch.
+        self.images = access.may_see_images(self.agent)
         # Join before reading the state, so no event falls between the two.
         self.joined = events.groups_for_agent(self.agent)
         for group in self.joined:
@@ -374,8 +390,11 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             return
         for event in replay.events:
             self.remember(event.cursor)
+            payload = event.payload
+            if not self.images:
+                payload = media.hide_images(payload)
             await self.send(
-                text_data=events.serialise(event.type, event.cursor, event.payload)
+                text_data=events.serialise(event.type, event.cursor, payload)
             )
         # Everything up to replay.cursor was committed when the replay was read:
         # live copies still on their way are duplicates.
@@ -459,7 +478,10 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         if cursor is None or cursor <= self.floor or not self.remember(cursor):
             return False
         self.cursor = max(self.cursor, cursor)
-        await self.send(text_data=event["text"])
+        text = event["text"]
+        if not self.images:
+            text = event.get("text_no_images", text)
+        await self.send(text_data=text)
         return True
 
     async def message_created(self, event):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -11,7 +13,7 @@ from django.utils import timezone
 
 from carriers.base import DeliveryStatus, InboundMessage, StatusUpdate
 from carriers.segments import check_limit, segment
-from chatserver import access, events, keywords
+from chatserver import access, events, keywords, media
 from chatserver.actions.errors import ActionError, UnknownRecipient
 from chatserver.actions.publish import UNREAD_OF, emit, signal
 from chatserver.models import (
@@ -23,6 +25,9 @@ from chatserver.models import (
     ReadState,
     SenderNumber,
 )
+
+if TYPE_CHECKING:
+    from chatserver.actions.attachments import Image
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +58,9 @@ CARRIER_STATUS = {
 
 def publish_message_created(message: Message) -> None:
     """Tell everyone who may see the lead about a new message."""
-    lead = message.conversation.lead
+    conversation = message.conversation
+    lead = conversation.lead
+    number = conversation.contact_number
     emit(
         message.organisation_id,
         events.MESSAGE_CREATED,
@@ -61,6 +68,12 @@ def publish_message_created(message: Message) -> None:
             "lead": lead.id,
             "conversation": message.conversation_id,
             "message": events.message_data(message),
+            # Enough to list a conversation the console has not seen yet.
+            "summary": {
+                "lead_name": lead.name,
+                "contact_name": number.contact.name,
+                "contact_number": number.number,
+            },
         },
         events.groups_for_lead(lead),
         lead_id=lead.id,
@@ -129,7 +142,7 @@ def receive_inbound(inbound: InboundMessage) -> Message | None:
 
     from chatserver.actions.leads import conversation_for_inbound
 
-    info = segment(inbound.body)
+    encoding, segments = count_segments(inbound.body, mms=bool(inbound.media))
     try:
         # One savepoint for the lead it may create and the message: when the
         # same webhook arrives twice at once, the loser leaves no trace (no
@@ -144,10 +157,15 @@ def receive_inbound(inbound: InboundMessage) -> Message | None:
                 status=Status.RECEIVED,
                 carrier=inbound.carrier,
                 carrier_message_id=inbound.carrier_message_id,
-                encoding=info.encoding,
-                segments=max(info.segments, 1),
+                encoding=encoding,
+                segments=segments,
                 possible_optout=keywords.reads_like_optout(inbound.body),
             )
+            if inbound.media:
+                from chatserver.actions import attachments
+
+                # Recorded now, fetched later, off the webhook's path.
+                attachments.record_inbound(message, inbound)
     except IntegrityError:
         # The same webhook, delivered twice at once: the other one stored it.
         return None
@@ -161,6 +179,15 @@ def receive_inbound(inbound: InboundMessage) -> Message | None:
     # the consent change and the confirmation it caused.
     consent.on_inbound(message, inbound)
     return message
+
+
+def count_segments(body: str, mms: bool = False) -> tuple[str, int]:
+    """How a message is counted and billed: its SMS encoding and segments,
+    or ("MMS", 1) for a message with images (one MMS, whatever its length)."""
+    if mms:
+        return media.MMS_ENCODING, 1
+    info = segment(body)
+    return info.encoding, max(info.segments, 1)
 
 
 def reopen_on_inbound(conversation: Conversation) -> None:
@@ -182,6 +209,7 @@ def send_message(
     client_id: uuid.UUID | str | None = None,
     category_id: int | None = None,
     schedule: bool = False,
+    images: Sequence[Image] = (),
 ) -> Message:
     """Queue an agent's text for sending, after every check.
 
@@ -189,7 +217,8 @@ def send_message(
     retry from a flaky connection never texts the lead twice. Raises
     ActionError with a reason the agent understands when the text may not go.
     In the lead's quiet hours ``schedule`` stores it as scheduled for the next
-    allowed time instead of refusing it.
+    allowed time instead of refusing it. ``images`` make it an MMS (the text
+    may then be empty).
     """
     client_id = normalize_client_id(client_id)
     if client_id is not None:
@@ -199,7 +228,7 @@ def send_message(
     try:
         with transaction.atomic():
             return _queue_agent_message(
-                agent, conversation, body, client_id, category_id, schedule
+                agent, conversation, body, client_id, category_id, schedule, images
             )
     except IntegrityError:
         existing = Message.objects.filter(author=agent, client_id=client_id).first()
@@ -219,7 +248,7 @@ def normalize_client_id(client_id) -> uuid.UUID | None:
 
 
 def _queue_agent_message(
-    agent, conversation, body, client_id, category_id, schedule=False
+    agent, conversation, body, client_id, category_id, schedule=False, images=()
 ):
     conversation = (
         Conversation.objects.select_related("lead", "sender", "contact_number")
@@ -231,12 +260,20 @@ def _queue_agent_message(
     if reason:
         raise ActionError(reason, "forbidden")
     body = body.strip() if isinstance(body, str) else ""
-    if not body:
+    if not body and not images:
         raise ActionError("Type a message first.", "empty")
     organisation = agent.organisation
-    problem = check_limit(body, organisation.message_limit)
+    problem = check_limit(body, organisation.message_limit) if body else None
     if problem:
         raise ActionError(problem, "too_long")
+    checked = []
+    if images:
+        from chatserver.actions import attachments
+
+        reason = access.why_cannot_send_images(agent)
+        if reason:
+            raise ActionError(reason, "forbidden")
+        checked = attachments.check_outbound(images)
     if category_id is not None and not MessageCategory.objects.filter(
         pk=category_id, organisation_id=conversation.organisation_id
     ).exists():
@@ -253,6 +290,7 @@ def _queue_agent_message(
         client_id=client_id,
         category_id=category_id,
         send_after=compliance.scheduled_time(conversation, schedule=schedule),
+        images=checked,
     )
     if lead.assignee_id is None:
         from chatserver.actions.leads import claim_lead
@@ -273,12 +311,14 @@ def queue_message(
     client_id: uuid.UUID | None = None,
     category_id: int | None = None,
     send_after=None,
+    images: list = (),
 ) -> Message:
     """Store an outbound message as queued (or scheduled) and tell the consoles.
 
-    The outbox picks it up after commit; nothing is sent from here.
+    The outbox picks it up after commit; nothing is sent from here. ``images``
+    (checked by ``attachments.check_outbound``) are stored with it: an MMS.
     """
-    info = segment(body)
+    encoding, segments = count_segments(body, mms=bool(images))
     message = Message.objects.create(
         organisation_id=conversation.organisation_id,
         conversation=conversation,
@@ -291,9 +331,13 @@ def queue_message(
         client_id=client_id,
         category_id=category_id,
         carrier=conversation.sender.carrier,
-        encoding=info.encoding,
-        segments=max(info.segments, 1),
+        encoding=encoding,
+        segments=segments,
     )
+    if images:
+        from chatserver.actions import attachments
+
+        attachments.store_outbound(message, images)
     touch(conversation, message.created_at)
     publish_message_created(message)
 

@@ -214,6 +214,13 @@ def layer_message(event: Event, unread_cache: dict[int, dict] | None = None) -> 
         "lead": event.lead_id,
         "text": events.serialise(event.type, event.cursor, event.payload),
     }
+    from chatserver import media
+
+    hidden = media.hide_images(event.payload)
+    if hidden is not event.payload:
+        # For sockets of agents who may not see images: the same event
+        # without their URLs, serialised once here too.
+        message["text_no_images"] = events.serialise(event.type, event.cursor, hidden)
     conversation_id = routing.pop(UNREAD_OF, None)
     if conversation_id is not None:
         from chatserver import state

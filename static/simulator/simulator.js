@@ -13,6 +13,20 @@ function renderThread(list, messages) {
   const items = messages.map((message) => {
     const item = document.createElement("li");
     item.className = `text ${message.direction}`;
+    for (const picture of message.media || []) {
+      const img = document.createElement("img");
+      img.className = "picture";
+      img.alt = "Picture";
+      img.dataset.testid = "phone-picture";
+      img.src = picture.url;
+      item.append(img);
+    }
+    if (message.media_problem) {
+      const problem = document.createElement("p");
+      problem.className = "problem";
+      problem.textContent = message.media_problem;
+      item.append(problem);
+    }
     const body = document.createElement("p");
     body.className = "body";
     body.textContent = message.body;

@@ -146,6 +146,8 @@ def test_an_external_user_sees_only_what_is_shared_with_them_read_only(
         {"agent": viewers["mine"].id},
     )
     assert status == 409
+    # Nor do they see the team.
+    assert api(client, "GET", "/api/agents")[0] == 403
     # Unsharing takes it away again.
     api(
         login(admin),
@@ -201,12 +203,12 @@ async def test_each_access_level_gets_the_events_of_each_bucket_and_no_others(
         ("allow", [], True),
         ("", ["allow"], True),
         ("", ["allow", "deny"], False),  # one group's Deny beats another's Allow
-        ("allow", ["deny"], False),  # a group's Deny beats the agent's own Allow
-        ("deny", ["allow"], False),  # and the agent's Deny a group's Allow
+        ("allow", ["deny"], True),  # the agent's own setting beats their groups'
+        ("deny", ["allow"], False),  # both ways
         ("", [], False),  # unset everywhere: no
     ],
 )
-def test_deny_wins_wherever_sms_is_set(
+def test_sms_permission_user_over_group_and_deny_wins_among_groups(
     org, sender, make_agent, authorized, own, groups, allowed
 ):
     import uuid

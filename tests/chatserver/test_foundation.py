@@ -151,7 +151,7 @@ def test_each_access_level_sees_its_leads(org, make_agent, text_in):
         ("", ["deny"], False),
         ("", ["allow", "deny"], False),  # among groups, deny wins
         ("", ["allow", ""], True),
-        ("allow", ["deny"], False),  # deny wins wherever it is set (issue 7)
+        ("allow", ["deny"], True),  # the user's own setting wins over groups
         ("deny", ["allow"], False),
     ],
 )

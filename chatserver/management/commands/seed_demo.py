@@ -1,6 +1,7 @@
 """Seed demo data into an empty database, and print the demo logins."""
 
 import datetime
+import os
 import secrets
 import uuid
 
@@ -40,14 +41,15 @@ class Command(BaseCommand):
                 self.stdout.write("Database already has data: no demo data seeded.")
             return
         logins = self.seed()
+        base = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         text = (
-            "Demo logins (http://127.0.0.1:8000/accounts/login/):\n"
+            f"Demo logins ({base}/accounts/login/):\n"
             + "".join(
                 f"  {username:6} / {password}   {role}\n"
                 for username, password, role in logins
             )
-            + "Text the company as a lead at http://127.0.0.1:8000/simulator/ "
+            + f"Text the company as a lead at {base}/simulator/ "
             "(as admin).\nQuiet hours are off for the demo organisation "
             "(Admin > Organisations turns them on).\n"
         )

@@ -10,7 +10,7 @@ export class ApiError extends Error {
   }
 }
 
-function csrfToken() {
+export function csrfToken() {
   const match = /(?:^|;\s*)csrftoken=([^;]+)/.exec(document.cookie);
   return match ? decodeURIComponent(match[1]) : "";
 }

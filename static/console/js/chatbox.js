@@ -9,6 +9,7 @@
 import * as api from "./api.js";
 import { Composer } from "./composer.js";
 import { avatar, h, icon, paintAvatar, replaceChildren, setText } from "./dom.js";
+import { attachmentsView, ImagePicker, sendMms } from "./mms.js";
 import {
   CONSENT,
   clock,
@@ -178,10 +179,16 @@ export class Chatbox {
       attrs: { role: "region", "aria-label": "Conversation history" },
       onscroll: () => this.onScroll(),
     }, this.olderButton, this.historyStart, this.list);
+    this.picker = new ImagePicker({
+      available: () => Boolean(this.store.organisation && this.store.organisation.mms_enabled),
+      onChange: () => this.composer.update(),
+      onProblem: (reason) => this.composer.showError(reason),
+    });
     this.composer = new Composer({
       limit: () => (this.store.organisation && this.store.organisation.message_limit) || "standard",
       onSend: (text, extra) => this.send(text, extra),
       label: "Write a text…",
+      picker: this.picker,
     });
     this.thread = h("div", { className: "thread" }, this.scroller, this.composer.el);
 
@@ -580,7 +587,8 @@ export class Chatbox {
         },
       },
       kind,
-      h("div", { className: "bubble" }, message.body),
+      attachmentsView(message),
+      message.body || !(message.attachments || []).length ? h("div", { className: "bubble" }, message.body) : null,
       failure,
       optout,
       h("div", { className: "msg-meta" }, meta),
@@ -606,6 +614,10 @@ export class Chatbox {
       this.socket.request({ type: "note.add", lead: this.leadId(), body: text, client_id: clientId });
       return;
     }
+    if (extra.images) {
+      this.sendWithImages(text, extra, clientId);
+      return;
+    }
     const agent = this.store.agent || {};
     this.history.addPending({
       id: 0,
@@ -626,6 +638,44 @@ export class Chatbox {
     if (extra.schedule) frame.schedule = true;
     this.socket.request(frame);
     this.scrolledOnce = false; // jump to the new message
+    this.renderThread();
+  }
+
+  /** A text with images goes over HTTP (multipart), not the socket: the
+   * pending bubble shows the local previews until the server has it. */
+  async sendWithImages(text, extra, clientId) {
+    const agent = this.store.agent || {};
+    const entries = extra.images;
+    this.history.addPending({
+      id: 0,
+      client_id: clientId,
+      conversation: this.id,
+      direction: "out",
+      kind: "text",
+      body: text,
+      status: "pending",
+      author: agent.id,
+      author_name: agent.name,
+      created_at: new Date().toISOString(),
+      encoding: "MMS",
+      attachments: entries.map((e, i) => ({ id: -i - 1, status: "accepted", url: e.url })),
+    });
+    this.scrolledOnce = false;
+    this.renderThread();
+    try {
+      const message = await sendMms(this.id, {
+        text, entries, clientId, category: extra.category, schedule: extra.schedule,
+      });
+      this.history.dropPending(clientId);
+      this.history.upsert(message);
+      this.picker.release(entries);
+    } catch (error) {
+      // Nothing is lost: the text and the images go back in the composer.
+      this.history.dropPending(clientId);
+      this.composer.restore(text);
+      this.picker.restore(entries);
+      this.composer.showError(error.reason || error.message);
+    }
     this.renderThread();
   }
 

@@ -17,11 +17,13 @@ export class Composer {
    * @param {() => string} options.limit  the organisation's plan ("standard", ...)
    * @param {(text: string, extra: object) => void} options.onSend
    * @param {string} options.label  what the text box is for ("Text Dana")
+   * @param {import("./mms.js").ImagePicker} [options.picker]  attaches images (MMS)
    */
-  constructor({ limit, onSend, label }) {
+  constructor({ limit, onSend, label, picker = null }) {
     this.limit = limit;
     this.onSend = onSend;
     this.label = label;
+    this.picker = picker;
     this.mode = "text"; // or "note"
     this.drafts = { text: "", note: "" }; // what each tab holds while the other is shown
     this.block = null; // {reason, action} when texting is not possible now
@@ -103,7 +105,8 @@ export class Composer {
       this.notice,
       this.error,
       this.tools,
-      h("div", { className: "composer-row" }, this.textarea, this.sendButton),
+      picker ? picker.strip : null,
+      h("div", { className: "composer-row" }, picker ? picker.buttons : null, this.textarea, this.sendButton),
       this.problem,
       this.ucs2,
       h("div", { className: "composer-meta" }, this.counter),
@@ -231,6 +234,8 @@ export class Composer {
     }
     const scheduling = Boolean(this.scheduleFor) && !blocked && !note;
     this.el.classList.toggle("scheduling", scheduling);
+    if (this.picker) this.picker.setDisabled(blocked || note);
+    this.el.classList.toggle("no-images", note);
     setText(this.sendLabel, note ? "Add note" : scheduling ? "Schedule" : "Send");
     this.sendButton.setAttribute(
       "aria-label",
@@ -266,17 +271,21 @@ export class Composer {
     const problem = text ? check_limit(text, limitName in LIMITS ? limitName : "standard") : null;
     const used = info[rule.count];
     const left = rule.max_characters - used;
-    const parts = [
-      `${left} ${Math.abs(left) === 1 ? "character" : "characters"} left`,
-      plural(info.segments || (text ? 1 : 0), "segment"),
-      info.encoding,
-    ];
+    // With images it is one MMS, billed as one message whatever its length.
+    const images = this.picker ? this.picker.count() : 0;
+    const parts = images
+      ? [`${left} ${Math.abs(left) === 1 ? "character" : "characters"} left`, plural(images, "image"), "MMS"]
+      : [
+        `${left} ${Math.abs(left) === 1 ? "character" : "characters"} left`,
+        plural(info.segments || (text ? 1 : 0), "segment"),
+        info.encoding,
+      ];
     setText(this.counter, parts.join(" · "));
     this.counter.classList.toggle("over", left < 0);
     this.counter.classList.toggle("ucs2-on", info.encoding === "UCS-2");
     this.counter.dataset.left = String(left);
     this.counter.dataset.segments = String(info.segments);
-    this.counter.dataset.encoding = info.encoding;
+    this.counter.dataset.encoding = images ? "MMS" : info.encoding;
     // The characters that make this a UCS-2 text (70 per segment, not 160).
     const forcing = info.ucs2_characters;
     this.ucs2.hidden = !forcing.length;
@@ -300,7 +309,7 @@ export class Composer {
     }
     this.problem.hidden = !problem;
     setText(this.problem, problem || "");
-    this.sendButton.disabled = Boolean(this.block) || !text.trim() || Boolean(problem);
+    this.sendButton.disabled = Boolean(this.block) || (!text.trim() && !images) || Boolean(problem);
     this.autosize();
   }
 
@@ -326,8 +335,9 @@ export class Composer {
       this.onSend(text, { note: true });
       return;
     }
-    if (!text || this.block) return;
-    const problem = check_limit(text, this.limit() in LIMITS ? this.limit() : "standard");
+    const images = this.picker && this.picker.count() ? this.picker : null;
+    if ((!text && !images) || this.block) return;
+    const problem = text ? check_limit(text, this.limit() in LIMITS ? this.limit() : "standard") : null;
     if (problem) {
       this.showError(problem);
       return;
@@ -335,8 +345,10 @@ export class Composer {
     const category = this.categorySelect.value ? Number(this.categorySelect.value) : null;
     this.clearError();
     this.textarea.value = "";
+    const extra = { category, schedule: Boolean(this.scheduleFor) };
+    if (images) extra.images = images.take();
     this.update();
-    this.onSend(text, { category, schedule: Boolean(this.scheduleFor) });
+    this.onSend(text, extra);
   }
 
   /** Say why a send failed; `action` ({label, run}) offers a way out. */

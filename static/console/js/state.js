@@ -120,6 +120,8 @@ export class Store {
         return this.messageCreated(frame, replay);
       case "message.status":
         return this.messageStatus(frame);
+      case "message.updated":
+        return this.messageUpdated(frame);
       case "unread.changed":
         this.unread = normaliseUnread(frame.unread);
         this.emit("unread", this.unread);
@@ -171,15 +173,16 @@ export class Store {
     const isNewConversation = !summary;
     if (!summary) {
       const lead = this.leads.get(frame.lead) || {};
+      const known = frame.summary || {};
       summary = {
         id: conversationId,
         lead: frame.lead,
-        lead_name: lead.name || "",
+        lead_name: lead.name || known.lead_name || "",
         lead_status: lead.status || "open",
         assignee: lead.assignee ?? null,
         status: "open",
-        contact_name: "",
-        contact_number: "",
+        contact_name: known.contact_name || "",
+        contact_number: known.contact_number || "",
         last_message: null,
         last_message_at: null,
       };
@@ -220,6 +223,22 @@ export class Store {
       }
     }
     if (changed) this.emit("status", { conversation: conversationId, message: frame.message });
+    return null;
+  }
+
+  /** A message changed other than by status (its images were fetched):
+   * the new copy replaces the old one; views redraw as for a status. */
+  messageUpdated(frame) {
+    const message = frame.message;
+    const conversationId = frame.conversation ?? message.conversation;
+    const history = this.histories.get(conversationId);
+    if (history && history.messages.has(message.id)) history.upsert(message);
+    const summary = this.conversations.get(conversationId);
+    if (summary && summary.last_message && summary.last_message.id === message.id) {
+      summary.last_message = mergeMessage(summary.last_message, message);
+      this.emit("conversations");
+    }
+    this.emit("status", { conversation: conversationId, message: message.id });
     return null;
   }
 

@@ -1,0 +1,190 @@
+"""MMS images: which are accepted, how large, and the URLs they are served at.
+
+One place for the rules about images themselves; who may see them is
+``chatserver.access`` (``may_see_images``), and storing them is
+``chatserver.actions.attachments``.
+
+- A message with images is an MMS: stored with ``encoding`` "MMS" and one
+  segment, since carriers bill an MMS as one message whatever its length.
+- An image is accepted when its bytes are one of the types below (the type
+  the sender declared is not trusted: what we serve must be what we checked)
+  and it is no larger than ``settings.MMS_MAX_BYTES`` (5 MB, as carriers take).
+- Agents get an image at ``/attachments/<id>``, after an access check. The
+  carrier gets an outbound image at a signed URL that expires
+  (``settings.MMS_URL_MAX_AGE``); nothing else about images is public, and
+  MEDIA_URL is never served.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from carriers.media import megabytes
+
+if TYPE_CHECKING:
+    from chatserver.models import Agent, Attachment, Message
+
+MMS_ENCODING = "MMS"
+# Carriers take at most ten attachments on one MMS.
+MAX_IMAGES = 10
+
+# What we accept from leads: the image types phones send and browsers show.
+# (HEIC is not among them: browsers other than Safari cannot show it, and
+# phones convert it to JPEG for MMS.)
+INBOUND_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+# What agents may send: the types carriers convert for every phone.
+OUTBOUND_TYPES = ("image/jpeg", "image/png", "image/gif")
+EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/webp": "webp",
+}
+TYPE_NAMES = {
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/gif": "GIF",
+    "image/webp": "WebP",
+}
+
+SIGNING_SALT = "chatserver.media.outbound"
+
+
+class Refused(ValueError):
+    """An image that is not accepted; ``reason`` says why, for agents."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def max_bytes() -> int:
+    return settings.MMS_MAX_BYTES
+
+
+def sniff(content: bytes) -> str:
+    """The image type the bytes themselves say, or '' for anything else."""
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if content[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    return ""
+
+
+def type_list(types: tuple[str, ...]) -> str:
+    names = [TYPE_NAMES[t] for t in types]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def check_image(content: bytes, declared: str, allowed: tuple[str, ...]) -> str:
+    """The type of an image we accept, or Refused saying why not.
+
+    The bytes decide the type: a file declared ``image/png`` that is HTML is
+    refused, so nothing we serve from our own origin can be a page.
+    """
+    declared = (declared or "").split(";")[0].strip().lower()
+    if not content:
+        raise Refused("The file is empty.")
+    if len(content) > max_bytes():
+        raise Refused(
+            f"Too large: {megabytes(len(content))}; the limit is "
+            f"{megabytes(max_bytes())}."
+        )
+    actual = sniff(content)
+    if actual not in allowed:
+        what = TYPE_NAMES.get(actual) or declared or "this kind of file"
+        if not actual and declared in allowed:
+            what = f"a file declared {declared} that is not one"
+        raise Refused(f"Only {type_list(allowed)} images are accepted, not {what}.")
+    return actual
+
+
+def attachment_path(attachment_id: int, download: bool = False) -> str:
+    """Where an agent's console gets an image (access checked there)."""
+    path = reverse("attachment", args=[attachment_id])
+    return path + "?download=1" if download else path
+
+
+def signed_token(attachment_id: int) -> str:
+    return signing.TimestampSigner(salt=SIGNING_SALT).sign(str(attachment_id))
+
+
+def unsign(token: str) -> int:
+    """The attachment a carrier's URL names; SignatureExpired once it is older
+    than MMS_URL_MAX_AGE, BadSignature when it was not made here."""
+    value = signing.TimestampSigner(salt=SIGNING_SALT).unsign(
+        token, max_age=settings.MMS_URL_MAX_AGE
+    )
+    if not (value.isascii() and value.isdigit()):
+        raise signing.BadSignature("not an attachment id")
+    return int(value)
+
+
+def signed_url(attachment: Attachment) -> str:
+    """The absolute URL the carrier fetches an outbound image from: signed,
+    valid for MMS_URL_MAX_AGE seconds, no login needed."""
+    from chatserver import outbox
+
+    ext = EXTENSIONS.get(attachment.content_type, "img")
+    token = signed_token(attachment.id)
+    # The extension helps carriers that guess the type from the name.
+    return outbox.public_url(reverse("attachment-signed", args=[token, ext]))
+
+
+def outbound_urls(message: Message) -> tuple[str, ...]:
+    """The URLs of an outbound MMS's images, for its carrier, signed now."""
+    if message.encoding != MMS_ENCODING:
+        return ()
+    from chatserver.models import Attachment
+
+    accepted = message.attachments.filter(status=Attachment.Status.ACCEPTED)
+    return tuple(signed_url(a) for a in accepted.order_by("id"))
+
+
+URL_FIELDS = ("url", "download_url")
+
+
+def hide_images(data: Any) -> Any:
+    """``data`` (an event, a state, a page of messages) without the URLs of
+    images: what an agent who may not see images gets. Copies only what it
+    changes; returns ``data`` itself when nothing had a URL."""
+    if isinstance(data, list):
+        items = [hide_images(item) for item in data]
+        changed = any(new is not old for new, old in zip(items, data, strict=True))
+        return items if changed else data
+    if not isinstance(data, dict):
+        return data
+    copy = None
+    for key, value in data.items():
+        if key == "attachments" and isinstance(value, list):
+            new = [
+                {k: v for k, v in a.items() if k not in URL_FIELDS}
+                if isinstance(a, dict) and any(f in a for f in URL_FIELDS)
+                else a
+                for a in value
+            ]
+            if any(n is not o for n, o in zip(new, value, strict=True)):
+                copy = copy if copy is not None else dict(data)
+                copy[key] = new
+        elif isinstance(value, dict | list):
+            new = hide_images(value)
+            if new is not value:
+                copy = copy if copy is not None else dict(data)
+                copy[key] = new
+    return data if copy is None else copy
+
+
+def for_agent(agent: Agent, data: Any) -> Any:
+    """``data`` as this agent may have it: without image URLs unless their
+    organisation has MMS on and they display images."""
+    from chatserver import access
+
+    return data if access.may_see_images(agent) else hide_images(data)
