@@ -102,6 +102,18 @@ def evaluate(result: dict) -> list[dict]:
     ):
         if s.get(name):
             lost(check, label, s[name])
+    killed = s.get("fault_daphne")
+    if killed:
+        outages = killed["sockets"]["outages"]
+        moved = outages.get("came_back", 0)
+        on_killed = killed["fault"]["sockets_on_killed"]
+        check(
+            "a Daphne killed: its agents reconnected to the other and resumed",
+            "correctness",
+            f"all {on_killed} on it",
+            moved,
+            on_killed > 0 and moved == outages.get("sockets") == on_killed,
+        )
     pg = s.get("fault_postgres")
     if pg:
         answers = pg["webhooks"]["answers"]

@@ -299,6 +299,9 @@ class Worker:
         return {
             "sockets": len(self.consoles),
             "open": sum(1 for c in self.consoles.values() if c.ws is not None),
+            "open_by_url": dict(
+                Counter(c.url for c in self.consoles.values() if c.ws is not None)
+            ),
             "resuming": sum(1 for c in self.consoles.values() if c.resuming),
             "reloads": sum(c.reloads for c in self.consoles.values()),
             "catch_ups": sum(c.catch_ups for c in self.consoles.values()),
@@ -429,13 +432,19 @@ class ClientPool:
         }
         counters = {"frames": Counter(), "errors": Counter(), "close_codes": Counter()}
         outages = []
+        by_url: Counter[str] = Counter()
         for r in replies:
+            by_url.update(r["open_by_url"])
             for key in merged:
                 merged[key] += r[key]
             for key, counter in counters.items():
                 counter.update(r[key])
             outages.extend(r["outages"])
-        return merged | {k: dict(v) for k, v in counters.items()} | {"outages": outages}
+        return (
+            merged
+            | {k: dict(v) for k, v in counters.items()}
+            | {"outages": outages, "open_by_url": dict(by_url)}
+        )
 
     async def send(self, plan: list[tuple[int, int, float, str]]) -> None:
         per_worker = [{"plan": []} for _ in self.pipes]

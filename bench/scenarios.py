@@ -212,7 +212,7 @@ async def cluster(h: Harness) -> dict:
     p = h.profile
     await h.pool.disconnect_all()
     product = h.product(servers=2)
-    await h.connect(h.specs(product, 0, p.agents))
+    connected = await h.connect(h.specs(product, 0, p.agents))
     h.say(
         f"two processes: {p.agents} sockets spread, {p.rate}/s for "
         f"{p.cluster_duration:.0f} s"
@@ -221,6 +221,7 @@ async def cluster(h: Harness) -> dict:
         product, "cluster", p.rate, int(p.rate * p.cluster_duration), p.agents
     )
     await h.pool.disconnect_all()
+    result["connect"] = connected
     return result
 
 
@@ -229,7 +230,7 @@ async def fault_redis(h: Harness) -> dict:
     p = h.profile
     await h.pool.disconnect_all()
     product = h.product(servers=1)
-    await h.connect(h.specs(product, 0, p.agents))
+    connected = await h.connect(h.specs(product, 0, p.agents))
 
     async def fault(log: dict) -> None:
         await asyncio.sleep(p.fault_at)
@@ -250,6 +251,7 @@ async def fault_redis(h: Harness) -> dict:
         stall=15,
     )
     await h.pool.disconnect_all()
+    result["connect"] = connected
     return result
 
 
@@ -258,7 +260,7 @@ async def fault_postgres(h: Harness) -> dict:
     p = h.profile
     await h.pool.disconnect_all()
     product = h.product(servers=1)
-    await h.connect(h.specs(product, 0, p.agents))
+    connected = await h.connect(h.specs(product, 0, p.agents))
 
     async def fault(log: dict) -> None:
         await asyncio.sleep(p.fault_at)
@@ -282,6 +284,7 @@ async def fault_postgres(h: Harness) -> dict:
     finally:
         await asyncio.to_thread(h.block_database, False)
     await h.pool.disconnect_all()
+    result["connect"] = connected
     return result
 
 
@@ -290,14 +293,16 @@ async def fault_daphne(h: Harness) -> dict:
     p = h.profile
     await h.pool.disconnect_all()
     product = h.product(servers=2)
-    await h.connect(h.specs(product, 0, p.agents))
+    connected = await h.connect(h.specs(product, 0, p.agents))
     victim = product.servers[1]
 
     async def fault(log: dict) -> None:
         await asyncio.sleep(p.fault_at)
+        on_victim = (await h.pool.status())["open_by_url"].get(victim.ws_url, 0)
         log["daphne_killed"] = time.monotonic()
         log["killed_port"] = victim.port
         victim.process.kill()
+        log["sockets_on_killed"] = on_victim
 
     h.say(f"fault: one of two Daphne processes killed at {p.fault_at:.0f} s")
     result = await h.measure(
@@ -312,6 +317,7 @@ async def fault_daphne(h: Harness) -> dict:
     await h.pool.disconnect_all()
     victim.process.wait(10)
     h.stack.servers.remove(victim)
+    result["connect"] = connected
     return result
 
 

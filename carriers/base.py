@@ -117,7 +117,8 @@ class MediaError(Exception):
 
 def url_origin(url: str) -> str:
     """``scheme://host[:port]`` of a URL, lower-case, default ports left out;
-    '' for a URL without a scheme or host."""
+    '' for a URL without a scheme or host, or with credentials in it (no
+    carrier names media that way; a fetch would send them)."""
     from urllib.parse import urlsplit
 
     try:
@@ -126,7 +127,7 @@ def url_origin(url: str) -> str:
     except ValueError:
         return ""
     scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
-    if not scheme or not host:
+    if not scheme or not host or "@" in parts.netloc:
         return ""
     if ":" in host:
         host = f"[{host}]"

@@ -26,9 +26,16 @@ CHUNK_BYTES = 64 * 1024
 def megabytes(size: int) -> str:
     """A size as agents read it: '5 MB', '7.3 MB'."""
     value = size / (1024 * 1024)
-    if value >= 10 or value == int(value):
+    if value >= 10 or round(value, 1) == int(value):
         return f"{value:.0f} MB"
     return f"{value:.1f} MB"
+
+
+def too_large(size: int | None, limit: int) -> str:
+    """Why a file over ``limit`` bytes is refused (``size`` None: unknown)."""
+    if size is None or megabytes(size) == megabytes(limit):
+        return f"Too large: over the {megabytes(limit)} limit."
+    return f"Too large: {megabytes(size)}; the limit is {megabytes(limit)}."
 
 
 def fetch(
@@ -119,16 +126,13 @@ def _read(response: requests.Response, max_bytes: int, deadline: float) -> bytes
     """The body, or MediaError as soon as it is known to pass ``max_bytes``."""
     declared = response.headers.get("Content-Length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
-        raise MediaError(
-            f"Too large: {megabytes(int(declared))}; the limit is "
-            f"{megabytes(max_bytes)}."
-        )
+        raise MediaError(too_large(int(declared), max_bytes))
     chunks, size = [], 0
     try:
         for chunk in response.iter_content(CHUNK_BYTES):
             size += len(chunk)
             if size > max_bytes:
-                raise MediaError(f"Too large: over {megabytes(max_bytes)}, the limit.")
+                raise MediaError(too_large(None, max_bytes))
             if time.monotonic() > deadline:
                 raise MediaError("Fetching the image took too long.", retryable=True)
             chunks.append(chunk)

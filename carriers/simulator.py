@@ -516,12 +516,9 @@ class SimulatorAdapter(CarrierAdapter):
             raise MediaError("The simulated network no longer has the image.")
         path, content_type = found
         if path.stat().st_size > max_bytes:
-            from carriers.media import megabytes
+            from carriers.media import too_large
 
-            raise MediaError(
-                f"Too large: {megabytes(path.stat().st_size)}; the limit is "
-                f"{megabytes(max_bytes)}."
-            )
+            raise MediaError(too_large(path.stat().st_size, max_bytes))
         return FetchedMedia(content=path.read_bytes(), content_type=content_type)
 
     # -- sending ------------------------------------------------------------

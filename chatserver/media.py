@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-from carriers.media import megabytes
+from carriers.media import too_large
 
 if TYPE_CHECKING:
     from chatserver.models import Agent, Attachment, Message
@@ -94,10 +94,7 @@ def check_image(content: bytes, declared: str, allowed: tuple[str, ...]) -> str:
     if not content:
         raise Refused("The file is empty.")
     if len(content) > max_bytes():
-        raise Refused(
-            f"Too large: {megabytes(len(content))}; the limit is "
-            f"{megabytes(max_bytes())}."
-        )
+        raise Refused(too_large(len(content), max_bytes()))
     actual = sniff(content)
     if actual not in allowed:
         what = TYPE_NAMES.get(actual) or declared or "this kind of file"

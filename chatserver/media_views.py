@@ -18,7 +18,7 @@ import logging
 
 from django.core import signing
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
-from django.urls import path
+from django.urls import path, re_path
 from django.views.decorators.http import require_http_methods, require_POST
 
 from chatserver import access, actions, events, lead_ops, media
@@ -64,9 +64,7 @@ def attachment(request: HttpRequest, attachment_id: int) -> HttpResponse:
     """An image, to an agent who may see it (404 for those who may not see
     its conversation; 403 for those not shown images)."""
     agent: Agent | None = (
-        getattr(request.user, "agent", None)
-        if request.user.is_authenticated
-        else None
+        getattr(request.user, "agent", None) if request.user.is_authenticated else None
     )
     if agent is None:
         return plain(403, "Log in as an agent to see images.")
@@ -169,6 +167,11 @@ def send_mms(request: HttpRequest, agent: Agent, conversation_id: int) -> JsonRe
 
 urlpatterns = [
     path("attachments/<int:attachment_id>", attachment, name="attachment"),
-    path("mms/<str:token>.<slug:ext>", signed, name="attachment-signed"),
+    # The token is TimestampSigner's (``id:timestamp:signature``).
+    re_path(
+        r"^mms/(?P<token>[0-9]+:[0-9A-Za-z]+:[-_0-9A-Za-z]+)\.(?P<ext>[a-z]+)$",
+        signed,
+        name="attachment-signed",
+    ),
     path("api/conversations/<int:conversation_id>/mms", send_mms, name="api-send-mms"),
 ]

@@ -117,21 +117,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-    "DB_POOL", True
+    "DB_POOL", False
 ):
     # A pool of connections in each process. Under ASGI every request runs in
     # a thread of its own, and each database call of a socket ends by closing
     # its connection, so without a pool every webhook and every socket's
     # database call opened a new PostgreSQL connection (milliseconds each, and
-    # no bound on how many: see docs/performance.md). Health checks replace a
-    # pooled connection that died (PostgreSQL restarted) before it is used.
+    # no bound on how many: see docs/performance.md).
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them instead
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No check before each use: it costs a round trip every time, and after
+    # PostgreSQL restarted the pool's check loop slept 0.1, 0.2, 0.4 s ... per
+    # dead connection, holding requests and socket handshakes for seconds. A
+    # dead connection instead fails the one request that meets it (a webhook
+    # answers 503 and is retried; a socket reconnects), and is replaced.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": int(os.environ.get("DB_POOL_MIN_SIZE", "2")),
         "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "20")),
         "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
     }
+    # psycopg_pool waits 1 s, then 2, 4, 8 s between failed attempts to open a
+    # connection: after PostgreSQL came back from a short outage, requests
+    # still waited seconds for one. Starting at 0.1 s, they wait about as long
+    # as the outage lasted (docs/performance.md, "PostgreSQL briefly down").
+    from psycopg_pool.base import AttemptWithBackoff
+
+    AttemptWithBackoff.INITIAL_DELAY = 0.1
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -251,6 +251,8 @@ def media(request: HttpRequest, organisation: Organisation, media_id: str):
     response = FileResponse(path_.open("rb"), content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    # The page redraws the thread every second: no refetch each time.
+    response["Cache-Control"] = "private, max-age=3600"
     return response
 
 

@@ -191,14 +191,15 @@ def hello(agent: Agent) -> dict:
             "external": agent.is_external,
             "admin": user.is_staff,
             "sms_allowed": access.sms_allowed(agent),
-            # Whether images are shown to them (else: "the lead sent an image").
+            # Whether images are shown to them (else: "the lead sent an image"),
+            # and whether they may attach some (their organisation has MMS on).
             "images": images,
+            "may_send_images": agent.organisation.mms_enabled,
         },
         "organisation": {
             "id": agent.organisation_id,
             "name": agent.organisation.name,
             "message_limit": agent.organisation.message_limit,
-            "mms_enabled": agent.organisation.mms_enabled,
         },
         "unread": unread_counts(agent),
         # How many leads the agent sees in each bucket (chatserver.buckets).

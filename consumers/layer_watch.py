@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEARTBEAT = 0.5
-TIMEOUT = 1.5
+TIMEOUT = 5.0
 
 _sockets: weakref.WeakSet[ConsoleConsumer] = weakref.WeakSet()
 _watchers: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}

@@ -152,9 +152,9 @@ def due() -> Q:
 
 def due_ids(limit: int = 10) -> list[int]:
     return list(
-        Attachment.objects.filter(due()).order_by("id").values_list("id", flat=True)[
-            :limit
-        ]
+        Attachment.objects.filter(due())
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
     )
 
 
@@ -221,9 +221,9 @@ def retry_later(attachment: Attachment, reason: str) -> None:
 
 def publish_message_updated(message: Message) -> None:
     """Tell everyone who may see the lead that a message changed (its images)."""
-    message = Message.objects.select_related(
-        "conversation__lead", "author__user"
-    ).get(pk=message.pk)
+    message = Message.objects.select_related("conversation__lead", "author__user").get(
+        pk=message.pk
+    )
     lead = message.conversation.lead
     emit(
         message.organisation_id,

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import DatabaseError, transaction
 from django.db.models import Max
 
@@ -243,14 +243,64 @@ def _send(outgoing: list[tuple[Iterable[str], dict[str, Any]]]) -> None:
             for group in groups:
                 await layer.group_send(group, message)
 
+    async def send_all_twice_if_need_be():
+        try:
+            await send_all()
+        except Exception:
+            # After Redis restarted, a process that stayed idle holds a dead
+            # connection, and its first publish fails on it (an event nobody
+            # would get); the second attempt opens a new one. Sockets drop a
+            # message that reaches them twice (same cursor).
+            await send_all()
+
     async def send_within_timeout():
-        await asyncio.wait_for(send_all(), PUBLISH_TIMEOUT)
+        await asyncio.wait_for(send_all_twice_if_need_be(), PUBLISH_TIMEOUT)
 
     try:
-        async_to_sync(send_within_timeout)()
+        if isinstance(layer, InMemoryChannelLayer):
+            # Bound to the server's own loop: publish there.
+            async_to_sync(send_within_timeout)()
+        else:
+            _publishing_loop.run(send_within_timeout, PUBLISH_TIMEOUT + 1)
     except Exception:  # the doorbell failed; the events are safe in the database
         publish_failed.set()
         log.exception("could not publish %s message(s)", len(outgoing))
+
+
+class _PublishingLoop:
+    """An event loop of its own, in a thread, through which this process
+    publishes to the channel layer.
+
+    From a request's thread, ``async_to_sync`` would run the publish on the
+    server's main event loop, where it waits behind all the socket work queued
+    there: under load tens of milliseconds to seconds, all the while the flush
+    holds its organisation's lock, so every other webhook of the organisation
+    waits too (docs/performance.md). On a loop of its own the channel layer
+    keeps a Redis connection of its own and a publish costs one round trip;
+    flushes still publish one at a time, in order, under the lock.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def run(self, make_coroutine: Callable[[], Any], timeout: float) -> Any:
+        with self.lock:
+            if self.loop is None:
+                self.loop = asyncio.new_event_loop()
+                threading.Thread(
+                    target=self.loop.run_forever,
+                    name="channel-layer-publisher",
+                    daemon=True,
+                ).start()
+        future = asyncio.run_coroutine_threadsafe(make_coroutine(), self.loop)
+        try:
+            return future.result(timeout)
+        finally:
+            future.cancel()
+
+
+_publishing_loop = _PublishingLoop()
 
 
 def publish(groups: Iterable[str], message: dict[str, Any]) -> None:

@@ -174,6 +174,9 @@ PROBES = {
         ("GET", f"/api/templates?lead={s.lead}", None),
         ("GET", f"/api/templates?conversation={s.conversation}", None),
     ],
+    "api/conversations/<int:conversation_id>/mms": lambda s: [
+        ("POST", f"/api/conversations/{s.conversation}/mms", {"body": "Hi"})
+    ],
 }
 
 # Routes that list what the caller may see: probed for leaks, not ids.
@@ -194,6 +197,11 @@ ACCOUNTED_FOR = {
     "admin/": "Django's admin: staff only (test_browser_policy.py)",
     "simulator/": "staff only, scoped to their organisation (below)",
     "carriers/<str:carrier>/<str:kind>": "signed webhooks (test_webhook_fuzz.py)",
+    "attachments/<int:attachment_id>": "images: probed in tests/mms/"
+    "test_mms_permissions.py (404 hidden, 403 images off)",
+    r"^mms/(?P<token>[0-9]+:[0-9A-Za-z]+:[-_0-9A-Za-z]+)\.(?P<ext>[a-z]+)$": (
+        "carriers' signed image URLs (tests/mms/test_mms_outbound.py)"
+    ),
 }
 
 

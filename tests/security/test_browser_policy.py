@@ -224,6 +224,7 @@ def write_requests(staff_data, org) -> list[tuple[str, dict | str]]:
         "conversation_id": inbound.conversation_id,
         "message_id": inbound.id,
         "contact_id": own.contacts.get().id,
+        "attachment_id": inbound.id,  # images take no POST
     }
     requests = []
     for route in routes():

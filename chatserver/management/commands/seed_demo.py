@@ -63,8 +63,16 @@ class Command(BaseCommand):
         # Quiet hours off (start == end), so the demo answers at any hour
         # wherever it is tried; the admin turns them on per organisation.
         organisation.quiet_hours_start = organisation.quiet_hours_end = datetime.time(0)
+        # MMS on, so the demo shows images both ways (the simulator page
+        # sends a lead's photo; agents attach images in the composer).
+        organisation.mms_enabled = True
         organisation.save(
-            update_fields=["message_limit", "quiet_hours_start", "quiet_hours_end"]
+            update_fields=[
+                "message_limit",
+                "quiet_hours_start",
+                "quiet_hours_end",
+                "mms_enabled",
+            ]
         )
         logins = []
         people = {}

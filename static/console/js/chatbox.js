@@ -180,7 +180,7 @@ export class Chatbox {
       onscroll: () => this.onScroll(),
     }, this.olderButton, this.historyStart, this.list);
     this.picker = new ImagePicker({
-      available: () => Boolean(this.store.organisation && this.store.organisation.mms_enabled),
+      available: () => Boolean(this.store.agent && this.store.agent.may_send_images),
       onChange: () => this.composer.update(),
       onProblem: (reason) => this.composer.showError(reason),
     });
@@ -554,6 +554,10 @@ export class Chatbox {
       clock(message.created_at))];
     if (out && message.author_name && !me) meta.unshift(h("span", { className: "author" }, message.author_name));
     if (out && !message.author) meta.unshift(h("span", { className: "author" }, KIND_LABEL[message.kind] || "Automatic"));
+    // An MMS is billed as one MMS message, not by segments: say which it was.
+    if (message.encoding === "MMS") {
+      meta.push(h("span", { className: "mms-chip", title: "An MMS: billed as one message, whatever its length" }, "MMS"));
+    }
     if (out) {
       let label = status.label;
       if (message.status === "scheduled" && message.scheduled_for) {

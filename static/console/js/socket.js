@@ -16,6 +16,7 @@
 const EVENT_TYPES = new Set([
   "message.created",
   "message.status",
+  "message.updated",
   "lead.created",
   "lead.updated",
   "consent.changed",
