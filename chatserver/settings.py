@@ -132,9 +132,12 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_b
     # answers 503 and is retried; a socket reconnects), and is replaced.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": int(os.environ.get("DB_POOL_MIN_SIZE", "2")),
+        "min_size": int(os.environ.get("DB_POOL_MIN_SIZE", "0")),
         "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "20")),
         "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
+        # A process that goes quiet gives its connections back to PostgreSQL
+        # (whose max_connections every process shares) within a minute.
+        "max_idle": float(os.environ.get("DB_POOL_MAX_IDLE", "60")),
     }
     # psycopg_pool waits 1 s, then 2, 4, 8 s between failed attempts to open a
     # connection: after PostgreSQL came back from a short outage, requests

@@ -23,6 +23,7 @@ from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth.signals import user_logged_out
+from django.db import DatabaseError
 from django.dispatch import receiver
 
 from chatserver import access, actions, buckets, events, lead_ops, media, state
@@ -378,7 +379,20 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
 
     async def layer_catch_up(self, event):
         """The channel layer may have lost events for this socket (Redis
-        restarted; see consumers/layer_watch.py): replay them as a resume does."""
+        restarted; see consumers/layer_watch.py): replay them as a resume does.
+
+        Only this socket knows where its browser's gap starts (the browser
+        has meanwhile seen newer events live), so a database that refuses for
+        a while is waited for, not given up on: a socket closed now would
+        resume from past the gap.
+        """
+        for wait in (1, 2, 4, 8, 15, 30):
+            try:
+                await self.catch_up(event["since"])
+                return
+            except DatabaseError:
+                log.warning("catch-up of a socket failed: trying again in %s s", wait)
+                await asyncio.sleep(wait)
         await self.catch_up(event["since"])
 
     async def catch_up(self, cursor: int):
