@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -99,6 +100,10 @@ async def main_async(args) -> int:
         profile, server_env=dict(kv.split("=", 1) for kv in args.server_env)
     )
     result["server_env"] = harness.server_env
+    # Stopped (SIGTERM, a timeout): still stop the servers and drop the database.
+    asyncio.get_running_loop().add_signal_handler(
+        signal.SIGTERM, asyncio.current_task().cancel
+    )
     began = time.monotonic()
     try:
         await harness.start()

@@ -152,10 +152,15 @@ class Webhooks:
         never delays the next one), then wait for all of them to be answered."""
         start = time.monotonic()
         tasks = []
-        for seq in range(count):
-            await asyncio.sleep(max(0.0, start + seq / rate - time.monotonic()))
-            tasks.append(asyncio.create_task(self.deliver(phase, seq, body_for)))
-        return list(await asyncio.gather(*tasks))
+        try:
+            for seq in range(count):
+                await asyncio.sleep(max(0.0, start + seq / rate - time.monotonic()))
+                tasks.append(asyncio.create_task(self.deliver(phase, seq, body_for)))
+            return list(await asyncio.gather(*tasks))
+        except asyncio.CancelledError:  # the run was stopped
+            for task in tasks:
+                task.cancel()
+            raise
 
 
 class FakeTwilio:

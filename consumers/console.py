@@ -12,6 +12,7 @@ event type without a method of its own is simply relayed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import logging
@@ -23,7 +24,7 @@ from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth.signals import user_logged_out
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.dispatch import receiver
 
 from chatserver import access, actions, buckets, events, lead_ops, media, state
@@ -85,8 +86,18 @@ def database_sync_to_async(func):
     each waits for all the hellos before it, long enough for Daphne to drop
     the handshake. Socket handlers run one at a time per socket; across
     sockets, database work needs no order of its own (docs/performance.md).
+    SQLite takes one writer at a time (an in-memory test database refuses a
+    second one outright), so there it stays in the one thread.
     """
-    return DatabaseSyncToAsync(func, thread_sensitive=False)
+    in_pool = DatabaseSyncToAsync(func, thread_sensitive=False)
+    in_one_thread = DatabaseSyncToAsync(func)
+
+    @functools.wraps(func)
+    async def call(*args, **kwargs):
+        runner = in_one_thread if connection.vendor == "sqlite" else in_pool
+        return await runner(*args, **kwargs)
+
+    return call
 
 
 @database_sync_to_async
