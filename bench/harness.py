@@ -168,6 +168,7 @@ class Harness:
             TWILIO_AUTH_TOKEN=AUTH_TOKEN,
             TWILIO_API_URL=self.twilio.url,
             OUTBOX_IN_PROCESS="false",
+            WEBHOOKS_QUEUED="true",
             LOG_LEVEL="WARNING",
             **self.server_env,
         )

@@ -215,6 +215,7 @@ def main() -> None:
     parser.add_argument(
         "--set",
         nargs="+",
+        action="extend",
         default=[],
         metavar="FIELD=VALUE",
         help="change any field of the profile (bench/harness.py), e.g. "
@@ -223,6 +224,7 @@ def main() -> None:
     parser.add_argument(
         "--server-env",
         nargs="+",
+        action="extend",
         default=[],
         metavar="NAME=VALUE",
         help="extra environment for the product's processes (to compare settings)",

@@ -288,7 +288,12 @@ class CarrierAdapter:
     def parse(
         self, kind: str, request: WebhookRequest
     ) -> list[InboundMessage | StatusUpdate]:
-        """Turn a verified request into events; raise BadRequest if unreadable."""
+        """Turn a verified request into events; raise BadRequest if unreadable.
+
+        Reads only ``request.url`` and ``request.form``: a webhook stored to
+        be processed later (``chatserver.actions.inbox``) keeps just those and
+        is parsed again from them.
+        """
         raise NotImplementedError
 
     def acknowledgement(self, kind: str) -> Acknowledgement:

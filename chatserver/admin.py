@@ -7,6 +7,7 @@ Messages and the audit logs are read-only here: they are written only by
 from django.contrib import admin
 
 from chatserver import models
+from chatserver.actions import inbox
 
 
 @admin.register(models.Organisation)
@@ -144,3 +145,17 @@ admin.site.register(models.Event, ReadOnlyAdmin)
 admin.site.register(models.ReadState, ReadOnlyAdmin)
 admin.site.register(models.Attachment, ReadOnlyAdmin)
 admin.site.site_header = "SMS console admin"
+
+
+@admin.register(models.WebhookReceipt)
+class WebhookReceiptAdmin(ReadOnlyAdmin):
+    """Webhooks waiting for the worker, and those it could not apply."""
+
+    list_display = ("id", "carrier", "kind", "received_at", "failed_at", "error")
+    list_filter = ("carrier", "kind", ("failed_at", admin.EmptyFieldListFilter))
+    actions = ["retry"]
+
+    @admin.action(description="Apply the selected webhooks again")
+    def retry(self, request, queryset):
+        count = inbox.retry(queryset)
+        self.message_user(request, f"{count} webhook(s) put back in line.")

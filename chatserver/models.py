@@ -673,3 +673,30 @@ class Event(models.Model):
                 name="event_unnumbered_idx",
             )
         ]
+
+
+class WebhookReceipt(models.Model):
+    """A carrier's webhook, verified and stored, waiting to be processed.
+
+    With ``WEBHOOKS_QUEUED`` on, the web process answers a carrier as soon as
+    its webhook is stored here, and the worker turns it into messages and
+    statuses (``chatserver.actions.inbox``), off the process that serves the
+    consoles' sockets. A row is deleted once processed; one that can never be
+    processed is kept with its ``error``, for an operator to look at.
+    """
+
+    carrier = models.CharField(max_length=32)
+    kind = models.CharField(max_length=32)
+    # What the adapter parses (carriers.base.CarrierAdapter.parse): the URL the
+    # carrier called and every value of every form field.
+    url = models.TextField()
+    form = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.carrier} {self.kind} webhook {self.pk}"

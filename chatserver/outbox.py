@@ -1,5 +1,8 @@
 """The outbox: sends queued messages through their carrier, off the request path.
 
+It also applies the webhooks that the web process stored to answer carriers
+at once (``WEBHOOKS_QUEUED``; chatserver/actions/inbox.py).
+
 `make run` runs it as a task on the web process's event loop; the Procfile's
 ``worker`` runs the same loop as its own process (``chatserver run_outbox``).
 Both may run at once: every message is claimed by exactly one sender
@@ -129,11 +132,14 @@ def run_once(limit: int = 20, stop: threading.Event | None = None) -> int:
     """
     release_connections()
     try:
+        from chatserver.actions import inbox
+
+        # Leads' texts first: an agent is waiting to see them.
+        handled = inbox.process_pending()
         sending.recover_interrupted()
         from chatserver.actions import compliance
 
         compliance.release_scheduled()
-        handled = 0
         for message_id in sending.due_message_ids(limit):
             if stop is not None and stop.is_set():
                 break

@@ -117,7 +117,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-    "DB_POOL", False
+    "DB_POOL", True
 ):
     # A pool of connections in each process. Under ASGI every request runs in
     # a thread of its own, and each database call of a socket ends by closing
@@ -259,6 +259,12 @@ SIMULATOR_DIR = Path(os.environ.get("SIMULATOR_DIR", VAR_DIR / "simulator"))
 # (`chatserver run_outbox`, the Procfile's worker) does it. Either way each
 # message is claimed by exactly one sender, so running both is safe.
 OUTBOX_IN_PROCESS = env_bool("OUTBOX_IN_PROCESS", True)
+# Answer carriers' webhooks as soon as they are stored, and leave turning them
+# into messages to the worker (chatserver/actions/inbox.py): the Procfile's
+# web process, whose event loop then serves sockets instead of webhooks' SQL.
+# Off, each webhook is applied before it is answered (`make run`, tests). On
+# or off, a process running the outbox applies whatever receipts wait.
+WEBHOOKS_QUEUED = env_bool("WEBHOOKS_QUEUED", False)
 # A message still 'sending' this many seconds after it was claimed belongs to
 # a sender that died: it is marked for an agent to check. Keep it well above
 # the carriers' timeouts (TWILIO_TIMEOUT).

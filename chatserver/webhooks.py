@@ -2,7 +2,9 @@
 
 verify (signature) -> parse (carrier-neutral events) -> store (actions) ->
 acknowledge. Nothing is parsed into rows before the signature is checked, and
-a request is stored whole or not at all.
+a request is stored whole or not at all: as messages and statuses at once, or,
+with ``WEBHOOKS_QUEUED``, as a receipt the worker applies
+(``chatserver.actions.inbox``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from carriers import get_adapter
-from carriers.base import BadRequest, Forbidden, InboundMessage, WebhookRequest
+from carriers.base import BadRequest, Forbidden, WebhookRequest
 from chatserver import actions
 
 log = logging.getLogger(__name__)
@@ -71,12 +73,11 @@ def carrier_webhook(request: HttpRequest, carrier: str, kind: str) -> HttpRespon
         log.warning("%s %s webhook malformed: %s", carrier, kind, exc)
         return plain(400, f"Malformed request: {exc}")
     try:
-        with transaction.atomic():
-            for event in parsed:
-                if isinstance(event, InboundMessage):
-                    actions.receive_inbound(event)
-                else:
-                    actions.record_status(event)
+        if settings.WEBHOOKS_QUEUED:
+            actions.inbox.accept(carrier, kind, incoming, parsed)
+        else:
+            with transaction.atomic():
+                actions.inbox.apply(parsed)
     except actions.UnknownRecipient as exc:
         log.warning("%s %s webhook refused: %s", carrier, kind, exc)
         return plain(404, exc.reason)

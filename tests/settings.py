@@ -37,6 +37,12 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Each test run gets its own PostgreSQL test database, so runs never collide.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": f"test_chatserver_{os.getpid()}"}  # noqa: F405
+    # In this process, no connection pool: pytest-django wraps each test in a
+    # transaction on one connection and drops the test database at the end,
+    # which pooled connections held open by other threads would block. The
+    # servers that end-to-end tests start run with the product's own setting
+    # (the pool on), and tests/chatserver/test_settings.py checks it.
+    DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405
 
 # The tests' simulated phones, apart from those of `make run` (var/simulator).
 SIMULATOR_DIR = VAR_DIR / "test-simulator"  # noqa: F405

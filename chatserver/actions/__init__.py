@@ -4,6 +4,7 @@ Views, webhooks and consumers parse, check access, call one of these, and
 answer. Nothing else writes domain rows.
 """
 
+from chatserver.actions import inbox
 from chatserver.actions.consent import confirm_optout, request_authorization
 from chatserver.actions.errors import ActionError, UnknownRecipient
 from chatserver.actions.leads import (
@@ -42,6 +43,7 @@ __all__ = [
     "add_note",
     "add_number",
     "add_organisation",
+    "inbox",
     "assign_lead",
     "close_lead",
     "confirm_optout",

@@ -117,15 +117,12 @@ def touch(conversation: Conversation, when) -> None:
     Lead.objects.filter(pk=conversation.lead_id).update(last_activity_at=when)
 
 
-@transaction.atomic
-def receive_inbound(inbound: InboundMessage) -> Message | None:
-    """Store a text a lead sent us, once, and tell the agents who may see it.
+def sender_for(inbound: InboundMessage) -> SenderNumber:
+    """Our number a text was sent to, or UnknownRecipient.
 
-    Returns None when the carrier redelivered a message we already have: the
-    duplicate is acknowledged and changes nothing.
+    A number on one carrier takes texts from that carrier only: the
+    simulator's webhook cannot put texts on a Twilio number's leads.
     """
-    # A number on one carrier takes texts from that carrier only: the
-    # simulator's webhook cannot put texts on a Twilio number's leads.
     sender = (
         SenderNumber.objects.select_related("organisation", "agent")
         .filter(number=inbound.to_number, carrier=inbound.carrier)
@@ -135,6 +132,17 @@ def receive_inbound(inbound: InboundMessage) -> Message | None:
         raise UnknownRecipient(
             f"{inbound.to_number} is not one of our {inbound.carrier} numbers"
         )
+    return sender
+
+
+@transaction.atomic
+def receive_inbound(inbound: InboundMessage) -> Message | None:
+    """Store a text a lead sent us, once, and tell the agents who may see it.
+
+    Returns None when the carrier redelivered a message we already have: the
+    duplicate is acknowledged and changes nothing.
+    """
+    sender = sender_for(inbound)
     if Message.objects.filter(
         carrier=inbound.carrier, carrier_message_id=inbound.carrier_message_id
     ).exists():

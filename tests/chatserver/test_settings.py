@@ -29,6 +29,8 @@ def settings_in(env: dict) -> dict:
         "'name': str(s.DATABASES['default']['NAME']),"
         "'layer': s.CHANNEL_LAYERS['default']['BACKEND'],"
         "'hosts': s.CHANNEL_LAYERS['default'].get('CONFIG', {}).get('hosts'),"
+        "'pool': s.DATABASES['default'].get('OPTIONS', {}).get('pool'),"
+        "'webhooks_queued': s.WEBHOOKS_QUEUED,"
         "'debug': s.DEBUG, 'email': s.EMAIL_BACKEND}))"
     )
     base = {"PATH": os.environ["PATH"], "CHATSERVER_VAR_DIR": "/tmp/chatserver-settings-test"}
@@ -58,6 +60,26 @@ def test_database_and_redis_urls_switch_to_the_real_services():
         {"address": "redis://cache.example.com:6379/0", "socket_timeout": None}
     ]
     assert seen["email"].endswith("smtp.EmailBackend")
+
+
+def test_postgresql_connections_come_from_a_pool_unless_switched_off():
+    # Without a pool, each webhook and each socket's database call opened a
+    # connection, and under load PostgreSQL refused "too many clients".
+    assert settings_in(PRODUCTION_ENV)["pool"]["max_size"] == 20
+    assert settings_in({**PRODUCTION_ENV, "DB_POOL": "false"})["pool"] is None
+    assert settings_in({"DEBUG": "true"})["pool"] is None  # SQLite
+
+
+def test_webhooks_are_applied_before_answering_unless_queued():
+    assert settings_in(PRODUCTION_ENV)["webhooks_queued"] is False
+    assert settings_in({**PRODUCTION_ENV, "WEBHOOKS_QUEUED": "true"})["webhooks_queued"]
+
+
+def test_the_procfile_web_process_queues_webhooks_for_its_worker():
+    procfile = (ROOT / "Procfile").read_text()
+    web = next(line for line in procfile.splitlines() if line.startswith("web:"))
+    assert "WEBHOOKS_QUEUED=true" in web and "OUTBOX_IN_PROCESS=false" in web
+    assert any(line.startswith("worker:") for line in procfile.splitlines())
 
 
 def test_secret_key_is_required_without_debug():

@@ -1,0 +1,128 @@
+"""Carriers' webhooks turned into messages and statuses, at once or later.
+
+Inline (the default): the webhook's own request stores what it carries
+(``apply``) before it answers. Queued (``WEBHOOKS_QUEUED``, the Procfile's
+web process): the request checks and stores the verified webhook as a
+``WebhookReceipt`` and answers; the worker then applies receipts in batches
+(``process_pending``). Either way the same ``apply`` stores each text once.
+
+Queued, the process that serves the consoles' sockets spends a few
+milliseconds on a webhook instead of tens (docs/performance.md), and a
+webhook is safe in the database before the carrier hears "OK": the worker
+dying between the two loses nothing, as the receipt stays until it is applied.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.db import DatabaseError, DataError, transaction
+from django.utils import timezone
+
+from carriers import get_adapter
+from carriers.base import BadRequest, InboundMessage, StatusUpdate, WebhookRequest
+from chatserver.actions.errors import UnknownRecipient
+from chatserver.actions.messages import receive_inbound, record_status, sender_for
+from chatserver.models import WebhookReceipt
+
+log = logging.getLogger(__name__)
+
+# Receipts applied in one transaction: one commit and one publish for them all
+# when webhooks pour in, each in a savepoint of its own.
+BATCH = 50
+
+
+def apply(parsed: Iterable[InboundMessage | StatusUpdate]) -> None:
+    """Store what a webhook carries: texts once each, statuses forward only."""
+    for event in parsed:
+        if isinstance(event, InboundMessage):
+            receive_inbound(event)
+        else:
+            record_status(event)
+
+
+@transaction.atomic
+def accept(
+    carrier: str,
+    kind: str,
+    request: WebhookRequest,
+    parsed: Iterable[InboundMessage | StatusUpdate],
+) -> WebhookReceipt:
+    """Store a verified, parsed webhook to be applied by the worker.
+
+    What can be refused is refused now, while the carrier waits for the
+    answer: a text to a number that is none of ours raises UnknownRecipient.
+    """
+    for event in parsed:
+        if isinstance(event, InboundMessage):
+            sender_for(event)
+    receipt = WebhookReceipt.objects.create(
+        carrier=carrier, kind=kind, url=request.url, form=dict(request.form)
+    )
+    from chatserver import outbox
+
+    # The worker (any process's) wakes on the NOTIFY, this process's own
+    # in-process loop on the wake.
+    outbox.announce()
+    transaction.on_commit(outbox.wake)
+    return receipt
+
+
+def parse_receipt(receipt: WebhookReceipt) -> list[InboundMessage | StatusUpdate]:
+    """The events of a stored webhook, parsed again as when it arrived."""
+    request = WebhookRequest(
+        url=receipt.url, method="POST", headers={}, form=receipt.form
+    )
+    return get_adapter(receipt.carrier).parse(receipt.kind, request)
+
+
+# Failures of one receipt that trying again cannot mend: it is kept, marked.
+PERMANENT = (UnknownRecipient, BadRequest, LookupError, DataError)
+
+
+def process_pending(limit: int = BATCH) -> int:
+    """Apply the oldest waiting receipts; returns how many were handled.
+
+    Receipts are locked as they are taken (other workers skip them) and
+    deleted in the transaction that applies them, so each is applied once. A
+    database that fails takes the whole batch back, to be tried again; a
+    receipt that cannot be applied is marked with why and left.
+    """
+    with transaction.atomic():
+        receipts = list(
+            WebhookReceipt.objects.filter(failed_at__isnull=True)
+            .select_for_update(skip_locked=True)
+            .order_by("id")[:limit]
+        )
+        done, failed = [], []
+        for receipt in receipts:
+            try:
+                with transaction.atomic():
+                    apply(parse_receipt(receipt))
+                done.append(receipt.pk)
+            except PERMANENT as exc:
+                log.warning("webhook receipt %s cannot be applied: %s", receipt.pk, exc)
+                failed.append((receipt.pk, str(exc)))
+            except DatabaseError:
+                raise  # the database failed: the whole batch again, later
+            except Exception as exc:  # a bug: keep the webhook, and say why
+                log.exception("webhook receipt %s failed", receipt.pk)
+                failed.append((receipt.pk, f"{type(exc).__name__}: {exc}"))
+        if done:
+            WebhookReceipt.objects.filter(pk__in=done).delete()
+        now = timezone.now()
+        for pk, error in failed:
+            WebhookReceipt.objects.filter(pk=pk).update(failed_at=now, error=error[:2000])
+    return len(receipts)
+
+
+def retry(receipts) -> int:
+    """Put failed receipts back in line (the admin's action, once mended)."""
+    updated = receipts.filter(failed_at__isnull=False).update(failed_at=None, error="")
+    if updated:
+        from chatserver import outbox
+
+        outbox.announce()
+        transaction.on_commit(outbox.wake)
+    return updated

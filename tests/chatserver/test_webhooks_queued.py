@@ -1,0 +1,182 @@
+"""Queued webhooks (``WEBHOOKS_QUEUED``, the Procfile's web process): the
+carrier is answered once its webhook is stored, and the worker turns it into
+messages and statuses; nothing is lost or applied twice on the way."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from django.db import OperationalError
+
+from chatserver import actions, outbox
+from chatserver.actions import inbox
+from chatserver.models import Event, Message, WebhookReceipt
+from tests.carriers.test_twilio_webhooks import (
+    INBOUND,
+    LEAD_NUMBER,
+    inbound,
+    outbound,  # noqa: F401 (fixture)
+    post_twilio,
+    status,
+    twilio_sender,  # noqa: F401 (fixture)
+)
+from tests.consumers.test_socket_e2e import next_of, open_console, text_from_lead
+
+
+@pytest.fixture
+def queued(settings):
+    settings.WEBHOOKS_QUEUED = True
+
+
+def test_a_text_is_answered_once_stored_and_applied_by_the_worker(
+    client, queued, twilio_sender
+):
+    response = post_twilio(client, INBOUND, inbound(Body="Is Friday ok?"))
+    assert response.status_code == 200
+    assert b"<Response" in response.content  # the same TwiML as ever
+    assert WebhookReceipt.objects.count() == 1
+    assert not Message.objects.exists()
+
+    assert outbox.run_once() >= 1
+    message = Message.objects.get()
+    assert message.body == "Is Friday ok?"
+    assert message.conversation.contact_number.number == LEAD_NUMBER
+    assert Event.objects.filter(type="message.created").count() == 1
+    assert not WebhookReceipt.objects.exists()
+
+
+def test_a_redelivered_text_is_stored_once(client, queued, twilio_sender):
+    params = inbound(Body="Twice?")
+    for _ in range(2):
+        assert post_twilio(client, INBOUND, params).status_code == 200
+    outbox.run_once()
+    assert Message.objects.filter(body="Twice?").count() == 1
+    assert not WebhookReceipt.objects.exists()
+
+
+def test_what_can_be_refused_is_refused_before_anything_is_stored(
+    client, queued, twilio_sender
+):
+    not_ours = post_twilio(client, INBOUND, inbound(To="+14155550199"))
+    assert not_ours.status_code == 404
+    malformed = post_twilio(client, INBOUND, inbound(MessageSid=None))
+    assert malformed.status_code == 400
+    forged = post_twilio(client, INBOUND, inbound(), signature="bm90IGEgc2lnbmF0dXJl")
+    assert forged.status_code == 403
+    assert not WebhookReceipt.objects.exists()
+
+
+def test_a_status_callback_moves_the_message_once_applied(
+    client, settings, outbound
+):
+    message, sid = outbound()  # texted in and answered, applied at once
+    settings.WEBHOOKS_QUEUED = True
+    assert status(client, message, sid, "delivered").status_code == 204
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
+    inbox.process_pending()
+    message.refresh_from_db()
+    assert message.status == Message.Status.DELIVERED
+
+
+def test_a_receipt_that_cannot_be_applied_is_kept_with_why_and_can_be_retried(
+    client, queued, twilio_sender
+):
+    post_twilio(client, INBOUND, inbound(Body="first"))
+    post_twilio(client, INBOUND, inbound(Body="second"))
+    first = WebhookReceipt.objects.order_by("id").first()
+    # The number stopped being ours between the answer and the worker.
+    twilio_sender.delete()
+    assert inbox.process_pending() == 2
+    assert not Message.objects.exists()
+    kept = WebhookReceipt.objects.order_by("id")
+    assert [r.failed_at is not None for r in kept] == [True, True]
+    assert "is not one of our twilio numbers" in kept[0].error
+
+    # Mended (the number is back): the admin's action puts them back in line.
+    actions.add_number(twilio_sender.number, "twilio", twilio_sender.organisation)
+    assert inbox.retry(WebhookReceipt.objects.filter(pk=first.pk)) == 1
+    inbox.process_pending()
+    assert list(Message.objects.values_list("body", flat=True)) == ["first"]
+    assert WebhookReceipt.objects.get().error  # the second is still kept
+
+
+def test_a_database_failure_takes_the_whole_batch_back(
+    client, queued, twilio_sender, monkeypatch
+):
+    for body in ("one", "two", "three"):
+        post_twilio(client, INBOUND, inbound(Body=body))
+    real = inbox.apply
+    calls = []
+
+    def fail_on_the_second(parsed):
+        calls.append(parsed)
+        if len(calls) == 2:
+            raise OperationalError("server closed the connection unexpectedly")
+        real(parsed)
+
+    monkeypatch.setattr(inbox, "apply", fail_on_the_second)
+    with pytest.raises(OperationalError):
+        inbox.process_pending()
+    assert not Message.objects.exists()
+    assert WebhookReceipt.objects.filter(failed_at__isnull=True).count() == 3
+
+    monkeypatch.setattr(inbox, "apply", real)
+    inbox.process_pending()
+    assert sorted(Message.objects.values_list("body", flat=True)) == [
+        "one",
+        "three",
+        "two",
+    ]
+
+
+def test_the_admin_lists_receipts_and_retries_them(admin_client, org):
+    WebhookReceipt.objects.create(
+        carrier="twilio", kind="inbound", url="https://x/", form={}, error="broken"
+    )
+    page = admin_client.get("/admin/chatserver/webhookreceipt/")
+    assert page.status_code == 200
+    assert b"broken" in page.content
+
+
+@pytest.mark.e2e
+@pytest.mark.integration
+async def test_queued_webhooks_reach_sockets_and_survive_a_killed_worker(
+    redis_url, stack
+):
+    """The Procfile's processes: web answers, the worker applies; a worker
+    killed while texts wait loses none of them."""
+    env = {
+        "REDIS_URL": redis_url,
+        "REDIS_PREFIX": f"e2e{uuid.uuid4().hex[:10]}",
+        "OUTBOX_IN_PROCESS": "false",
+        "WEBHOOKS_QUEUED": "true",
+    }
+    web = stack.start_server(**env)
+    worker = stack.start_worker(**env)
+    try:
+        console, _ = await open_console(web, "alice", "alice-pass-1")
+        secret = stack.env["SECRET_KEY"]
+        assert await asyncio.to_thread(text_from_lead, web, secret, "Queued hi") == 204
+        created = await next_of(console, "message.created", timeout=15)
+        assert created["message"]["body"] == "Queued hi"
+
+        worker.kill()
+        worker.wait(10)
+        for n in range(3):
+            assert await asyncio.to_thread(text_from_lead, web, secret, f"W{n}") == 204
+        with pytest.raises(TimeoutError):
+            await next_of(console, "message.created", timeout=1.5)
+
+        worker = stack.start_worker(**env)
+        bodies = [
+            (await next_of(console, "message.created", timeout=20))["message"]["body"]
+            for _ in range(3)
+        ]
+        assert bodies == ["W0", "W1", "W2"]
+        await console.close()
+    finally:
+        worker.kill()
+        worker.wait(10)
