@@ -241,12 +241,20 @@ def attachments_data(message: Message) -> list[AttachmentData]:
     return items
 
 
+class UnreadCounts(TypedDict):
+    total: int
+    conversations: dict[str, int]
+
+
 class MessageCreated(TypedDict):
     type: Literal["message.created"]
     cursor: int
     lead: int
     conversation: int
     message: MessageData
+    # Added by each socket when the message changed its agent's unread counts
+    # (a lead's text): the counts after it, so one frame carries both.
+    unread: NotRequired[UnreadCounts]
 
 
 class ConsentChanged(TypedDict):
@@ -284,11 +292,6 @@ class MessageStatus(TypedDict):
     status: str
     error_code: str
     error_reason: str
-
-
-class UnreadCounts(TypedDict):
-    total: int
-    conversations: dict[str, int]
 
 
 class UnreadChanged(TypedDict):

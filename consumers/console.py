@@ -45,9 +45,6 @@ FRAME_RATE_PER_SECOND = 20.0
 # Cursors a socket remembers to drop an event that reaches it twice (through
 # two of its groups while a lead changes hands, or live after a resume).
 RECENT_CURSORS = 1024
-# While a lead's texts pour in, a socket sends its agent's unread counts at
-# most this often (the first change at once, the rest together at the end).
-UNREAD_EVERY = 0.25
 # Finds the client_id of a message too large to be parsed, to name it in the
 # error (so the browser stops resending it).
 CLIENT_ID_PATTERN = re.compile(r'"client_id"\s*:\s*"([^"\\]{1,64})"')
@@ -155,8 +152,6 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
     # Events up to this cursor are in the state the socket started from (its
     # hello) or were replayed: live copies of them are dropped.
     floor = 0
-    unread_sent_at = 0.0
-    unread_later: asyncio.Task | None = None
 
     async def connect(self):
         user = self.scope.get("user")
@@ -200,8 +195,6 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         layer_watch.unregister(self)
-        if self.unread_later is not None:
-            self.unread_later.cancel()
         for group in getattr(self, "joined", ()):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -505,26 +498,46 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         self.recent_set.add(cursor)
         return True
 
-    async def relay(self, event) -> bool:
-        """Send an event on to the browser unless it already has it."""
+    def take(self, event) -> bool:
+        """Whether an event is new to the browser; if so, it is the latest."""
         cursor = event["cursor"]
         if cursor is None or cursor <= self.floor or not self.remember(cursor):
             return False
         self.cursor = max(self.cursor, cursor)
+        return True
+
+    async def forward(self, event, with_unread: bool = False):
+        """Send an event's JSON, serialised once by its publisher, on to the
+        browser; ``with_unread`` adds this agent's unread counts to it."""
         text = event["text"]
         if not self.images:
             text = event.get("text_no_images", text)
+        if with_unread:
+            # The shared text is a JSON object: the counts go in before its
+            # closing brace, without parsing it again.
+            text = f'{text[:-1]},"unread":{json.dumps(self.unread)}}}'
         await self.send(text_data=text)
+
+    async def relay(self, event) -> bool:
+        """Send an event on to the browser unless it already has it."""
+        if not self.take(event):
+            return False
+        await self.forward(event)
         return True
 
     async def message_created(self, event):
-        if await self.relay(event) and event.get("unread") is not None:
-            # Every agent's count of the conversation rides in the one event;
-            # this socket takes its agent's.
-            unread = event["unread"]
+        """A new message; a lead's carries every agent's unread count of its
+        conversation (one event for all), and this socket takes its agent's.
+        Changed counts ride in the same frame: one frame per text per socket,
+        where a separate ``unread.changed`` made nearly two."""
+        if not self.take(event):
+            return
+        unread = event.get("unread")
+        changed = False
+        if unread is not None:
             count = unread["agents"].get(str(self.agent.id), unread["default"])
-            if self.set_unread(event["conversation"], count):
-                await self.send_unread_soon()
+            changed = self.set_unread(event["conversation"], count)
+        await self.forward(event, with_unread=changed)
 
     async def message_status(self, event):
         await self.relay(event)
@@ -609,29 +622,7 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         if changed or always:
             await self.send_unread()
 
-    async def send_unread_soon(self):
-        """Send the counts now, or with the next ones when counts went out
-        less than UNREAD_EVERY ago: while texts pour in, each socket writes one
-        unread frame per UNREAD_EVERY instead of one per text, nearly half of
-        what a busy server writes (docs/performance.md)."""
-        if self.unread_later is not None:
-            return  # due soon, and it sends the counts as they are then
-        wait = self.unread_sent_at + UNREAD_EVERY - time.monotonic()
-        if wait <= 0:
-            await self.send_unread()
-        else:
-            self.unread_later = asyncio.create_task(self.send_unread_later(wait))
-
-    async def send_unread_later(self, wait: float):
-        await asyncio.sleep(wait)
-        self.unread_later = None
-        try:
-            await self.send_unread()
-        except Exception:  # the socket closed meanwhile: nobody to tell
-            log.debug("unread counts not sent: socket closed")
-
     async def send_unread(self):
-        self.unread_sent_at = time.monotonic()
         await self.send(
             text_data=json.dumps(
                 {

@@ -82,8 +82,7 @@ async def test_a_webhook_to_one_process_reaches_sockets_on_the_other(redis_url, 
 
     assert created["message"]["body"] == "Is Friday ok?"
     assert created["message"]["direction"] == "in"
-    unread = await next_of(laptop, "unread.changed")
-    assert unread["unread"] == {
+    assert created["unread"] == {
         "total": 1,
         "conversations": {str(created["conversation"]): 1},
     }
@@ -110,6 +109,7 @@ async def test_a_webhook_to_one_process_reaches_sockets_on_the_other(redis_url, 
     back, hello = await open_console(console_server, "alice", "alice-pass-1")
     await back.send(json.dumps({"type": "resume", "cursor": created["cursor"]}))
     replayed = await next_of(back, "message.created")
+    missed.pop("unread")  # live only: after a replay, unread.changed says it
     assert replayed == missed
     assert (await next_of(back, "resumed"))["cursor"] >= missed["cursor"]
     warm = []

@@ -116,8 +116,15 @@ export class Store {
   /** Apply one frame from the server. Returns what changed, for the views. */
   apply(frame, { replay = false } = {}) {
     switch (frame.type) {
-      case "message.created":
-        return this.messageCreated(frame, replay);
+      case "message.created": {
+        const changed = this.messageCreated(frame, replay);
+        // A lead's text brings this agent's counts after it, in the same frame.
+        if (frame.unread) {
+          this.unread = normaliseUnread(frame.unread);
+          this.emit("unread", this.unread);
+        }
+        return changed;
+      }
       case "message.status":
         return this.messageStatus(frame);
       case "message.updated":
