@@ -241,9 +241,11 @@ def attachments_data(message: Message) -> list[AttachmentData]:
     return items
 
 
-class UnreadCounts(TypedDict):
+class UnreadOfMessage(TypedDict):
+    """This agent's unread total, and the message's conversation's count."""
+
     total: int
-    conversations: dict[str, int]
+    conversation: int
 
 
 class MessageCreated(TypedDict):
@@ -254,7 +256,7 @@ class MessageCreated(TypedDict):
     message: MessageData
     # Added by each socket when the message changed its agent's unread counts
     # (a lead's text): the counts after it, so one frame carries both.
-    unread: NotRequired[UnreadCounts]
+    unread: NotRequired[UnreadOfMessage]
 
 
 class ConsentChanged(TypedDict):
@@ -292,6 +294,11 @@ class MessageStatus(TypedDict):
     status: str
     error_code: str
     error_reason: str
+
+
+class UnreadCounts(TypedDict):
+    total: int
+    conversations: dict[str, int]
 
 
 class UnreadChanged(TypedDict):

@@ -506,16 +506,18 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         self.cursor = max(self.cursor, cursor)
         return True
 
-    async def forward(self, event, with_unread: bool = False):
+    async def forward(self, event, unread: int | None = None):
         """Send an event's JSON, serialised once by its publisher, on to the
-        browser; ``with_unread`` adds this agent's unread counts to it."""
+        browser; ``unread`` (the event's conversation's count) adds this
+        agent's unread counts as they now are."""
         text = event["text"]
         if not self.images:
             text = event.get("text_no_images", text)
-        if with_unread:
+        if unread is not None:
             # The shared text is a JSON object: the counts go in before its
-            # closing brace, without parsing it again.
-            text = f'{text[:-1]},"unread":{json.dumps(self.unread)}}}'
+            # closing brace, without parsing or serialising it again.
+            total = self.unread["total"]
+            text = f'{text[:-1]},"unread":{{"total":{total},"conversation":{unread}}}}}'
         await self.send(text_data=text)
 
     async def relay(self, event) -> bool:
@@ -533,11 +535,12 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         if not self.take(event):
             return
         unread = event.get("unread")
-        changed = False
+        count = None
         if unread is not None:
             count = unread["agents"].get(str(self.agent.id), unread["default"])
-            changed = self.set_unread(event["conversation"], count)
-        await self.forward(event, with_unread=changed)
+            if not self.set_unread(event["conversation"], count):
+                count = None
+        await self.forward(event, unread=count)
 
     async def message_status(self, event):
         await self.relay(event)

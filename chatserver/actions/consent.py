@@ -187,9 +187,8 @@ def on_inbound(message: Message, inbound: InboundMessage) -> None:
     sender number whose carrier answers keywords itself gets no reply from us
     either: the lead hears one confirmation, never two.
     """
-    conversation = Conversation.objects.select_related(
-        "organisation", "sender", "lead"
-    ).get(pk=message.conversation_id)
+    # receive_inbound's conversation, with the rows read here already loaded.
+    conversation = message.conversation
     organisation = conversation.organisation
     number = conversation.contact_number.number
     from_carrier = keywords.carrier_keyword(inbound.carrier_keyword)

@@ -178,7 +178,7 @@ def conversation_for_inbound(sender: SenderNumber, from_number: str) -> Conversa
             number=from_number,
         )
         conversation = Conversation.objects.create(
-            organisation_id=sender.organisation_id,
+            organisation=sender.organisation,
             lead=lead,
             contact_number=number,
             sender=sender,
@@ -186,12 +186,17 @@ def conversation_for_inbound(sender: SenderNumber, from_number: str) -> Conversa
         publish_lead(lead, events.LEAD_CREATED)
         return conversation
     lead, number = picked
-    conversation, _ = Conversation.objects.select_related("lead").get_or_create(
+    conversation, _ = Conversation.objects.select_related(
+        "lead", "contact_number__contact"
+    ).get_or_create(
         lead=lead,
         contact_number=number,
         sender=sender,
         defaults={"organisation_id": sender.organisation_id},
     )
+    # Rows the caller already holds: what follows (events, consent) reads them.
+    conversation.sender = sender
+    conversation.organisation = sender.organisation
     return conversation
 
 

@@ -140,13 +140,10 @@ def receive_inbound(inbound: InboundMessage) -> Message | None:
     """Store a text a lead sent us, once, and tell the agents who may see it.
 
     Returns None when the carrier redelivered a message we already have: the
-    duplicate is acknowledged and changes nothing.
+    duplicate is acknowledged and changes nothing (the unique carrier message
+    id refuses it, and its savepoint takes back all it did).
     """
     sender = sender_for(inbound)
-    if Message.objects.filter(
-        carrier=inbound.carrier, carrier_message_id=inbound.carrier_message_id
-    ).exists():
-        return None
 
     from chatserver.actions.leads import conversation_for_inbound
 
@@ -175,7 +172,7 @@ def receive_inbound(inbound: InboundMessage) -> Message | None:
                 # Recorded now, fetched later, off the webhook's path.
                 attachments.record_inbound(message, inbound)
     except IntegrityError:
-        # The same webhook, delivered twice at once: the other one stored it.
+        # The same webhook again (redelivered, or twice at once): stored before.
         return None
     touch(conversation, message.created_at)
     reopen_on_inbound(conversation)
@@ -204,10 +201,12 @@ def reopen_on_inbound(conversation: Conversation) -> None:
         Conversation.objects.filter(pk=conversation.pk).update(
             status=Conversation.Status.OPEN
         )
+        conversation.status = Conversation.Status.OPEN
     if conversation.lead.status == Lead.Status.CLOSED:
         from chatserver.actions.leads import reopen_lead
 
-        reopen_lead(conversation.lead, agent=None)
+        # The reopened lead from now on: the text's events go to its audience.
+        conversation.lead = reopen_lead(conversation.lead, agent=None)
 
 
 def send_message(

@@ -165,22 +165,43 @@ def _lock(organisation_id: int) -> None:
     connection = transaction.get_connection()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            # One round trip. The numbering need not wait for its own disk
+            # flush: were it lost in a crash, the events would be numbered
+            # again by the next flush, in the same order.
             cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)",
+                "SELECT pg_advisory_xact_lock(%s, %s);"
+                " SET LOCAL synchronous_commit TO OFF",
                 [LOCK_NAMESPACE, organisation_id],
             )
-            # The numbering need not wait for its own disk flush: were it lost
-            # in a crash, the events would be numbered again by the next
-            # flush, in the same order.
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
     else:
         # SQLite: the transaction itself is the lock (it begins IMMEDIATE, see
         # settings). Others: the organisation's row.
         Organisation.objects.select_for_update().filter(pk=organisation_id).exists()
 
 
+# The numbering in one statement (PostgreSQL): the next cursors, in id order,
+# for the organisation's unnumbered events, which it returns.
+NUMBER_SQL = """
+WITH last AS (
+    SELECT COALESCE(MAX(cursor), 0) AS cursor FROM chatserver_event
+    WHERE organisation_id = %(org)s
+), todo AS (
+    SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS n FROM chatserver_event
+    WHERE organisation_id = %(org)s AND cursor IS NULL
+)
+UPDATE chatserver_event AS e SET cursor = last.cursor + todo.n
+FROM last, todo WHERE e.id = todo.id
+RETURNING e.id, e.organisation_id, e.cursor, e.lead_id, e.type, e.payload,
+    e.groups, e.routing
+"""
+
+
 def _number(organisation_id: int) -> list[Event]:
     """Give the committed, unnumbered events the next cursors, oldest first."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        numbered = Event.objects.raw(NUMBER_SQL, {"org": organisation_id})
+        return sorted(numbered, key=lambda event: event.cursor)
     events_ = list(
         Event.objects.filter(
             organisation_id=organisation_id, cursor__isnull=True

@@ -146,7 +146,7 @@ def test_a_stale_state_plus_its_events_equals_the_fresh_state():
         },
         status(103, 2, "delivered"),
         # A lead's text carries the agent's counts after it (one frame).
-        {**created(104, inbound), "unread": {"total": 1, "conversations": {"12": 1}}},
+        {**created(104, inbound), "unread": {"total": 1, "conversation": 1}},
     ]
     stale = run({"hello": hello(old), "frames": frames})
     reply_now = {**reply, "status": "delivered"}
@@ -163,6 +163,38 @@ def test_a_stale_state_plus_its_events_equals_the_fresh_state():
     for key in ("conversations", "leads", "unread"):
         assert stale[key] == fresh[key], key
     assert stale["leads"]["9"]["bucket"] == "mine"
+
+
+def test_a_texts_unread_counts_change_its_conversation_and_leave_the_others():
+    earlier = message(1, "Hi")
+    state = run(
+        {
+            "hello": hello(
+                [earlier], unread={"total": 2, "conversations": {"12": 1, "40": 1}}
+            ),
+            "frames": [
+                {
+                    **created(101, message(2, "Still there?")),
+                    "unread": {"total": 3, "conversation": 2},
+                },
+            ],
+        }
+    )
+    assert state["unread"] == {"total": 3, "conversations": {"12": 2, "40": 1}}
+    # A count back to zero (the agent read it in another tab meanwhile) drops
+    # the conversation from the counts.
+    state = run(
+        {
+            "hello": hello([earlier], unread={"total": 1, "conversations": {"12": 1}}),
+            "frames": [
+                {
+                    **created(101, message(2, "Still there?")),
+                    "unread": {"total": 0, "conversation": 0},
+                },
+            ],
+        }
+    )
+    assert state["unread"] == {"total": 0, "conversations": {}}
 
 
 def test_a_pending_send_becomes_its_message_and_a_lead_that_leaves_view_is_hidden():

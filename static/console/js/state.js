@@ -118,9 +118,14 @@ export class Store {
     switch (frame.type) {
       case "message.created": {
         const changed = this.messageCreated(frame, replay);
-        // A lead's text brings this agent's counts after it, in the same frame.
+        // A lead's text brings this agent's counts after it, in the same
+        // frame: the total, and the count of the text's conversation.
         if (frame.unread) {
-          this.unread = normaliseUnread(frame.unread);
+          const conversations = { ...this.unread.conversations };
+          const key = String(frame.conversation ?? frame.message.conversation);
+          if (frame.unread.conversation) conversations[key] = frame.unread.conversation;
+          else delete conversations[key];
+          this.unread = normaliseUnread({ total: frame.unread.total, conversations });
           this.emit("unread", this.unread);
         }
         return changed;
