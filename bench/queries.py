@@ -93,6 +93,21 @@ def main() -> None:
             lambda: signed_post(client, path, inbound(NEW_NUMBER, "Still there?")),
         ),
     ]
+    # Queued (the Procfile's web): the web process stores the webhook, and
+    # the worker applies it.
+    settings.WEBHOOKS_QUEUED = True
+    cases.append(
+        measure(
+            "queued: inbound text, the web process's part",
+            lambda: signed_post(client, path, inbound(NEW_NUMBER, "Queued?")),
+        )
+    )
+    from chatserver.actions import inbox
+
+    cases.append(
+        measure("queued: the worker applying that text", inbox.process_pending)
+    )
+    settings.WEBHOOKS_QUEUED = False
     twice = inbound(NEW_NUMBER, "Twice?")
     signed_post(client, path, twice)
     cases.append(

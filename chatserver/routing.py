@@ -6,6 +6,8 @@ See docs/operations.md ("Inbound routing") for the rules as users see them.
 
 from __future__ import annotations
 
+from django.db.models import F
+
 from chatserver.models import (
     Agent,
     Contact,
@@ -44,22 +46,17 @@ def pick_lead(
     on this sender number, so a borrower and co-borrower sharing a number
     get one thread, not two. None when no lead has the number.
     """
-    numbers = {
-        n.id: n
-        for n in ContactNumber.objects.filter(
-            organisation_id=sender.organisation_id, number=from_number
-        ).select_related("contact")
-    }
-    if not numbers:
-        return None
-    links = Contact.leads.through.objects.filter(
-        contact_id__in={n.contact_id for n in numbers.values()}
-    ).values_list("contact_id", "lead_id")
+    # One row per (contact number, lead of its contact): every text runs this.
+    rows = ContactNumber.objects.filter(
+        organisation_id=sender.organisation_id,
+        number=from_number,
+        contact__leads__isnull=False,
+    ).select_related("contact").annotate(via_lead=F("contact__leads"))
     on_lead: dict[int, list[ContactNumber]] = {}
-    for contact_id, lead_id in links:
-        on_lead.setdefault(lead_id, []).extend(
-            n for n in numbers.values() if n.contact_id == contact_id
-        )
+    for number in rows:
+        on_lead.setdefault(number.via_lead, []).append(number)
+    if not on_lead:
+        return None
     leads = list(
         Lead.objects.filter(id__in=on_lead, organisation_id=sender.organisation_id)
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, F, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -51,31 +52,40 @@ def unread_counts(agent: Agent) -> events.UnreadCounts:
     return {"total": sum(conversations.values()), "conversations": conversations}
 
 
+# Every agent's unread count of one conversation in one round trip: the
+# count of an agent who never read it (agent NULL), then each reader's.
+CONVERSATION_UNREAD_SQL = """
+SELECT NULL, COUNT(*) FROM {message}
+WHERE conversation_id = %(c)s AND direction = %(inbound)s
+UNION ALL
+SELECT r.agent_id, (
+    SELECT COUNT(*) FROM {message} m
+    WHERE m.conversation_id = r.conversation_id AND m.direction = %(inbound)s
+    AND m.id > r.last_read_message_id
+) FROM {readstate} r WHERE r.conversation_id = %(c)s
+"""
+
+
 def conversation_unread(conversation_id: int) -> dict:
     """Every agent's unread count of one conversation, as sockets receive it
     with a lead's message: ``{"default": n, "agents": {"<agent id>": n}}``.
 
     ``default`` is the count of an agent who never read the conversation (all
-    of its inbound messages); ``agents`` lists those who did.
+    of its inbound messages); ``agents`` lists those who did. It runs in
+    every publish of a lead's text: one statement, not two.
     """
-    inbound = Message.objects.filter(
-        conversation_id=conversation_id, direction=Message.Direction.INBOUND
+    sql = CONVERSATION_UNREAD_SQL.format(
+        message=Message._meta.db_table, readstate=ReadState._meta.db_table
     )
-    unread_after = (
-        inbound.filter(id__gt=OuterRef("last_read_message_id"))
-        .order_by()
-        .values("conversation_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    reads = ReadState.objects.filter(conversation_id=conversation_id).annotate(
-        n=Coalesce(Subquery(unread_after), Value(0))
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, {"c": conversation_id, "inbound": Message.Direction.INBOUND.value}
+        )
+        rows = cursor.fetchall()
+    default = next((n for agent_id, n in rows if agent_id is None), 0)
     return {
-        "default": inbound.count(),
-        "agents": {
-            str(agent_id): n for agent_id, n in reads.values_list("agent_id", "n")
-        },
+        "default": default,
+        "agents": {str(agent_id): n for agent_id, n in rows if agent_id is not None},
     }
 
 
