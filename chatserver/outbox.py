@@ -125,7 +125,8 @@ def release_connections() -> None:
 
 
 def run_once(limit: int = 20, stop: threading.Event | None = None) -> int:
-    """Send what is due now; returns how many messages were handled.
+    """Apply the webhooks waiting (chatserver/actions/inbox.py) and send what
+    is due now; returns how many webhooks and messages were handled.
 
     With ``stop`` set, it returns after the message being sent: a worker
     asked to stop never abandons a send halfway.
@@ -143,6 +144,8 @@ def run_once(limit: int = 20, stop: threading.Event | None = None) -> int:
         for message_id in sending.due_message_ids(limit):
             if stop is not None and stop.is_set():
                 break
+            # A lead's text that came in meanwhile waits for one send at most.
+            handled += inbox.process_pending()
             message = sending.claim(message_id)
             if message is not None:
                 send_one(message)
