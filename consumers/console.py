@@ -12,7 +12,6 @@ event type without a method of its own is simply relayed.
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import json
 import logging
@@ -21,10 +20,9 @@ import time
 from collections import deque
 
 from channels.consumer import get_handler_name
-from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth.signals import user_logged_out
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 from django.dispatch import receiver
 
 from chatserver import access, actions, buckets, events, lead_ops, media, state
@@ -32,6 +30,8 @@ from chatserver.access import visible_conversations
 from chatserver.actions.publish import publish
 from chatserver.models import Agent, Message
 from consumers import layer_watch
+from consumers.auth import resolve_user
+from consumers.db import database_sync_to_async
 
 log = logging.getLogger(__name__)
 
@@ -72,29 +72,6 @@ def optional_flag(data: dict, name: str) -> bool:
     if not isinstance(value, bool):
         raise ProtocolError(f"'{name}' must be true or false.")
     return value
-
-
-def database_sync_to_async(func):
-    """Run ORM code off the event loop, in a pool of threads.
-
-    Channels' own ``database_sync_to_async`` is thread-sensitive: every
-    database call of every socket of the process then waits its turn in one
-    single thread, so when thousands of consoles reconnect at once (a deploy)
-    each waits for all the hellos before it, long enough for Daphne to drop
-    the handshake. Socket handlers run one at a time per socket; across
-    sockets, database work needs no order of its own (docs/performance.md).
-    SQLite takes one writer at a time (an in-memory test database refuses a
-    second one outright), so there it stays in the one thread.
-    """
-    in_pool = DatabaseSyncToAsync(func, thread_sensitive=False)
-    in_one_thread = DatabaseSyncToAsync(func)
-
-    @functools.wraps(func)
-    async def call(*args, **kwargs):
-        runner = in_one_thread if connection.vendor == "sqlite" else in_pool
-        return await runner(*args, **kwargs)
-
-    return call
 
 
 @database_sync_to_async
@@ -154,7 +131,11 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
     floor = 0
 
     async def connect(self):
-        user = self.scope.get("user")
+        # The handshake first, then the login lookup (consumers/auth.py):
+        # Daphne drops a handshake not accepted within 5 s, and when thousands
+        # of consoles reconnect at once their lookups take longer than that.
+        await self.accept()
+        user = await resolve_user(self.scope) if "user" in self.scope else None
         if user is None or not user.is_authenticated:
             await self.refuse(CLOSE_UNAUTHENTICATED)
             return
@@ -175,7 +156,6 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         self.recent_set: set[int] = set()
         self.send_limit = TokenBucket(SEND_BURST, SEND_RATE_PER_SECOND)
         self.frame_limit = TokenBucket(FRAME_BURST, FRAME_RATE_PER_SECOND)
-        await self.accept()
         await self.start_from(await database_sync_to_async(state.hello)(self.agent))
         layer_watch.register(self)
 
@@ -183,7 +163,6 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         """Close with ``code`` straight after the handshake. A handshake refused
         outright reaches a browser as a bare 1006; the code tells the console
         not to reconnect (and to go to the login page)."""
-        await self.accept()
         await self.close(code=code)
 
     async def start_from(self, hello: dict):

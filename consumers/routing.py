@@ -1,9 +1,9 @@
 """WebSocket URLs, and the stack every WebSocket goes through."""
 
-from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from django.urls import path
 
+from consumers.auth import DeferredAuthMiddlewareStack
 from consumers.console import ConsoleConsumer
 from consumers.origin import SameOriginValidator
 
@@ -14,5 +14,5 @@ websocket_urlpatterns = [
 # Only this site's own pages may open a socket (consumers.origin), and only
 # with a logged-in session (the session cookie, checked by each consumer).
 websocket_application = SameOriginValidator(
-    AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+    DeferredAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
 )
