@@ -133,12 +133,26 @@ def test_a_database_failure_takes_the_whole_batch_back(
 
 
 def test_the_admin_lists_receipts_and_retries_them(admin_client, org):
-    WebhookReceipt.objects.create(
-        carrier="twilio", kind="inbound", url="https://x/", form={}, error="broken"
+    from django.utils import timezone
+
+    receipt = WebhookReceipt.objects.create(
+        carrier="twilio",
+        kind="inbound",
+        url="https://x/",
+        form={},
+        error="broken",
+        failed_at=timezone.now(),
     )
-    page = admin_client.get("/admin/chatserver/webhookreceipt/")
+    changelist = "/admin/chatserver/webhookreceipt/"
+    page = admin_client.get(changelist)
     assert page.status_code == 200
     assert b"broken" in page.content
+    answer = admin_client.post(
+        changelist, {"action": "retry", "_selected_action": [receipt.pk]}
+    )
+    assert answer.status_code == 302
+    receipt.refresh_from_db()
+    assert receipt.failed_at is None and receipt.error == ""
 
 
 @pytest.mark.e2e
