@@ -169,12 +169,14 @@ def wake() -> None:
 
 
 def announce() -> None:
-    """Tell the senders of every process that a message is queued, once the
-    current transaction commits (a NOTIFY; PostgreSQL only, others poll)."""
+    """Tell the senders of every process that there is work (a message queued,
+    a webhook stored), once the current transaction commits: other processes
+    by a NOTIFY (PostgreSQL only; others poll), this one by ``wake``."""
     connection = transaction.get_connection()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+    transaction.on_commit(wake)
 
 
 class Listener:

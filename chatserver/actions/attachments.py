@@ -88,7 +88,6 @@ def record_inbound(message: Message, inbound: InboundMessage) -> int:
 
         # The outbox's loop fetches them: wake it in every process.
         outbox.announce()
-        transaction.on_commit(outbox.wake)
     return pending
 
 

@@ -65,10 +65,7 @@ def accept(
     )
     from chatserver import outbox
 
-    # The worker (any process's) wakes on the NOTIFY, this process's own
-    # in-process loop on the wake.
     outbox.announce()
-    transaction.on_commit(outbox.wake)
     return receipt
 
 
@@ -127,5 +124,4 @@ def retry(receipts) -> int:
         from chatserver import outbox
 
         outbox.announce()
-        transaction.on_commit(outbox.wake)
     return updated

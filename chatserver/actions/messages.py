@@ -351,7 +351,6 @@ def queue_message(
     from chatserver import outbox
 
     outbox.announce()
-    transaction.on_commit(outbox.wake)
     return message
 
 

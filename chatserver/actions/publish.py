@@ -183,17 +183,17 @@ def _lock(organisation_id: int) -> None:
 # for the organisation's unnumbered events, which it returns.
 NUMBER_SQL = """
 WITH last AS (
-    SELECT COALESCE(MAX(cursor), 0) AS cursor FROM chatserver_event
+    SELECT COALESCE(MAX(cursor), 0) AS cursor FROM {event}
     WHERE organisation_id = %(org)s
 ), todo AS (
-    SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS n FROM chatserver_event
+    SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS n FROM {event}
     WHERE organisation_id = %(org)s AND cursor IS NULL
 )
-UPDATE chatserver_event AS e SET cursor = last.cursor + todo.n
+UPDATE {event} AS e SET cursor = last.cursor + todo.n
 FROM last, todo WHERE e.id = todo.id
 RETURNING e.id, e.organisation_id, e.cursor, e.lead_id, e.type, e.payload,
     e.groups, e.routing
-"""
+""".format(event=Event._meta.db_table)
 
 
 def _number(organisation_id: int) -> list[Event]:
