@@ -8,6 +8,8 @@ as `make run` starts one. Tests talk to them only over HTTP and WebSockets.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
 import shutil
@@ -237,3 +239,62 @@ class Browserless:
         """Headers a browser sends when it opens the console's socket."""
         cookies = "; ".join(f"{c.name}={c.value}" for c in self.jar)
         return {"Cookie": cookies, "Origin": self.base_url}
+
+
+async def open_console(server: Server, username: str, password: str):
+    """Log in through the form and open the console's socket, as a browser
+    does; returns (client, socket, hello)."""
+    import websockets
+
+    client = Browserless(server.url)
+    await asyncio.to_thread(client.login, username, password)
+    socket = await websockets.connect(
+        server.ws_url, additional_headers=client.ws_headers()
+    )
+    hello = json.loads(await asyncio.wait_for(socket.recv(), 10))
+    assert hello["type"] == "hello"
+    return client, socket, hello
+
+
+async def next_of(socket, type_: str, timeout: float = 10, where=None, **fields):
+    """The next frame of this type whose ``fields`` match (and for which
+    ``where`` holds), skipping the others."""
+
+    def wanted(frame: dict) -> bool:
+        return (
+            frame["type"] == type_
+            and all(frame.get(name) == value for name, value in fields.items())
+            and (where is None or where(frame))
+        )
+
+    async def wait():
+        while True:
+            frame = json.loads(await socket.recv())
+            if wanted(frame):
+                return frame
+
+    return await asyncio.wait_for(wait(), timeout)
+
+
+def text_through_simulator(
+    server: Server, secret_key: str, phone: str, to: str, body: str
+) -> int:
+    """A phone texts ``to``: the simulated carrier's inbound webhook, signed
+    as the network signs it; returns the HTTP status."""
+    from django.test import override_settings
+
+    from carriers import simulator
+
+    url = f"{server.url}/carriers/simulator/inbound"
+    fields = {
+        "MessageId": f"SIM{uuid.uuid4().hex}",
+        "From": phone,
+        "To": to,
+        "Body": body,
+    }
+    data = urllib.parse.urlencode(fields).encode()
+    with override_settings(SECRET_KEY=secret_key):
+        headers = simulator.signed_headers(url, data)
+    request = urllib.request.Request(url, data=data, headers=headers)
+    with urllib.request.urlopen(request, timeout=15) as response:
+        return response.status

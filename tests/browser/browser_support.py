@@ -16,15 +16,19 @@ import json
 import os
 import urllib.parse
 import urllib.request
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.test import override_settings
 from playwright.sync_api import Page, expect
 
-from carriers import simulator
-from tests.servers import ROOT, Browserless, Server, Stack, free_port
+from tests.servers import (
+    ROOT,
+    Browserless,
+    Server,
+    Stack,
+    free_port,
+    text_through_simulator,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -108,19 +112,9 @@ def run_script(team: Team, code: str) -> str:
 def text_in(team: Team, server: Server, phone: str, body: str) -> None:
     """A lead's phone texts the team's number: the simulated carrier's signed
     webhook, as the network delivers it. Returns once the text is stored."""
-    url = f"{server.url}/carriers/simulator/inbound"
-    fields = {
-        "MessageId": f"SIM{uuid.uuid4().hex}",
-        "From": phone,
-        "To": team.sender,
-        "Body": body,
-    }
-    data = urllib.parse.urlencode(fields).encode()
-    with override_settings(SECRET_KEY=team.stack.env["SECRET_KEY"]):
-        headers = simulator.signed_headers(url, data)
-    request = urllib.request.Request(url, data=data, headers=headers)
-    with urllib.request.urlopen(request, timeout=15) as response:
-        assert response.status in (200, 204), response.status
+    secret = team.stack.env["SECRET_KEY"]
+    status = text_through_simulator(server, secret, phone, team.sender, body)
+    assert status in (200, 204), status
 
 
 def staff_client(team: Team, server: Server) -> Browserless:

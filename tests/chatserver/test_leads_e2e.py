@@ -9,34 +9,10 @@ import urllib.parse
 import uuid
 
 import pytest
-import websockets
 
-from tests.servers import Browserless
+from tests.servers import next_of, open_console
 
 pytestmark = pytest.mark.e2e
-
-
-async def open_console(server, username, password):
-    client = Browserless(server.url)
-    await asyncio.to_thread(client.login, username, password)
-    socket = await websockets.connect(
-        server.ws_url, additional_headers=client.ws_headers()
-    )
-    hello = json.loads(await asyncio.wait_for(socket.recv(), 10))
-    assert hello["type"] == "hello"
-    return client, socket, hello
-
-
-async def next_of(socket, type_, timeout=10, **fields):
-    async def wait():
-        while True:
-            frame = json.loads(await socket.recv())
-            if frame["type"] == type_ and all(
-                frame.get(k) == v for k, v in fields.items()
-            ):
-                return frame
-
-    return await asyncio.wait_for(wait(), timeout)
 
 
 def get_json(client, path, **params):

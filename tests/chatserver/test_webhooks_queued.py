@@ -13,7 +13,7 @@ from django.db import OperationalError
 from chatserver import actions, outbox
 from chatserver.actions import inbox
 from chatserver.models import Event, Message, WebhookReceipt
-from tests.carriers.test_twilio_webhooks import (
+from tests.carriers.twilio_support import (
     INBOUND,
     LEAD_NUMBER,
     inbound,
@@ -22,7 +22,8 @@ from tests.carriers.test_twilio_webhooks import (
     status,
     twilio_sender,  # noqa: F401 (fixture)
 )
-from tests.consumers.test_socket_e2e import next_of, open_console, text_from_lead
+from tests.conftest import SENDER_NUMBER
+from tests.servers import next_of, open_console, text_through_simulator
 
 
 @pytest.fixture
@@ -68,9 +69,7 @@ def test_what_can_be_refused_is_refused_before_anything_is_stored(
     assert not WebhookReceipt.objects.exists()
 
 
-def test_a_status_callback_moves_the_message_once_applied(
-    client, settings, outbound
-):
+def test_a_status_callback_moves_the_message_once_applied(client, settings, outbound):
     message, sid = outbound()  # texted in and answered, applied at once
     settings.WEBHOOKS_QUEUED = True
     assert status(client, message, sid, "delivered").status_code == 204
@@ -155,6 +154,10 @@ def test_the_admin_lists_receipts_and_retries_them(admin_client, org):
     assert receipt.failed_at is None and receipt.error == ""
 
 
+def lead_texts(server, secret_key: str, body: str) -> int:
+    return text_through_simulator(server, secret_key, LEAD_NUMBER, SENDER_NUMBER, body)
+
+
 @pytest.mark.e2e
 @pytest.mark.integration
 async def test_queued_webhooks_reach_sockets_and_survive_a_killed_worker(
@@ -171,16 +174,16 @@ async def test_queued_webhooks_reach_sockets_and_survive_a_killed_worker(
     web = stack.start_server(**env)
     worker = stack.start_worker(**env)
     try:
-        console, _ = await open_console(web, "alice", "alice-pass-1")
+        _, console, _ = await open_console(web, "alice", "alice-pass-1")
         secret = stack.env["SECRET_KEY"]
-        assert await asyncio.to_thread(text_from_lead, web, secret, "Queued hi") == 204
+        assert await asyncio.to_thread(lead_texts, web, secret, "Queued hi") == 204
         created = await next_of(console, "message.created", timeout=15)
         assert created["message"]["body"] == "Queued hi"
 
         worker.kill()
         worker.wait(10)
         for n in range(3):
-            assert await asyncio.to_thread(text_from_lead, web, secret, f"W{n}") == 204
+            assert await asyncio.to_thread(lead_texts, web, secret, f"W{n}") == 204
         with pytest.raises(TimeoutError):
             await next_of(console, "message.created", timeout=1.5)
 

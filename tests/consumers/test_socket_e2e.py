@@ -5,17 +5,13 @@ webhook sent to one process reaching sockets on both."""
 import asyncio
 import json
 import time
-import urllib.parse
-import urllib.request
 import uuid
 
 import pytest
 import websockets
-from django.test import override_settings
 
-from carriers import simulator
 from tests.conftest import SENDER_NUMBER
-from tests.servers import Browserless
+from tests.servers import Browserless, next_of, open_console, text_through_simulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -23,52 +19,15 @@ LEAD = "+12065550144"
 
 
 def text_from_lead(server, secret_key: str, body: str) -> int:
-    """POST the simulator's inbound webhook, signed as the network signs it."""
-    url = f"{server.url}/carriers/simulator/inbound"
-    data = urllib.parse.urlencode(
-        {
-            "MessageId": f"SIM{uuid.uuid4().hex}",
-            "From": LEAD,
-            "To": SENDER_NUMBER,
-            "Body": body,
-        }
-    ).encode()
-    with override_settings(SECRET_KEY=secret_key):
-        headers = simulator.signed_headers(url, data)
-    request = urllib.request.Request(url, data=data, headers=headers)
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status
-
-
-async def open_console(server, username, password):
-    client = Browserless(server.url)
-    await asyncio.to_thread(client.login, username, password)
-    socket = await websockets.connect(
-        server.ws_url, additional_headers=client.ws_headers()
-    )
-    hello = json.loads(await asyncio.wait_for(socket.recv(), 10))
-    assert hello["type"] == "hello"
-    return socket, hello
-
-
-async def next_of(socket, type_, timeout=10, where=lambda frame: True):
-    """The next frame of this type (for which ``where`` holds)."""
-
-    async def wait():
-        while True:
-            frame = json.loads(await socket.recv())
-            if frame["type"] == type_ and where(frame):
-                return frame
-
-    return await asyncio.wait_for(wait(), timeout)
+    return text_through_simulator(server, secret_key, LEAD, SENDER_NUMBER, body)
 
 
 async def test_a_webhook_to_one_process_reaches_sockets_on_the_other(redis_url, stack):
     shared = {"REDIS_URL": redis_url, "REDIS_PREFIX": f"e2e{uuid.uuid4().hex[:10]}"}
     webhook_server = stack.start_server(**shared)
     console_server = stack.start_server(**shared)
-    laptop, _ = await open_console(console_server, "alice", "alice-pass-1")
-    phone, _ = await open_console(webhook_server, "alice", "alice-pass-1")
+    _, laptop, _ = await open_console(console_server, "alice", "alice-pass-1")
+    _, phone, _ = await open_console(webhook_server, "alice", "alice-pass-1")
 
     started = time.monotonic()
     status = await asyncio.to_thread(
@@ -103,7 +62,7 @@ async def test_a_webhook_to_one_process_reaches_sockets_on_the_other(redis_url, 
         text_from_lead, webhook_server, stack.env["SECRET_KEY"], "Hello?"
     )
     missed = await next_of(laptop, "message.created")
-    back, hello = await open_console(console_server, "alice", "alice-pass-1")
+    _, back, hello = await open_console(console_server, "alice", "alice-pass-1")
     await back.send(json.dumps({"type": "resume", "cursor": created["cursor"]}))
     replayed = await next_of(back, "message.created")
     missed.pop("unread")  # live only: after a replay, unread.changed says it

@@ -12,9 +12,9 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlencode
 
-from tests.twilio_mock import TEST_SID, sign_like_twilio
+from tests.carriers.twilio_support import INBOUND, inbound, post_twilio
+from tests.twilio_mock import TEST_SID
 
 # Real images, as phones send them (an 8x8 JPEG, a 2x2 GIF, PNGs made below).
 JPEG = base64.b64decode(
@@ -158,32 +158,19 @@ class MediaHost:
         self.server.server_close()
 
 
-def twilio_mms(client, settings, to, from_, media, body="Here it is", sid=None):
+def twilio_mms(client, to, from_, media, body="Here it is", sid=None):
     """POST a signed Twilio inbound webhook naming ``media`` ([(url, type)])."""
-    params = {
-        "MessageSid": sid or "MM" + uuid.uuid4().hex,
-        "AccountSid": TEST_SID,
-        "From": from_,
-        "To": to,
-        "Body": body,
-        "NumMedia": str(len(media)),
-        "NumSegments": "1",
-        "SmsStatus": "received",
-        "ApiVersion": "2010-04-01",
-    }
+    params = inbound(
+        MessageSid=sid or "MM" + uuid.uuid4().hex,
+        From=from_,
+        To=to,
+        Body=body,
+        NumMedia=str(len(media)),
+    )
     for index, (url, kind) in enumerate(media):
         params[f"MediaUrl{index}"] = url
         params[f"MediaContentType{index}"] = kind
-    path = "/carriers/twilio/inbound"
-    signature = sign_like_twilio(
-        settings.PUBLIC_BASE_URL + path, params, settings.TWILIO_AUTH_TOKEN
-    )
-    return client.post(
-        path,
-        urlencode(params),
-        content_type="application/x-www-form-urlencoded",
-        HTTP_X_TWILIO_SIGNATURE=signature,
-    )
+    return post_twilio(client, INBOUND, params)
 
 
 def multipart(fields: dict[str, str], files: list[tuple[str, str, bytes, str]]):

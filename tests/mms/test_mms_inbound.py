@@ -55,7 +55,7 @@ def twilio_org(org):
 
 
 def webhook(client, settings, media, body="Photo of the roof"):
-    response = twilio_mms(client, settings, TWILIO_NUMBER, LEAD, media, body=body)
+    response = twilio_mms(client, TWILIO_NUMBER, LEAD, media, body=body)
     assert response.status_code == 200, response.content
     return Message.objects.get(body=body)
 
@@ -134,7 +134,7 @@ def test_the_outbox_loop_fetches_them_and_a_redelivered_webhook_adds_nothing(
     # Twilio retries a webhook it thinks failed: the same MessageSid.
     sid = message.carrier_message_id
     again = twilio_mms(
-        client, settings, TWILIO_NUMBER, LEAD, media, body="Photo of the roof", sid=sid
+        client, TWILIO_NUMBER, LEAD, media, body="Photo of the roof", sid=sid
     )
     assert again.status_code == 200
     assert Message.objects.filter(carrier_message_id=sid).count() == 1
