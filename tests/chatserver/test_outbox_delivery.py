@@ -69,6 +69,36 @@ def test_a_sender_that_died_mid_send_leaves_the_text_for_an_agent_to_check(
     assert status.payload["status"] == "check"
 
 
+def test_the_worker_does_the_clocks_work_once_a_second_not_every_pass(
+    conversation, alice, network
+):
+    now = [100.0]
+    maintenance = outbox.Maintenance(clock=lambda: now[0])
+    assert maintenance.due()  # at start
+    now[0] += 0.5
+    assert not maintenance.due()
+    now[0] += 0.5
+    assert maintenance.due()
+
+    # A pass in between still sends what is due, and leaves a dead
+    # sender's text for the next pass that does the clock's work.
+    stale = actions.send_message(alice, conversation, "Hi Dana!")
+    sending.claim(stale.id)
+    Message.objects.filter(pk=stale.pk).update(
+        updated_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    fresh = actions.send_message(alice, conversation, "Still there?")
+    outbox.run_once(maintain=False)
+    assert [m["body"] for m in network.messages()] == ["Still there?"]
+    stale.refresh_from_db()
+    assert stale.status == Message.Status.SENDING
+    outbox.run_once(maintain=True)
+    stale.refresh_from_db()
+    assert stale.status == Message.Status.CHECK
+    fresh.refresh_from_db()
+    assert fresh.status == Message.Status.SENT
+
+
 def test_a_late_receipt_settles_a_text_marked_for_checking(
     client, conversation, alice, network
 ):
