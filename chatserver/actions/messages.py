@@ -135,7 +135,6 @@ def sender_for(inbound: InboundMessage) -> SenderNumber:
     return sender
 
 
-@transaction.atomic
 def receive_inbound(inbound: InboundMessage) -> Message | None:
     """Store a text a lead sent us, once, and tell the agents who may see it.
 
@@ -144,7 +143,16 @@ def receive_inbound(inbound: InboundMessage) -> Message | None:
     id refuses it, and its savepoint takes back all it did).
     """
     sender = sender_for(inbound)
+    # All of it or nothing; but inside a caller's transaction (the webhook
+    # view's, or the worker's savepoint per receipt) no savepoint of its own:
+    # the caller's already takes back a failure, and each savepoint costs two
+    # round trips that a lead's text waits behind.
+    with transaction.atomic(savepoint=False):
+        return store_inbound(sender, inbound)
 
+
+def store_inbound(sender: SenderNumber, inbound: InboundMessage) -> Message | None:
+    """``receive_inbound``'s work, in its transaction."""
     from chatserver.actions.leads import conversation_for_inbound
 
     encoding, segments = count_segments(inbound.body, mms=bool(inbound.media))
