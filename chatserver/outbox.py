@@ -31,15 +31,18 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
 
-# Wakes the sender of this process as soon as a message is queued here.
+# The two kinds of work, each with a PostgreSQL NOTIFY channel of its own:
+# loops in other processes (the Procfile's worker) hear of work at once,
+# instead of at their next poll up to POLL_SECONDS later (docs/performance.md),
+# and each of the worker's two loops hears only of its own work.
+WEBHOOKS = "chatserver_webhooks"  # webhooks stored, to be applied
+SENDS = "chatserver_outbox"  # texts queued to send, images to fetch
+
+# Wakes this process's loops as soon as work is announced here: the worker's
+# threads (one event each), or the web process's single loop.
+_thread_wakeups = {WEBHOOKS: threading.Event(), SENDS: threading.Event()}
 _loop: asyncio.AbstractEventLoop | None = None
 _async_wakeup: asyncio.Event | None = None
-_thread_wakeup = threading.Event()
-
-# Senders in other processes (the Procfile's worker) hear of a queued message
-# at once through PostgreSQL's LISTEN/NOTIFY, instead of at their next poll up
-# to POLL_SECONDS later (docs/performance.md).
-NOTIFY_CHANNEL = "chatserver_outbox"
 
 
 # The address this process's own server answers on, learnt from the first
@@ -124,72 +127,97 @@ def release_connections() -> None:
         close_old_connections()
 
 
-def run_once(
-    limit: int = 20, stop: threading.Event | None = None, maintain: bool = True
+def apply_webhooks() -> int:
+    """Apply the webhooks waiting (chatserver/actions/inbox.py); returns how
+    many were handled."""
+    from chatserver.actions import inbox
+
+    return inbox.process_pending()
+
+
+def send_due(
+    limit: int = 20,
+    stop: threading.Event | None = None,
+    maintain: bool = True,
+    between=None,
 ) -> int:
-    """Apply the webhooks waiting (chatserver/actions/inbox.py) and send what
-    is due now; returns how many webhooks and messages were handled.
+    """Send what is due now, and fetch one lead's image; returns how many
+    messages and images were handled.
 
     With ``maintain``, it also does the work that waits on the clock, not on
     a wake-up: flagging sends whose sender died, releasing scheduled texts.
-
+    ``between`` runs before each send (``run_once`` applies webhooks there).
     With ``stop`` set, it returns after the message being sent: a worker
     asked to stop never abandons a send halfway.
     """
+    handled = 0
+    if maintain:
+        from chatserver.actions import compliance
+
+        sending.recover_interrupted()
+        compliance.release_scheduled()
+    for message_id in sending.due_message_ids(limit):
+        if stop is not None and stop.is_set():
+            break
+        if between is not None:
+            handled += between()
+        message = sending.claim(message_id)
+        if message is not None:
+            send_one(message)
+            handled += 1
+    if stop is None or not stop.is_set():
+        from chatserver import inbound_media
+
+        # Leads' images, one per pass: texts due meanwhile never wait
+        # behind a slow media host for more than one fetch.
+        handled += inbound_media.run_once(limit=1)
+    return handled
+
+
+def run_once(
+    limit: int = 20, stop: threading.Event | None = None, maintain: bool = True
+) -> int:
+    """One pass of all the outbox's work, in one thread (the web process's
+    loop; tests): webhooks first, since an agent is waiting to see a lead's
+    text, and again before each send, so one waits for one send at most.
+    Returns how many webhooks, messages and images were handled."""
     release_connections()
     try:
-        from chatserver.actions import inbox
-
-        # Leads' texts first: an agent is waiting to see them.
-        handled = inbox.process_pending()
-        if maintain:
-            from chatserver.actions import compliance
-
-            sending.recover_interrupted()
-            compliance.release_scheduled()
-        for message_id in sending.due_message_ids(limit):
-            if stop is not None and stop.is_set():
-                break
-            # A lead's text that came in meanwhile waits for one send at most.
-            handled += inbox.process_pending()
-            message = sending.claim(message_id)
-            if message is not None:
-                send_one(message)
-                handled += 1
-        if stop is None or not stop.is_set():
-            from chatserver import inbound_media
-
-            # Leads' images, one per pass: texts due meanwhile never wait
-            # behind a slow media host for more than one fetch.
-            handled += inbound_media.run_once(limit=1)
-        return handled
+        handled = apply_webhooks()
+        return handled + send_due(limit, stop, maintain, between=apply_webhooks)
     finally:
         release_connections()
 
 
-def wake() -> None:
-    """Tell this process's sender that a message was queued (thread-safe)."""
-    _thread_wakeup.set()
+def wake(channel: str | None = None) -> None:
+    """Tell this process's loops that there is work (thread-safe): the loop
+    for ``channel``'s work, or every loop."""
+    for name, event in _thread_wakeups.items():
+        if channel is None or name == channel:
+            event.set()
     if _loop is not None and _async_wakeup is not None:
         _loop.call_soon_threadsafe(_async_wakeup.set)
 
 
-def announce() -> None:
-    """Tell the senders of every process that there is work (a message queued,
-    a webhook stored), once the current transaction commits: other processes
-    by a NOTIFY (PostgreSQL only; others poll), this one by ``wake``."""
+def announce(channel: str = SENDS) -> None:
+    """Tell the loops of every process that there is work (``SENDS``: a
+    message queued, an image to fetch; ``WEBHOOKS``: a webhook stored), once
+    the current transaction commits: other processes by a NOTIFY (PostgreSQL
+    only; others poll), this one by ``wake``."""
     connection = transaction.get_connection()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
-    transaction.on_commit(wake)
+            cursor.execute(f"NOTIFY {channel}")
+    transaction.on_commit(lambda: wake(channel))
 
 
 class Listener:
-    """Waits for an ``announce`` from any process on PostgreSQL (on a
-    connection of its own), else for this process's ``wake``."""
+    """Waits for an ``announce`` of ``channel``'s work from any process on
+    PostgreSQL (on a connection of its own), else for this process's ``wake``."""
 
-    def __init__(self) -> None:
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+        self.wakeup = _thread_wakeups[channel]
         self.connection = None
 
     def wait(self, timeout: float) -> None:
@@ -203,21 +231,21 @@ class Listener:
             if self.connection is None or self.connection.closed:
                 params = django_connection.get_connection_params()
                 self.connection = psycopg.connect(**params, autocommit=True)
-                self.connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                self.connection.execute(f"LISTEN {self.channel}")
             # In slices, so that this process's own ``wake`` is heard too.
             deadline = time.monotonic() + timeout
-            while not _thread_wakeup.is_set() and time.monotonic() < deadline:
+            while not self.wakeup.is_set() and time.monotonic() < deadline:
                 if any(self.connection.notifies(timeout=0.1, stop_after=1)):
                     break
-            _thread_wakeup.clear()
+            self.wakeup.clear()
         except psycopg.Error:
-            log.warning("outbox cannot listen for queued messages: polling")
+            log.warning("outbox cannot listen for %s: polling", self.channel)
             self.close()
             self.wait_here(timeout)
 
     def wait_here(self, timeout: float) -> None:
-        _thread_wakeup.wait(timeout)
-        _thread_wakeup.clear()
+        self.wakeup.wait(timeout)
+        self.wakeup.clear()
 
     def close(self) -> None:
         if self.connection is not None:
@@ -244,24 +272,59 @@ class Maintenance:
         return True
 
 
-def run_forever(stop: threading.Event | None = None) -> None:
-    """The worker process's loop (``chatserver run_outbox``)."""
-    stop = stop or threading.Event()
-    listener = Listener()
-    maintenance = Maintenance()
-    log.info("outbox worker started")
+def repeat(name: str, channel: str, step, stop: threading.Event) -> None:
+    """Run ``step`` until ``stop``; when it found nothing to do, wait for an
+    announce of ``channel``'s work (or POLL_SECONDS)."""
+    listener = Listener(channel)
     try:
         while not stop.is_set():
+            release_connections()
             try:
-                handled = run_once(stop=stop, maintain=maintenance.due())
+                handled = step()
             except Exception:
-                log.exception("outbox pass failed; trying again")
+                log.exception("outbox %s pass failed; trying again", name)
                 handled = 0
                 stop.wait(POLL_SECONDS)
+            finally:
+                release_connections()
             if not handled and not stop.is_set():
                 listener.wait(POLL_SECONDS)
     finally:
         listener.close()
+        from django.db import connection
+
+        connection.close()  # this thread's own
+
+
+def run_forever(stop: threading.Event | None = None) -> None:
+    """The worker process's loops (``chatserver run_outbox``).
+
+    Two threads, each with a database connection of its own: one applies the
+    webhooks the web processes stored, one sends and fetches. So a lead's
+    text never waits behind a carrier's answer to a send (Twilio's takes a
+    tenth of a second or more) or a slow media host; both mostly wait on the
+    network, so they share the GIL well. Stopping ends the send in progress
+    and the batch of webhooks in progress, then returns.
+    """
+    stop = stop or threading.Event()
+    maintenance = Maintenance()
+    webhooks = threading.Thread(
+        target=repeat,
+        args=("webhooks", WEBHOOKS, apply_webhooks, stop),
+        name="outbox-webhooks",
+    )
+    log.info("outbox worker started")
+    webhooks.start()
+    try:
+        repeat(
+            "sends",
+            SENDS,
+            lambda: send_due(stop=stop, maintain=maintenance.due()),
+            stop,
+        )
+    finally:
+        stop.set()
+        webhooks.join()
     log.info("outbox worker stopped")
 
 

@@ -164,8 +164,12 @@ class FakeTwilio:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def close(self) -> None:
+    def release(self) -> None:
+        """End the requests left hanging (their clients see no answer)."""
         self._release.set()
+
+    def close(self) -> None:
+        self.release()
         self.server.shutdown()
         self.server.server_close()
 

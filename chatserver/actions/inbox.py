@@ -65,7 +65,7 @@ def accept(
     )
     from chatserver import outbox
 
-    outbox.announce()
+    outbox.announce(outbox.WEBHOOKS)
     return receipt
 
 
@@ -113,7 +113,9 @@ def process_pending(limit: int = BATCH) -> int:
             WebhookReceipt.objects.filter(pk__in=done).delete()
         now = timezone.now()
         for pk, error in failed:
-            WebhookReceipt.objects.filter(pk=pk).update(failed_at=now, error=error[:2000])
+            WebhookReceipt.objects.filter(pk=pk).update(
+                failed_at=now, error=error[:2000]
+            )
     return len(receipts)
 
 
@@ -123,5 +125,5 @@ def retry(receipts) -> int:
     if updated:
         from chatserver import outbox
 
-        outbox.announce()
+        outbox.announce(outbox.WEBHOOKS)
     return updated

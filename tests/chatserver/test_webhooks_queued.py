@@ -5,10 +5,12 @@ messages and statuses; nothing is lost or applied twice on the way."""
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 import uuid
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 
 from chatserver import actions, outbox
 from chatserver.actions import inbox
@@ -22,7 +24,7 @@ from tests.carriers.twilio_support import (
     status,
     twilio_sender,  # noqa: F401 (fixture)
 )
-from tests.conftest import SENDER_NUMBER
+from tests.conftest import SENDER_NUMBER, require_or_skip
 from tests.servers import next_of, open_console, text_through_simulator
 
 
@@ -129,6 +131,51 @@ def test_a_database_failure_takes_the_whole_batch_back(
         "three",
         "two",
     ]
+
+
+def wait_until(what: str, condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout} s for {what}")
+        time.sleep(0.02)
+
+
+def test_a_leads_text_is_applied_while_the_worker_waits_on_a_slow_carrier(
+    transactional_db, client, queued, twilio_sender, alice, twilio_errors, settings
+):
+    """The worker's webhooks and its sends run apart: a lead's text does not
+    wait for Twilio to answer an agent's send (nor a slow media host)."""
+    if connection.vendor != "postgresql":
+        require_or_skip("needs PostgreSQL (set DATABASE_URL) for the worker's threads")
+    settings.TWILIO_API_URL = twilio_errors.url
+    settings.TWILIO_TIMEOUT = 10
+    twilio_errors.answers = ["hang"]
+    post_twilio(client, INBOUND, inbound(Body="Do you do gutters?"))
+    outbox.apply_webhooks()
+    conversation = Message.objects.get(body="Do you do gutters?").conversation
+    reply = actions.send_message(alice, conversation, "We do. When suits you?")
+
+    stop = threading.Event()
+    worker = threading.Thread(target=outbox.run_forever, args=(stop,))
+    worker.start()
+    try:
+        wait_until("the send to reach Twilio", lambda: twilio_errors.requests)
+        post_twilio(client, INBOUND, inbound(Body="Tomorrow at 9?"))
+        wait_until(
+            "the lead's text to be stored",
+            lambda: Message.objects.filter(body="Tomorrow at 9?").exists(),
+        )
+        reply.refresh_from_db()
+        assert reply.status == Message.Status.SENDING  # Twilio still silent
+    finally:
+        stop.set()
+        outbox.wake()
+        twilio_errors.release()
+        worker.join(20)
+    assert not worker.is_alive()
+    reply.refresh_from_db()
+    assert reply.status == Message.Status.CHECK  # no answer: an agent checks
 
 
 def test_the_admin_lists_receipts_and_retries_them(admin_client, org):
