@@ -369,14 +369,18 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         a while is waited for, not given up on: a socket closed now would
         resume from past the gap.
         """
+        # What the socket's state already holds (its hello, a replay) needs
+        # no replay: a process whose publish failed asks from its first
+        # lost event, which may be older than this socket.
+        since = max(event["since"], self.floor)
         for wait in (1, 2, 4, 8, 15, 30):
             try:
-                await self.catch_up(event["since"])
+                await self.catch_up(since)
                 return
             except DatabaseError:
                 log.warning("catch-up of a socket failed: trying again in %s s", wait)
                 await asyncio.sleep(wait)
-        await self.catch_up(event["since"])
+        await self.catch_up(since)
 
     async def catch_up(self, cursor: int):
         """Send the events after ``cursor``, then ``resumed``; or a ``reload``

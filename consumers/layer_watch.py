@@ -11,16 +11,16 @@ layer:
   process's subscriptions both work;
 - while they do, it notes each local socket's cursor (``layer_safe_cursor``):
   the socket has had every event up to it that it should have had;
-- when a heartbeat does not come back in ``TIMEOUT``, a publish from this
-  process failed (``chatserver.actions.publish.publish_failed``), or this
-  process's subscriptions had to be made again (Redis restarted between two
+- when a heartbeat does not come back in ``TIMEOUT``, or this process's
+  subscriptions had to be made again (Redis restarted between two
   heartbeats), it asks every local socket, once the heartbeat comes back, to
   catch up from its noted cursor, from the database, as a resume does
   (``ConsoleConsumer.layer_catch_up``).
 
-A publish that failed in one process while Redis stayed up for the others (a
-network fault of that host alone) is caught up only by that process's sockets:
-the others learn of the event when they next resume.
+A publish that failed (in any process: the worker's too, while Redis stayed up
+for the others) is the publisher's to mend: it asks the sockets of the groups
+that missed events to catch up, in every process, once its layer works again
+(``chatserver.actions.publish._Missed``).
 
 The steady cost is one heartbeat per process, whatever the number of sockets;
 an outage costs one replay per socket, once. The in-memory layer loses nothing
@@ -36,8 +36,6 @@ import weakref
 from typing import TYPE_CHECKING
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-
-from chatserver.actions.publish import publish_failed as _publish_failed
 
 if TYPE_CHECKING:
     from consumers.console import ConsoleConsumer
@@ -89,9 +87,8 @@ class Watcher:
             while _sockets:
                 ok = await self.heartbeat()
                 self.watch_subscriptions()
-                trouble = _publish_failed.is_set() or self.reconnects != reconnects
+                trouble = self.reconnects != reconnects
                 reconnects = self.reconnects
-                _publish_failed.clear()
                 if not ok:
                     if healthy:
                         healthy, lost_at = False, time.monotonic()

@@ -48,9 +48,9 @@ PUBLISH_TIMEOUT = 5.0
 # conversation (its value: the conversation's id); see ``layer_message``.
 UNREAD_OF = "unread_of"
 
-# Set when a publish from this process fails; consumers/layer_watch.py then has
-# the process's open sockets catch up from the database once the layer works.
-publish_failed = threading.Event()
+# How often a process whose publish failed tries again to tell the sockets
+# that missed its events (``_Missed``).
+CATCH_UP_RETRY = 1.0
 
 # What a signal's builder returns: the groups to publish to and the message,
 # or None for nothing.
@@ -284,8 +284,68 @@ def _send(outgoing: list[tuple[Iterable[str], dict[str, Any]]]) -> None:
         else:
             _publishing_loop.run(send_within_timeout, PUBLISH_TIMEOUT + 1)
     except Exception:  # the doorbell failed; the events are safe in the database
-        publish_failed.set()
         log.exception("could not publish %s message(s)", len(outgoing))
+        if not isinstance(layer, InMemoryChannelLayer):
+            _missed.add(outgoing)
+            _publishing_loop.start(_tell_who_missed)
+
+
+class _Missed:
+    """Which groups missed events this process failed to publish, each with
+    the earliest such cursor.
+
+    The sockets in those groups may be on any process, where Redis may have
+    worked all along (a network fault of this host alone, the worker's say):
+    nothing there would show them the gap. So this process asks them, once
+    its layer works again, to catch up from the database (``layer.catch_up``).
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.since: dict[str, int] = {}
+
+    def add(self, outgoing: list[tuple[Iterable[str], dict[str, Any]]]) -> None:
+        with self.lock:
+            for groups, message in outgoing:
+                cursor = message.get("cursor")
+                if cursor is None:
+                    continue  # a signal: no state, nothing to catch up
+                for group in groups:
+                    self.since[group] = min(self.since.get(group, cursor), cursor)
+
+    def take(self) -> dict[str, int]:
+        with self.lock:
+            taken, self.since = self.since, {}
+        return taken
+
+    def put_back(self, taken: dict[str, int]) -> None:
+        with self.lock:
+            for group, cursor in taken.items():
+                self.since[group] = min(self.since.get(group, cursor), cursor)
+
+
+_missed = _Missed()
+
+
+async def _tell_who_missed() -> None:
+    """Until it gets through: ask each socket of the groups that missed this
+    process's events to replay them (from just before the first)."""
+    layer = get_channel_layer()
+    while True:
+        await asyncio.sleep(CATCH_UP_RETRY)
+        taken = _missed.take()
+        if not taken:
+            return
+        try:
+            async with asyncio.timeout(PUBLISH_TIMEOUT):
+                for group, cursor in taken.items():
+                    await layer.group_send(
+                        group, {"type": "layer.catch_up", "since": cursor - 1}
+                    )
+        except Exception:
+            _missed.put_back(taken)
+        else:
+            log.warning("asked %d group(s) to catch up on lost events", len(taken))
 
 
 class _PublishingLoop:
@@ -304,8 +364,9 @@ class _PublishingLoop:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.background: dict[Callable, Any] = {}
 
-    def run(self, make_coroutine: Callable[[], Any], timeout: float) -> Any:
+    def ready(self) -> asyncio.AbstractEventLoop:
         with self.lock:
             if self.loop is None:
                 self.loop = asyncio.new_event_loop()
@@ -314,11 +375,24 @@ class _PublishingLoop:
                     name="channel-layer-publisher",
                     daemon=True,
                 ).start()
-        future = asyncio.run_coroutine_threadsafe(make_coroutine(), self.loop)
+            return self.loop
+
+    def run(self, make_coroutine: Callable[[], Any], timeout: float) -> Any:
+        future = asyncio.run_coroutine_threadsafe(make_coroutine(), self.ready())
         try:
             return future.result(timeout)
         finally:
             future.cancel()
+
+    def start(self, make_coroutine: Callable[[], Any]) -> None:
+        """Run a coroutine on the loop without waiting for it; once at a time."""
+        loop = self.ready()
+        with self.lock:
+            running = self.background.get(make_coroutine)
+            if running is None or running.done():
+                self.background[make_coroutine] = asyncio.run_coroutine_threadsafe(
+                    make_coroutine(), loop
+                )
 
 
 _publishing_loop = _PublishingLoop()

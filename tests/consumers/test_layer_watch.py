@@ -1,13 +1,20 @@
-"""Redis restarted under an open console: the text that arrived meanwhile still
-shows up, without the console reconnecting (consumers/layer_watch.py).
+"""Redis lost messages under an open console: the text that arrived meanwhile
+still shows up, without the console reconnecting.
 
-A real Daphne on a redis-server of the test's own, killed and started again;
-the text comes in as a signed Twilio webhook. Takes about 15 seconds."""
+- Redis restarted (consumers/layer_watch.py): a real Daphne on a redis-server
+  of the test's own, killed and started again. About 15 seconds.
+- Redis out of reach of the worker alone (chatserver.actions.publish._Missed):
+  the worker reaches Redis through a proxy the test cuts, while the Daphne
+  serving the console reaches it directly. About 10 seconds.
+
+Texts come in as signed Twilio webhooks."""
 
 import asyncio
 import json
 import shutil
+import socket
 import subprocess
+import threading
 import urllib.parse
 import urllib.request
 import uuid
@@ -126,4 +133,113 @@ async def test_a_text_that_arrives_while_redis_restarts_reaches_the_open_console
             assert await asyncio.to_thread(text_in, server, "After the restart") == 200
             await until_text(ws, "After the restart", timeout=10)
     finally:
+        redis.kill()
+
+
+class CuttableProxy:
+    """A TCP proxy to a port on this machine, whose link the test can cut:
+    every connection through it closed, new ones closed as they come."""
+
+    def __init__(self, target_port: int):
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.is_cut = False
+        self.open: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.is_cut:
+                client.close()
+                continue
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            with self.lock:
+                self.open += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(
+                    target=self.pump, args=(source, sink), daemon=True
+                ).start()
+
+    def pump(self, source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for end in (source, sink):
+            end.close()
+
+    def cut(self):
+        self.is_cut = True
+        with self.lock:
+            for end in self.open:
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                end.close()
+            self.open.clear()
+
+    def restore(self):
+        self.is_cut = False
+
+    def close(self):
+        self.cut()
+        self.listener.close()
+
+
+async def test_a_text_the_worker_could_not_publish_reaches_the_open_console(
+    stack, tmp_path
+):
+    """Redis stays up for the Daphne serving the console, so nothing there
+    notices a gap: the worker, whose publish failed, asks for the catch-up."""
+    from websockets.asyncio.client import connect
+
+    redis = RedisServer(tmp_path)
+    redis.start()
+    proxy = CuttableProxy(redis.port)
+    env = {
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "PUBLIC_BASE_URL": BASE,
+        "WEBHOOKS_QUEUED": "true",
+        "OUTBOX_IN_PROCESS": "false",
+    }
+    worker = None
+    try:
+        stack.command("add_number", TWILIO_NUMBER, "--carrier", "twilio")
+        server = stack.start_server(
+            REDIS_URL=f"redis://127.0.0.1:{redis.port}/0", **env
+        )
+        worker = stack.start_worker(
+            REDIS_URL=f"redis://127.0.0.1:{proxy.port}/0", **env
+        )
+        client = Browserless(server.url)
+        client.login("alice", "alice-pass-1")
+        async with connect(server.ws_url, additional_headers=client.ws_headers()) as ws:
+            assert json.loads(await ws.recv())["type"] == "hello"
+            assert await asyncio.to_thread(text_in, server, "Before the cut") == 200
+            await until_text(ws, "Before the cut", timeout=15)
+
+            proxy.cut()
+            assert await asyncio.to_thread(text_in, server, "During the cut") == 200
+            # Stored and applied, but the worker cannot tell anyone yet.
+            with pytest.raises(TimeoutError):
+                await until_text(ws, "During the cut", timeout=3)
+            proxy.restore()
+
+            frame = await until_text(ws, "During the cut", timeout=15)
+            assert frame["message"]["direction"] == "in"
+            assert await asyncio.to_thread(text_in, server, "After the cut") == 200
+            await until_text(ws, "After the cut", timeout=10)
+    finally:
+        if worker is not None:
+            worker.kill()
+            worker.wait(10)
+        proxy.close()
         redis.kill()
