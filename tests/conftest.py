@@ -171,3 +171,27 @@ def stack():
         yield stack
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's test database, whose drop at the end must not find it
+    still in use: the sockets' database threads (consumers/db.py) may each
+    hold a connection to it, so each closes its own first."""
+    yield
+    import threading
+
+    from django.db import connections
+
+    from consumers.db import DATABASE_THREADS, _database_threads
+
+    # One task per thread: each waits at the barrier until all are running,
+    # so no thread takes two and every thread's connection is closed.
+    barrier = threading.Barrier(DATABASE_THREADS)
+
+    def close_own():
+        barrier.wait(10)
+        connections.close_all()
+
+    for task in [_database_threads.submit(close_own) for _ in range(DATABASE_THREADS)]:
+        task.result(15)
