@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -139,7 +140,7 @@ def send_due(
     limit: int = 20,
     stop: threading.Event | None = None,
     maintain: bool = True,
-    between=None,
+    between: Callable[[], int] | None = None,
 ) -> int:
     """Send what is due now, and fetch one lead's image; returns how many
     messages and images were handled.
