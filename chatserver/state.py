@@ -63,7 +63,7 @@ SELECT r.agent_id, (
     WHERE m.conversation_id = r.conversation_id AND m.direction = %(inbound)s
     AND m.id > r.last_read_message_id
 ) FROM {readstate} r WHERE r.conversation_id = %(c)s
-"""
+""".format(message=Message._meta.db_table, readstate=ReadState._meta.db_table)
 
 
 def conversation_unread(conversation_id: int) -> dict:
@@ -74,12 +74,10 @@ def conversation_unread(conversation_id: int) -> dict:
     of its inbound messages); ``agents`` lists those who did. It runs in
     every publish of a lead's text: one statement, not two.
     """
-    sql = CONVERSATION_UNREAD_SQL.format(
-        message=Message._meta.db_table, readstate=ReadState._meta.db_table
-    )
     with connection.cursor() as cursor:
         cursor.execute(
-            sql, {"c": conversation_id, "inbound": Message.Direction.INBOUND.value}
+            CONVERSATION_UNREAD_SQL,
+            {"c": conversation_id, "inbound": Message.Direction.INBOUND.value},
         )
         rows = cursor.fetchall()
     default = next((n for agent_id, n in rows if agent_id is None), 0)

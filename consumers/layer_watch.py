@@ -23,7 +23,8 @@ that missed events to catch up, in every process, once its layer works again
 (``chatserver.actions.publish._Missed``).
 
 The steady cost is one heartbeat per process, whatever the number of sockets;
-an outage costs one replay per socket, once. The in-memory layer loses nothing
+an outage costs one replay per socket, or two when the publisher also asks
+(the second finds nothing new: a socket replays only past its floor). The in-memory layer loses nothing
 to restarts, so it is not watched.
 """
 

@@ -305,13 +305,13 @@ class _Missed:
         self.since: dict[str, int] = {}
 
     def add(self, outgoing: list[tuple[Iterable[str], dict[str, Any]]]) -> None:
-        with self.lock:
-            for groups, message in outgoing:
-                cursor = message.get("cursor")
-                if cursor is None:
-                    continue  # a signal: no state, nothing to catch up
-                for group in groups:
-                    self.since[group] = min(self.since.get(group, cursor), cursor)
+        self.merge(
+            (group, message["cursor"])
+            for groups, message in outgoing
+            # A signal carries no cursor: no state, nothing to catch up.
+            if message.get("cursor") is not None
+            for group in groups
+        )
 
     def take(self) -> dict[str, int]:
         with self.lock:
@@ -319,8 +319,11 @@ class _Missed:
         return taken
 
     def put_back(self, taken: dict[str, int]) -> None:
+        self.merge(taken.items())
+
+    def merge(self, missed: Iterable[tuple[str, int]]) -> None:
         with self.lock:
-            for group, cursor in taken.items():
+            for group, cursor in missed:
                 self.since[group] = min(self.since.get(group, cursor), cursor)
 
 

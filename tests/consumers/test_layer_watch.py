@@ -10,7 +10,6 @@ still shows up, without the console reconnecting.
 Texts come in as signed Twilio webhooks."""
 
 import asyncio
-import json
 import shutil
 import socket
 import subprocess
@@ -23,7 +22,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from tests.conftest import require_or_skip
-from tests.servers import Browserless, free_port, wait_for_port
+from tests.servers import free_port, next_of, open_console, wait_for_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -92,19 +91,15 @@ def text_in(server, body: str) -> int:
 
 
 async def until_text(ws, body: str, timeout: float) -> dict:
-    """Frames until a message.created with this body (TimeoutError if none)."""
-    async with asyncio.timeout(timeout):
-        while True:
-            frame = json.loads(await ws.recv())
-            if frame["type"] == "message.created" and frame["message"]["body"] == body:
-                return frame
+    """The next message.created with this body (TimeoutError if none)."""
+    return await next_of(
+        ws, "message.created", timeout, where=lambda f: f["message"]["body"] == body
+    )
 
 
 async def test_a_text_that_arrives_while_redis_restarts_reaches_the_open_console(
     stack, tmp_path
 ):
-    from websockets.asyncio.client import connect
-
     redis = RedisServer(tmp_path)
     redis.start()
     try:
@@ -114,10 +109,8 @@ async def test_a_text_that_arrives_while_redis_restarts_reaches_the_open_console
             TWILIO_AUTH_TOKEN=TOKEN,
             PUBLIC_BASE_URL=BASE,
         )
-        client = Browserless(server.url)
-        client.login("alice", "alice-pass-1")
-        async with connect(server.ws_url, additional_headers=client.ws_headers()) as ws:
-            assert json.loads(await ws.recv())["type"] == "hello"
+        _, ws, _ = await open_console(server, "alice", "alice-pass-1")
+        async with ws:
             assert await asyncio.to_thread(text_in, server, "Before the restart") == 200
             await until_text(ws, "Before the restart", timeout=10)
 
@@ -199,8 +192,6 @@ async def test_a_text_the_worker_could_not_publish_reaches_the_open_console(
 ):
     """Redis stays up for the Daphne serving the console, so nothing there
     notices a gap: the worker, whose publish failed, asks for the catch-up."""
-    from websockets.asyncio.client import connect
-
     redis = RedisServer(tmp_path)
     redis.start()
     proxy = CuttableProxy(redis.port)
@@ -219,10 +210,8 @@ async def test_a_text_the_worker_could_not_publish_reaches_the_open_console(
         worker = stack.start_worker(
             REDIS_URL=f"redis://127.0.0.1:{proxy.port}/0", **env
         )
-        client = Browserless(server.url)
-        client.login("alice", "alice-pass-1")
-        async with connect(server.ws_url, additional_headers=client.ws_headers()) as ws:
-            assert json.loads(await ws.recv())["type"] == "hello"
+        _, ws, _ = await open_console(server, "alice", "alice-pass-1")
+        async with ws:
             assert await asyncio.to_thread(text_in, server, "Before the cut") == 200
             await until_text(ws, "Before the cut", timeout=15)
 
