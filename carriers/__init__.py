@@ -1,21 +1,70 @@
-"""Gateway adapters, chosen per sender number by the carrier's name."""
+"""Gateway adapters, chosen per sender number by the carrier's name.
 
+Adding a gateway is one module (``carriers/<name>.py``, a ``CarrierAdapter``)
+and one line in ``ADAPTERS`` (docs/carriers.md has the checklist). A gateway
+whose settings are all unset is not offered; one with some of them set and
+others missing refuses to start (``offered``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
 from functools import cache
+from typing import Any, NamedTuple
+
+from django.utils.module_loading import import_string
 
 from carriers.base import CarrierAdapter
 
-CARRIER_NAMES = ("twilio", "simulator")
+
+class Registration(NamedTuple):
+    """Where a gateway's adapter is, and the settings it cannot work without
+    (named here, so that checking them imports no gateway's SDK)."""
+
+    adapter: str
+    required_settings: tuple[str, ...]
+
+
+ADAPTERS = {
+    "twilio": Registration(
+        "carriers.twilio.TwilioAdapter", ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
+    ),
+    "simulator": Registration("carriers.simulator.SimulatorAdapter", ()),
+}
+CARRIER_NAMES = tuple(ADAPTERS)
+
+
+class HalfConfigured(Exception):
+    """A gateway with some of its required settings set and others missing."""
 
 
 @cache
 def get_adapter(name: str) -> CarrierAdapter:
     """The adapter for a carrier name; LookupError for an unknown one."""
-    if name == "twilio":
-        from carriers.twilio import TwilioAdapter
+    try:
+        registration = ADAPTERS[name]
+    except KeyError:
+        raise LookupError(f"unknown carrier: {name!r}") from None
+    return import_string(registration.adapter)()
 
-        return TwilioAdapter()
-    if name == "simulator":
-        from carriers.simulator import SimulatorAdapter
 
-        return SimulatorAdapter()
-    raise LookupError(f"unknown carrier: {name!r}")
+def missing_settings(name: str, read: Callable[[str], Any]) -> tuple[str, ...]:
+    """Which of a gateway's required settings ``read`` finds empty."""
+    return tuple(s for s in ADAPTERS[name].required_settings if not read(s))
+
+
+def offered(read: Callable[[str], Any]) -> list[str]:
+    """The gateways whose required settings are all set; HalfConfigured, in
+    one line naming what to set, for a gateway with some but not all."""
+    names = []
+    for name, registration in ADAPTERS.items():
+        missing = missing_settings(name, read)
+        if not missing:
+            names.append(name)
+        elif len(missing) < len(registration.required_settings):
+            have = [s for s in registration.required_settings if s not in missing]
+            raise HalfConfigured(
+                f"{name} is half configured: set {', '.join(missing)} "
+                f"(or unset {', '.join(have)})"
+            )
+    return names

@@ -10,6 +10,7 @@ small module that only maps its fields and status names.
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -206,6 +207,19 @@ class WebhookRequest:
     body: bytes = b""
     content_type: str = ""
 
+    def header(self, name: str) -> str:
+        """A request header ('' when absent); ``name`` in any case."""
+        return self.headers.get(name.lower(), "")
+
+    def json(self) -> Any:
+        """The body as JSON (a gateway that posts JSON), or BadRequest."""
+        if "json" not in self.content_type.lower():
+            raise BadRequest(f"expected a JSON body, not {self.content_type[:60]!r}")
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise BadRequest(f"the body is not JSON ({type(exc).__name__})") from None
+
     def value(self, name: str) -> str:
         """The single value of a form field, '' when absent.
 
@@ -290,9 +304,10 @@ class CarrierAdapter:
     ) -> list[InboundMessage | StatusUpdate]:
         """Turn a verified request into events; raise BadRequest if unreadable.
 
-        Reads only ``request.url`` and ``request.form``: a webhook stored to
-        be processed later (``chatserver.actions.inbox``) keeps just those and
-        is parsed again from them.
+        It may read any part of the request (a JSON gateway reads the body).
+        ``kind`` is the URL's (``inbound`` or ``status``): a gateway that
+        posts every kind of event to one URL may route by the event's own type
+        and take either kind at either URL.
         """
         raise NotImplementedError
 
@@ -319,3 +334,61 @@ class CarrierAdapter:
         """Fetch an inbound attachment with the account's credentials, reading
         no more than ``max_bytes``; MediaError when it cannot be had."""
         raise NotImplementedError
+
+
+# -- events as JSON (a verified webhook stored for the worker) -----------------
+
+
+def event_to_json(event: InboundMessage | StatusUpdate) -> dict[str, Any]:
+    """An event as a JSON-ready dict, ``event_from_json``'s input."""
+    if isinstance(event, InboundMessage):
+        return {
+            "event": "inbound",
+            "carrier": event.carrier,
+            "carrier_message_id": event.carrier_message_id,
+            "from_number": event.from_number,
+            "to_number": event.to_number,
+            "body": event.body,
+            "media": [[item.url, item.content_type] for item in event.media],
+            "carrier_keyword": event.carrier_keyword,
+            "raw": dict(event.raw),
+        }
+    error = event.error
+    return {
+        "event": "status",
+        "carrier": event.carrier,
+        "carrier_message_id": event.carrier_message_id,
+        "status": event.status.value,
+        "error": [error.kind.value, error.code, error.reason] if error else None,
+        "reference": event.reference,
+        "raw": dict(event.raw),
+    }
+
+
+def event_from_json(data: Mapping[str, Any]) -> InboundMessage | StatusUpdate:
+    """The event ``event_to_json`` made; BadRequest for anything else."""
+    try:
+        if data["event"] == "inbound":
+            return InboundMessage(
+                carrier=data["carrier"],
+                carrier_message_id=data["carrier_message_id"],
+                from_number=data["from_number"],
+                to_number=data["to_number"],
+                body=data["body"],
+                media=tuple(MediaItem(url, kind) for url, kind in data["media"]),
+                carrier_keyword=data["carrier_keyword"],
+                raw=data.get("raw") or {},
+            )
+        error = data["error"]
+        return StatusUpdate(
+            carrier=data["carrier"],
+            carrier_message_id=data["carrier_message_id"],
+            status=DeliveryStatus(data["status"]),
+            error=CarrierError(ErrorKind(error[0]), error[1], error[2])
+            if error
+            else None,
+            reference=data["reference"],
+            raw=data.get("raw") or {},
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadRequest(f"not a stored event: {exc}") from None

@@ -57,11 +57,13 @@ from carriers.base import (
     StatusUpdate,
     WebhookRequest,
 )
+from carriers.replay import check_first_use
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "x-simulator-signature"
 TIMESTAMP_HEADER = "x-simulator-timestamp"
+NONCE_HEADER = "x-simulator-nonce"
 # A signed request older than this is refused: a captured one cannot be
 # replayed later.
 MAX_AGE_SECONDS = 300
@@ -73,6 +75,7 @@ MODES = {
     "undelivered": "Switched off: texts are undelivered",
     "fail": "Landline: texts fail",
     "opted_out": "Opted out at the carrier: sends are refused",
+    "invalid": "Not a mobile number: sends are refused",
     "down": "Carrier unreachable: sends are retried later",
     "timeout": "Carrier takes texts but never answers",
 }
@@ -89,21 +92,26 @@ MEDIA_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_MEDIA = 10
 
 
-def signature(url: str, timestamp: str, body: bytes) -> str:
+def signature(url: str, timestamp: str, body: bytes, nonce: str = "") -> str:
     """The simulator's signature of a POST to ``url`` with this body."""
-    value = timestamp.encode() + b"\n" + url.encode() + b"\n" + body
+    value = (
+        timestamp.encode() + b"\n" + nonce.encode() + b"\n" + url.encode() + b"\n"
+    ) + body
     return salted_hmac(
         _SALT, value, secret=settings.SECRET_KEY, algorithm="sha256"
     ).hexdigest()
 
 
 def signed_headers(url: str, body: bytes) -> dict[str, str]:
-    """The headers that make a POST of ``body`` to ``url`` pass ``verify``."""
+    """The headers that make a POST of ``body`` to ``url`` pass ``verify``:
+    signed now, with a nonce of its own (a second POST is signed anew)."""
     timestamp = str(int(time.time()))
+    nonce = uuid.uuid4().hex
     return {
         "Content-Type": "application/x-www-form-urlencoded",
         "X-Simulator-Timestamp": timestamp,
-        "X-Simulator-Signature": signature(url, timestamp, body),
+        "X-Simulator-Nonce": nonce,
+        "X-Simulator-Signature": signature(url, timestamp, body, nonce),
     }
 
 
@@ -428,6 +436,10 @@ class SimulatorAdapter(CarrierAdapter):
             ErrorKind.INVALID_NUMBER,
             "The number is a landline or its carrier cannot receive texts.",
         ),
+        "21614": (
+            ErrorKind.INVALID_NUMBER,
+            "This number cannot receive texts (it may be a landline).",
+        ),
     }
 
     # The status callbacks each mode makes: (seconds after the send, status,
@@ -446,7 +458,8 @@ class SimulatorAdapter(CarrierAdapter):
     def verify(self, request: WebhookRequest) -> None:
         given = request.headers.get(SIGNATURE_HEADER, "")
         timestamp = request.headers.get(TIMESTAMP_HEADER, "")
-        if not given or not timestamp:
+        nonce = request.headers.get(NONCE_HEADER, "")
+        if not given or not timestamp or not nonce:
             raise Forbidden("no simulator signature")
         if (
             # isascii: str.isdigit() also takes digits int() refuses ('²'),
@@ -456,9 +469,10 @@ class SimulatorAdapter(CarrierAdapter):
         ):
             raise Forbidden("simulator signature expired")
         if not constant_time_compare(
-            given, signature(request.url, timestamp, request.body)
+            given, signature(request.url, timestamp, request.body, nonce)
         ):
             raise Forbidden(f"simulator signature does not match {request.url}")
+        check_first_use(self.name, nonce, MAX_AGE_SECONDS)
 
     def parse(
         self, kind: str, request: WebhookRequest
@@ -530,9 +544,10 @@ class SimulatorAdapter(CarrierAdapter):
             raise CarrierError(
                 ErrorKind.RETRYABLE, "", "The simulated carrier cannot be reached."
             )
-        if mode == "opted_out":
-            kind, reason = self.ERRORS["21610"]
-            raise CarrierError(kind, "21610", reason)
+        refusal = {"opted_out": "21610", "invalid": "21614"}.get(mode)
+        if refusal:
+            kind, reason = self.ERRORS[refusal]
+            raise CarrierError(kind, refusal, reason)
         media, problems = [], []
         for url in message.media_urls:
             try:

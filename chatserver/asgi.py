@@ -13,8 +13,11 @@ from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
 from chatserver import outbox  # noqa: E402
+from chatserver.apps import load_offered_carriers  # noqa: E402
 from chatserver.bodylimit import BodySizeLimit  # noqa: E402
 from consumers.routing import websocket_application  # noqa: E402
+
+load_offered_carriers()
 
 router = ProtocolTypeRouter(
     {

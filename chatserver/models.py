@@ -687,10 +687,14 @@ class WebhookReceipt(models.Model):
 
     carrier = models.CharField(max_length=32)
     kind = models.CharField(max_length=32)
-    # What the adapter parses (carriers.base.CarrierAdapter.parse): the URL the
-    # carrier called and every value of every form field.
-    url = models.TextField()
-    form = models.JSONField()
+    # What the adapter parsed from the verified request, as carrier-neutral
+    # events (carriers.base.event_to_json): the worker parses nothing again.
+    events = models.JSONField(default=list, blank=True)
+    # A receipt stored by a process older than ``events`` (during a deploy):
+    # the URL the carrier called and every value of every form field, which
+    # the adapter parses when the receipt is applied.
+    url = models.TextField(blank=True)
+    form = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)

@@ -251,6 +251,30 @@ TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "").rstrip("/")
 # Seconds a send waits for Twilio's answer. No answer in time means the text
 # may have been sent: it is marked for an agent to check, never sent twice.
 TWILIO_TIMEOUT = float(os.environ.get("TWILIO_TIMEOUT", "15"))
+# The other gateways (docs/carriers.md). Each is offered when all of its
+# required settings are set; *_API_URL points its SDK at a local mock (tests,
+# the load harness).
+TELNYX_API_KEY = os.environ.get("TELNYX_API_KEY", "")
+TELNYX_PUBLIC_KEY = os.environ.get("TELNYX_PUBLIC_KEY", "")
+TELNYX_API_URL = os.environ.get("TELNYX_API_URL", "").rstrip("/")
+BANDWIDTH_ACCOUNT_ID = os.environ.get("BANDWIDTH_ACCOUNT_ID", "")
+BANDWIDTH_USERNAME = os.environ.get("BANDWIDTH_USERNAME", "")
+BANDWIDTH_PASSWORD = os.environ.get("BANDWIDTH_PASSWORD", "")
+BANDWIDTH_APPLICATION_ID = os.environ.get("BANDWIDTH_APPLICATION_ID", "")
+BANDWIDTH_CALLBACK_USERNAME = os.environ.get("BANDWIDTH_CALLBACK_USERNAME", "")
+BANDWIDTH_CALLBACK_PASSWORD = os.environ.get("BANDWIDTH_CALLBACK_PASSWORD", "")
+BANDWIDTH_API_URL = os.environ.get("BANDWIDTH_API_URL", "").rstrip("/")
+PLIVO_AUTH_ID = os.environ.get("PLIVO_AUTH_ID", "")
+PLIVO_AUTH_TOKEN = os.environ.get("PLIVO_AUTH_TOKEN", "")
+PLIVO_API_URL = os.environ.get("PLIVO_API_URL", "").rstrip("/")
+VONAGE_APPLICATION_ID = os.environ.get("VONAGE_APPLICATION_ID", "")
+# The application's private key: the PEM text, or the path of a file holding it.
+VONAGE_PRIVATE_KEY = os.environ.get("VONAGE_PRIVATE_KEY", "")
+VONAGE_SIGNATURE_SECRET = os.environ.get("VONAGE_SIGNATURE_SECRET", "")
+VONAGE_API_URL = os.environ.get("VONAGE_API_URL", "").rstrip("/")
+# Seconds a send waits for any gateway other than Twilio (TWILIO_TIMEOUT).
+CARRIER_TIMEOUT = float(os.environ.get("CARRIER_TIMEOUT", "15"))
+
 # Where the simulated phone network keeps its phones (shared by every process
 # of one installation: web and worker).
 SIMULATOR_DIR = Path(os.environ.get("SIMULATOR_DIR", VAR_DIR / "simulator"))

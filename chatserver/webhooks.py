@@ -74,7 +74,7 @@ def carrier_webhook(request: HttpRequest, carrier: str, kind: str) -> HttpRespon
         return plain(400, f"Malformed request: {exc}")
     try:
         if settings.WEBHOOKS_QUEUED:
-            actions.inbox.accept(carrier, kind, incoming, parsed)
+            actions.inbox.accept(carrier, kind, parsed)
         else:
             with transaction.atomic():
                 actions.inbox.apply(parsed)

@@ -21,7 +21,14 @@ from django.db import DatabaseError, DataError, transaction
 from django.utils import timezone
 
 from carriers import get_adapter
-from carriers.base import BadRequest, InboundMessage, StatusUpdate, WebhookRequest
+from carriers.base import (
+    BadRequest,
+    InboundMessage,
+    StatusUpdate,
+    WebhookRequest,
+    event_from_json,
+    event_to_json,
+)
 from chatserver.actions.errors import UnknownRecipient
 from chatserver.actions.messages import receive_inbound, record_status, sender_for
 from chatserver.models import WebhookReceipt
@@ -43,10 +50,7 @@ def apply(parsed: Iterable[InboundMessage | StatusUpdate]) -> None:
 
 
 def accept(
-    carrier: str,
-    kind: str,
-    request: WebhookRequest,
-    parsed: Iterable[InboundMessage | StatusUpdate],
+    carrier: str, kind: str, parsed: list[InboundMessage | StatusUpdate]
 ) -> WebhookReceipt:
     """Store a verified, parsed webhook to be applied by the worker.
 
@@ -61,7 +65,7 @@ def accept(
         if isinstance(event, InboundMessage):
             sender_for(event)
     receipt = WebhookReceipt.objects.create(
-        carrier=carrier, kind=kind, url=request.url, form=dict(request.form)
+        carrier=carrier, kind=kind, events=[event_to_json(e) for e in parsed]
     )
     from chatserver import outbox
 
@@ -70,7 +74,10 @@ def accept(
 
 
 def parse_receipt(receipt: WebhookReceipt) -> list[InboundMessage | StatusUpdate]:
-    """The events of a stored webhook, parsed again as when it arrived."""
+    """The events of a stored webhook: as parsed when it arrived, or, for a
+    receipt an older process stored, parsed now from its form fields."""
+    if receipt.events:
+        return [event_from_json(data) for data in receipt.events]
     request = WebhookRequest(
         url=receipt.url, method="POST", headers={}, form=receipt.form
     )

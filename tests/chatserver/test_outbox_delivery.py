@@ -118,6 +118,7 @@ def test_a_late_receipt_settles_a_text_marked_for_checking(
         body,
         content_type="application/x-www-form-urlencoded",
         HTTP_X_SIMULATOR_TIMESTAMP=headers["X-Simulator-Timestamp"],
+        HTTP_X_SIMULATOR_NONCE=headers["X-Simulator-Nonce"],
         HTTP_X_SIMULATOR_SIGNATURE=headers["X-Simulator-Signature"],
     )
     assert response.status_code == 204

@@ -81,15 +81,23 @@ class MediaHost:
     streamed answers, how many bytes it managed to send.
     """
 
-    def __init__(self, credentials: tuple[str, str] | None = None):
+    def __init__(
+        self,
+        credentials: tuple[str, str] | None = None,
+        authorized: Callable[[str | None], bool] | None = None,
+    ):
+        """``credentials``: the basic-auth pair it wants; or ``authorized``,
+        a check of the Authorization header (a bearer token, a JWT)."""
         self.answers: dict[str, Answer] = {}
         self.requests: list[dict] = []
         self.streamed: dict[str, int] = {}
-        expected = (
+        self.credentials_header = (
             "Basic " + base64.b64encode(":".join(credentials).encode()).decode()
             if credentials
             else None
         )
+        if authorized is None and self.credentials_header:
+            authorized = self.credentials_header.__eq__
         host = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -98,7 +106,7 @@ class MediaHost:
             def do_GET(self):  # noqa: N802 (http.server's naming)
                 auth = self.headers.get("Authorization")
                 host.requests.append({"path": self.path, "authorization": auth})
-                if expected and auth != expected:
+                if authorized is not None and not authorized(auth):
                     self.reply(401, {"WWW-Authenticate": 'Basic realm="media"'}, b"")
                     return
                 answer = host.answers.get(self.path, Answer(404))

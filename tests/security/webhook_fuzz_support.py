@@ -148,6 +148,7 @@ def simulator_headers(url: str, body: bytes) -> dict[str, str]:
     signed = simulator.signed_headers(url, body)
     return {
         "HTTP_X_SIMULATOR_TIMESTAMP": signed["X-Simulator-Timestamp"],
+        "HTTP_X_SIMULATOR_NONCE": signed["X-Simulator-Nonce"],
         "HTTP_X_SIMULATOR_SIGNATURE": signed["X-Simulator-Signature"],
     }
 

@@ -4,12 +4,14 @@ import threading
 from django.core.management.base import BaseCommand
 
 from chatserver import outbox
+from chatserver.apps import load_offered_carriers
 
 
 class Command(BaseCommand):
     help = "Send queued messages (the Procfile's worker)."
 
     def handle(self, **options):
+        load_offered_carriers()
         stop = threading.Event()
 
         def finish(signum, frame):
