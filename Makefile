@@ -14,9 +14,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # `make run` is local development: debug on (unless DEBUG says otherwise).
+# It leaves that choice in var/local.env, which the `chatserver` command reads
+# too, so every command the README shows works beside it (chatserver/localenv.py).
+LOCAL_ENV := $(or $(CHATSERVER_VAR_DIR),var)/local.env
+
+$(LOCAL_ENV):
+	mkdir -p $(dir $@)
+	printf '# Written by make run: local development settings.\nDEBUG=true\n' > $@
+
 run worker: export DEBUG ?= true
 run worker: export PORT := $(PORT)
-run: $(STAMP)
+run: $(STAMP) $(LOCAL_ENV)
 	$(BIN)/chatserver migrate --noinput
 	$(BIN)/chatserver seed_demo
 	$(BIN)/daphne -b 127.0.0.1 -p $(PORT) chatserver.asgi:application

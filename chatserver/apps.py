@@ -12,6 +12,9 @@ class ChatserverConfig(AppConfig):
     def ready(self) -> None:
         import carriers
 
+        # Rights changed by any path (the admin included) reach open consoles.
+        from chatserver.actions import agents  # noqa: F401 (connects its signals)
+
         try:
             carriers.offered(lambda name: getattr(settings, name, ""))
         except carriers.HalfConfigured as exc:

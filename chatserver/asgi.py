@@ -3,11 +3,19 @@
 import os
 import sys
 
+from chatserver import localenv  # noqa: E402
+
+localenv.load()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatserver.settings")
 
 import django  # noqa: E402
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
-django.setup()
+try:
+    django.setup()
+except ImproperlyConfigured as exc:
+    # Refuse to serve, in one line that says what to set.
+    sys.exit(f"chatserver: {exc}")
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402

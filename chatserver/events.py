@@ -39,6 +39,11 @@ NOTE_CREATED = "note.created"
 CONVERSATION_UPDATED = "conversation.updated"
 # Sent by each socket itself (like unread.changed): this agent's bucket counts.
 BUCKETS_CHANGED = "buckets.changed"
+# What an agent may see or do changed (their access, SMS permission, groups,
+# active flag, images), or their organisation's plan: their sockets re-read
+# it, re-join their groups and send the console a fresh state (``reload``).
+AGENT_UPDATED = "agent.updated"
+ORGANISATION_UPDATED = "organisation.updated"
 
 EVENT_TYPES = (
     MESSAGE_CREATED,
@@ -51,6 +56,8 @@ EVENT_TYPES = (
     NOTE_CREATED,
     CONVERSATION_UPDATED,
     BUCKETS_CHANGED,
+    AGENT_UPDATED,
+    ORGANISATION_UPDATED,
 )
 
 # Access levels whose group receives events about leads with an assignee, and
@@ -78,9 +85,14 @@ def agent_group(agent_id: int) -> str:
     return f"agent.{agent_id}"
 
 
+def organisation_group(organisation_id: int) -> str:
+    """The group of every socket of an organisation (its plan changed)."""
+    return f"org.{organisation_id}"
+
+
 def groups_for_agent(agent: Agent) -> list[str]:
     """The groups an agent's socket joins."""
-    groups = [agent_group(agent.id)]
+    groups = [agent_group(agent.id), organisation_group(agent.organisation_id)]
     if not agent.is_external and agent.access != "mine":
         groups.append(access_group(agent.organisation_id, agent.access))
     return groups

@@ -15,7 +15,8 @@ from typing import Any
 
 from chatserver import access, actions, events, routing
 from chatserver.actions import ActionError
-from chatserver.actions.leads import UNSET, clean_number, conversation_data, lead_data
+from chatserver.actions.leads import UNSET, conversation_data, lead_data
+from chatserver.rules.text import check_text, clean_number
 from chatserver.actions.notes import note_data
 from chatserver.models import Agent, Contact, Conversation, Lead, MessageCategory
 
@@ -23,23 +24,6 @@ Data = dict[str, Any]
 
 
 # -- reading the client's fields -------------------------------------------------
-
-
-def check_text(value: Any) -> None:
-    """ActionError if any text in a decoded JSON value (keys included) holds a
-    NUL character: no database text column can store one. Every JSON the
-    console sends, over the socket or the API, goes through here."""
-    stack = [value]
-    while stack:  # not recursive: JSON may nest as deep as its decoder goes
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                raise ActionError("Text may not contain NUL characters.", "invalid")
-        elif isinstance(item, dict):
-            stack.extend(item)
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
 
 
 def ident(

@@ -26,6 +26,7 @@ from chatserver.access import visible_conversations
 from chatserver.actions.attachments import Image
 from chatserver.models import Agent, Attachment, Message
 from chatserver.views import api_error, api_login_required, refused
+from chatserver.rules.text import check_text
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ def send_mms(request: HttpRequest, agent: Agent, conversation_id: int) -> JsonRe
             return api_error("'category' must be an id.")
         category = int(category)
     try:
-        lead_ops.check_text({"body": body, "client_id": request.POST.get("client_id")})
+        check_text({"body": body, "client_id": request.POST.get("client_id")})
     except actions.ActionError as exc:
         return api_error(exc.reason, 400, exc.code)
     if sum(upload.size for upload in uploads) > media.max_bytes():

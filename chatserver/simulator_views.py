@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -26,16 +25,22 @@ from chatserver.models import ContactNumber, Organisation, SenderNumber
 MAX_BODY = 1600  # what a carrier takes in one (concatenated) text
 
 
+def forbidden(reason: str) -> HttpResponse:
+    return HttpResponse(reason + "\n", status=403, content_type="text/plain")
+
+
 def staff_only(view):
     """Logged-in staff with an agent seat; others get a 403 (or the login)."""
 
     @login_required
     def wrapped(request: HttpRequest, *args, **kwargs):
         agent = getattr(request.user, "agent", None)
+        # Answered, not raised: a raised PermissionDenied is logged with a
+        # traceback, and an agent's curious click is no server error.
         if not request.user.is_staff:
-            raise PermissionDenied("The simulator is for staff.")
+            return forbidden("The simulator is for staff.")
         if agent is None:
-            raise PermissionDenied("This login has no agent seat.")
+            return forbidden("This login has no agent seat.")
         return view(request, agent.organisation, *args, **kwargs)
 
     wrapped.__name__ = view.__name__

@@ -45,6 +45,11 @@ urlpatterns = [
         views.api_confirm_optout,
         name="api-confirm-optout",
     ),
+    path(
+        "api/messages/<int:message_id>/dismiss-optout",
+        views.api_dismiss_optout,
+        name="api-dismiss-optout",
+    ),
 ]
 
 # Leads, search, templates and reports (chatserver/api_leads.py).

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chatserver import access, actions, details, events, lead_ops, media, state
 from chatserver.access import visible_conversations
 from chatserver.models import Agent, Message
+from chatserver.rules.text import check_text
 
 HISTORY_PAGE = 50
 
@@ -111,7 +112,7 @@ def api_conversation_messages(
         if not isinstance(data.get("schedule", False), bool):
             return api_error("'schedule' must be true or false.")
         try:
-            lead_ops.check_text(data)
+            check_text(data)
         except actions.ActionError as exc:
             return api_error(exc.reason, 400, exc.code)
         try:
@@ -165,7 +166,7 @@ def api_authorization_request(
     if not isinstance(data, dict) or not isinstance(data.get("schedule", False), bool):
         return api_error("Send {\"client_id\": \"<uuid>\", \"schedule\": false}.")
     try:
-        lead_ops.check_text(data)
+        check_text(data)
     except actions.ActionError as exc:
         return api_error(exc.reason, 400, exc.code)
     try:
@@ -196,3 +197,21 @@ def api_confirm_optout(
     except actions.ActionError as exc:
         return refused(exc)
     return JsonResponse({"consent": "revoked", "changed": changed})
+
+
+@require_POST
+@api_login_required
+def api_dismiss_optout(
+    request: HttpRequest, agent: Agent, message_id: int
+) -> JsonResponse:
+    """Decide that a flagged message (a possible opt-out) is none."""
+    message = Message.objects.filter(
+        pk=message_id, organisation_id=agent.organisation_id
+    ).first()
+    if message is None:
+        return api_error("No such message.", 404, "not_found")
+    try:
+        actions.dismiss_optout(agent, message)
+    except actions.ActionError as exc:
+        return refused(exc)
+    return JsonResponse({"possible_optout": False})

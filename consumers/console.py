@@ -32,6 +32,7 @@ from chatserver.models import Agent, Message
 from consumers import layer_watch
 from consumers.auth import resolve_user
 from consumers.db import database_sync_to_async
+from chatserver.rules.text import check_text
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,9 @@ RECENT_CURSORS = 1024
 # Finds the client_id of a message too large to be parsed, to name it in the
 # error (so the browser stops resending it).
 CLIENT_ID_PATTERN = re.compile(r'"client_id"\s*:\s*"([^"\\]{1,64})"')
+
+# Events after which a socket reads the agent's rights again.
+RIGHTS_EVENTS = (events.AGENT_UPDATED, events.ORGANISATION_UPDATED)
 
 # Close codes (4000-4999 are the application's own).
 CLOSE_UNAUTHENTICATED = 4401
@@ -75,10 +79,11 @@ def optional_flag(data: dict, name: str) -> bool:
 
 
 @database_sync_to_async
-def load_agent(user) -> Agent | None:
+def load_agent(user_id: int) -> Agent | None:
+    """The user's agent seat as it is now (None: deactivated, or no seat)."""
     return (
         Agent.objects.select_related("organisation", "user")
-        .filter(user=user, user__is_active=True)
+        .filter(user_id=user_id, user__is_active=True)
         .first()
     )
 
@@ -139,7 +144,7 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.refuse(CLOSE_UNAUTHENTICATED)
             return
-        self.agent = await load_agent(user)
+        self.agent = await load_agent(user.pk)
         if self.agent is None:
             await self.refuse(CLOSE_NOT_AN_AGENT)
             return
@@ -158,6 +163,39 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         self.frame_limit = TokenBucket(FRAME_BURST, FRAME_RATE_PER_SECOND)
         await self.start_from(await database_sync_to_async(state.hello)(self.agent))
         layer_watch.register(self)
+
+    async def reload_agent(self) -> bool:
+        """Read the agent's rights and plan again; a deactivated agent's
+        socket is closed (4401). Returns whether the socket goes on."""
+        agent = await load_agent(self.agent.user_id)
+        if agent is None:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return False
+        self.agent = agent
+        self.images = access.may_see_images(agent)
+        return True
+
+    async def rights_changed(self, event):
+        """The agent's rights or their organisation's plan changed
+        (``agent.updated``, ``organisation.updated``): re-read them, join the
+        groups they now call for, and send the console a fresh state."""
+        if self.take(event):
+            await self.apply_rights()
+
+    async def apply_rights(self):
+        if not await self.reload_agent():
+            return
+        wanted = events.groups_for_agent(self.agent)
+        for group in set(self.joined) - set(wanted):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in set(wanted) - set(self.joined):
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.joined = wanted
+        hello = await database_sync_to_async(state.hello)(self.agent)
+        await self.start_from({**hello, "type": "reload"})
+
+    agent_updated = rights_changed
+    organisation_updated = rights_changed
 
     async def refuse(self, code: int):
         """Close with ``code`` straight after the handshake. A handshake refused
@@ -211,11 +249,15 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             client_id = data.get("client_id") if isinstance(
                 data.get("client_id"), str
             ) else None
-            lead_ops.check_text(data)
+            check_text(data)
             kind = data.get("type")
             handler = self.handlers.get(kind) if isinstance(kind, str) else None
             if handler is None:
                 raise ProtocolError(f"Unknown message type: {str(kind)[:40]!r}.")
+            # Authority is read now, never from what this socket read when it
+            # connected: an admin may have changed it since (docs/protocol.md).
+            if not await self.reload_agent():
+                return
             await handler(self, data)
         except ProtocolError as exc:
             await self.send_error(str(exc), client_id)
@@ -333,6 +375,31 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             )
         )
 
+    async def on_consent_dismiss_optout(self, data):
+        """Decide a flagged message is no request to stop texting."""
+        message_id = required(data, "message", int)
+        client_id = data.get("client_id")
+
+        def dismiss():
+            message = Message.objects.filter(
+                pk=message_id, organisation_id=self.agent.organisation_id
+            ).first()
+            if message is None:
+                raise actions.ActionError("No such message.", "not_found")
+            actions.dismiss_optout(self.agent, message)
+
+        await database_sync_to_async(dismiss)()
+        await self.send(
+            text_data=json.dumps(
+                {
+                    "type": "ack",
+                    "client_id": client_id if isinstance(client_id, str) else None,
+                    "message": message_id,
+                    "cursor": self.cursor,
+                }
+            )
+        )
+
     def find_conversation(self, conversation_id):
         conversation = (
             visible_conversations(self.agent)
@@ -397,8 +464,10 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             hello = await database_sync_to_async(state.hello)(self.agent)
             await self.start_from({**hello, "type": "reload"})
             return
+        rights = False
         for event in replay.events:
             self.remember(event.cursor)
+            rights = rights or event.type in RIGHTS_EVENTS
             payload = event.payload
             if not self.images:
                 payload = media.hide_images(payload)
@@ -418,6 +487,10 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
                 }
             )
         )
+        if rights:
+            # The gap held a change of rights: start again from them.
+            await self.apply_rights()
+            return
         await self.refresh_unread(always=True)
         await self.refresh_buckets()
 
@@ -441,6 +514,7 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         "message.send": on_message_send,
         "consent.request": on_consent_request,
         "consent.confirm_optout": on_consent_confirm_optout,
+        "consent.dismiss_optout": on_consent_dismiss_optout,
         "conversation.read": on_conversation_read,
         "resume": on_resume,
         # lead.assign, lead.close, note.add, ... (docs/protocol.md)

@@ -5,7 +5,12 @@ answer. Nothing else writes domain rows.
 """
 
 from chatserver.actions import inbox
-from chatserver.actions.consent import confirm_optout, request_authorization
+from chatserver.actions.agents import set_agent, set_organisation_limit
+from chatserver.actions.consent import (
+    confirm_optout,
+    dismiss_optout,
+    request_authorization,
+)
 from chatserver.actions.errors import ActionError, UnknownRecipient
 from chatserver.actions.leads import (
     add_contact,
@@ -31,6 +36,7 @@ from chatserver.actions.setup import (
     add_agent,
     add_number,
     add_organisation,
+    find_agent,
     resolve_organisation,
 )
 
@@ -47,6 +53,7 @@ __all__ = [
     "assign_lead",
     "close_lead",
     "confirm_optout",
+    "dismiss_optout",
     "conversation_with",
     "create_lead",
     "create_lead_for_agent",
@@ -60,4 +67,7 @@ __all__ = [
     "send_message",
     "set_conversation_status",
     "share_lead",
+    "find_agent",
+    "set_agent",
+    "set_organisation_limit",
 ]

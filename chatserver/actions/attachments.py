@@ -26,7 +26,7 @@ from carriers import get_adapter
 from carriers.base import InboundMessage
 from chatserver import events, media
 from chatserver.actions.errors import ActionError
-from chatserver.actions.publish import emit
+from chatserver.actions.messages import publish_message_updated
 from chatserver.models import Attachment, Message
 
 log = logging.getLogger(__name__)
@@ -215,23 +215,4 @@ def retry_later(attachment: Attachment, reason: str) -> None:
     )
     Attachment.objects.filter(pk=attachment.pk, status=Status.PENDING).update(
         fetch_after=timezone.now() + delay, reason=reason[:200]
-    )
-
-
-def publish_message_updated(message: Message) -> None:
-    """Tell everyone who may see the lead that a message changed (its images)."""
-    message = Message.objects.select_related("conversation__lead", "author__user").get(
-        pk=message.pk
-    )
-    lead = message.conversation.lead
-    emit(
-        message.organisation_id,
-        events.MESSAGE_UPDATED,
-        {
-            "lead": lead.id,
-            "conversation": message.conversation_id,
-            "message": events.message_data(message),
-        },
-        events.groups_for_lead(lead),
-        lead_id=lead.id,
     )

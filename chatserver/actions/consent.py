@@ -24,11 +24,12 @@ from chatserver import access, events, keywords
 from chatserver.actions.errors import ActionError
 from chatserver.actions.messages import (
     move_status,
-    normalize_client_id,
+    publish_message_updated,
     queue_message,
 )
 from chatserver.actions.publish import emit
 from chatserver.keywords import Keyword
+from chatserver.rules.text import parse_client_id
 from chatserver.models import (
     Agent,
     Consent,
@@ -145,7 +146,38 @@ def set_state(
         )
     if new_state == State.REVOKED:
         fail_waiting_sends(organisation_id, number)
+    # Any later word on consent answers the question a flagged message asked.
+    resolve_optout_flags(organisation_id, number)
     return True
+
+
+def resolve_optout_flags(organisation_id: int, number: str) -> int:
+    """Clear the possible opt-out flag of every message from the number: its
+    consent was just decided (confirmed, or overtaken by START, YES or an
+    authorization), so no console offers "Confirm opt-out" on them any more."""
+    flagged = list(
+        Message.objects.filter(
+            organisation_id=organisation_id,
+            conversation__contact_number__number=number,
+            direction=Message.Direction.INBOUND,
+            possible_optout=True,
+        )
+    )
+    for message in flagged:
+        clear_optout_flag(message)
+    return len(flagged)
+
+
+def clear_optout_flag(message: Message) -> bool:
+    """Unflag one message and tell the consoles (``message.updated``);
+    whether it was still flagged (two agents clicking at once: one does)."""
+    cleared = Message.objects.filter(pk=message.pk, possible_optout=True).update(
+        possible_optout=False
+    )
+    if cleared:
+        message.possible_optout = False
+        publish_message_updated(message)
+    return bool(cleared)
 
 
 def fail_waiting_sends(organisation_id: int, number: str) -> int:
@@ -257,7 +289,7 @@ def request_authorization(
     ``schedule`` a request made in them goes at the next allowed time.
     Repeating a ``client_id`` returns the first request.
     """
-    client_id = normalize_client_id(client_id)
+    client_id = parse_client_id(client_id)
     if client_id is not None:
         existing = Message.objects.filter(author=agent, client_id=client_id).first()
         if existing is not None:
@@ -342,14 +374,26 @@ def recent_request(organisation_id: int, number: str) -> bool:
     )
 
 
-@transaction.atomic
-def confirm_optout(agent: Agent, message: Message) -> bool:
-    """An agent confirms that a lead's message revokes consent (one click on a
-    possible opt-out). Returns whether the state changed.
+def check_still_flagged(message: Message) -> None:
+    """ActionError (``stale``) unless the message still waits for an agent's
+    decision: a console may show a flag another agent, or the lead's own
+    START, has resolved since."""
+    if Message.objects.filter(pk=message.pk, possible_optout=True).exists():
+        return
+    current = state_of(message.organisation_id, message.conversation.contact_number.number)
+    if current == State.REVOKED:
+        reason = "This number has already opted out: nothing more to do."
+    else:
+        reason = (
+            "This message no longer waits for an opt-out decision: it was "
+            "dismissed, or the lead's consent changed since (it is "
+            f"{State(current).label.lower()} now). Nothing was changed."
+        )
+    raise ActionError(reason, "stale")
 
-    The lead gets the opt-out confirmation even when the carrier answers
-    keywords itself: this message was no keyword, so the carrier said nothing.
-    """
+
+def find_flagged(agent: Agent, message: Message) -> Message:
+    """The lead's message, re-read, if the agent may act on its lead."""
     message = (
         Message.objects.select_related(
             "conversation__lead", "conversation__contact_number", "organisation"
@@ -361,10 +405,32 @@ def confirm_optout(agent: Agent, message: Message) -> bool:
         raise ActionError("No such message.", "not_found")
     if agent.is_external:
         raise ActionError("This lead is shared with you read-only.", "forbidden")
+    return message
+
+
+@transaction.atomic
+def dismiss_optout(agent: Agent, message: Message) -> None:
+    """An agent decides a flagged message is no request to stop texting:
+    the flag goes, in every console. Consent stays as it is."""
+    message = find_flagged(agent, message)
+    check_still_flagged(message)
+    clear_optout_flag(message)
+
+
+@transaction.atomic
+def confirm_optout(agent: Agent, message: Message) -> bool:
+    """An agent confirms that a lead's message revokes consent (one click on a
+    possible opt-out). Returns whether the state changed.
+
+    The lead gets the opt-out confirmation even when the carrier answers
+    keywords itself: this message was no keyword, so the carrier said nothing.
+    """
+    message = find_flagged(agent, message)
     if message.direction != Message.Direction.INBOUND:
         raise ActionError(
             "Only a message from the lead can be confirmed as an opt-out.", "invalid"
         )
+    check_still_flagged(message)
     changed = set_state(
         message.organisation_id,
         message.conversation.contact_number.number,

@@ -1,22 +1,5 @@
-"""Errors actions raise, with reasons fit to show an agent."""
+"""Errors actions raise (defined with the pure rules, which raise them too)."""
 
+from chatserver.rules.errors import ActionError, UnknownRecipient
 
-class ActionError(Exception):
-    """An action refused: ``reason`` is what the agent is told, ``code`` names it.
-
-    ``details`` carries facts a console can act on (the lead's local time and
-    the next allowed time of a send refused in quiet hours, say).
-    """
-
-    def __init__(self, reason: str, code: str = "refused", details: dict | None = None):
-        super().__init__(reason)
-        self.reason = reason
-        self.code = code
-        self.details = details or {}
-
-
-class UnknownRecipient(ActionError):
-    """An inbound message to a number that is none of our sender numbers."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason, "unknown_recipient")
+__all__ = ["ActionError", "UnknownRecipient"]

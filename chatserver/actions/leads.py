@@ -18,10 +18,10 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from carriers.base import InvalidNumber, normalize_number
 from chatserver import access, events, routing
 from chatserver.actions.errors import ActionError
 from chatserver.actions.publish import emit
+from chatserver.rules.text import clean_number, clean_text, parse_client_id
 from chatserver.models import (
     Agent,
     Contact,
@@ -447,31 +447,16 @@ def set_conversation_status(
 # -- creating leads, contacts and numbers ---------------------------------------
 
 
-def clean_number(number) -> str:
-    """A phone number in E.164 form, or ActionError saying what is wrong."""
-    if not isinstance(number, str) or not number.strip():
-        raise ActionError("Enter a phone number.", "invalid")
-    try:
-        return normalize_number(number)
-    except InvalidNumber as exc:
-        raise ActionError(f"Invalid number: {exc}", "invalid") from None
-
-
-def clean_text(value, what: str, max_length: int, required: bool = False) -> str:
-    """A short text field, trimmed, or ActionError."""
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ActionError(f"The {what} must be text.", "invalid")
-    value = value.strip()
-    if required and not value:
-        raise ActionError(f"Enter the {what}.", "invalid")
-    if len(value) > max_length:
+def clean_lead_number(number) -> str:
+    """A lead's phone number in E.164 form, or ActionError: never one of our
+    own sender numbers (texting it would text ourselves)."""
+    e164 = clean_number(number)
+    if SenderNumber.objects.filter(number=e164).exists():
         raise ActionError(
-            f"The {what} is too long ({len(value)} of {max_length} characters).",
+            f"{e164} is one of our own numbers: give the lead's own phone number.",
             "invalid",
         )
-    return value
+    return e164
 
 
 def clean_role(role) -> str:
@@ -493,17 +478,6 @@ def clean_kind(kind) -> str:
     return kind
 
 
-def parse_client_id(client_id) -> uuid.UUID | None:
-    """A client-made id as a UUID (None stays None), or ActionError."""
-    if client_id is None or isinstance(client_id, uuid.UUID):
-        return client_id
-    try:
-        return uuid.UUID(str(client_id))
-    except ValueError:
-        raise ActionError("client_id must be a UUID.", "invalid") from None
-
-
-@transaction.atomic
 def create_lead(
     organisation_id: int,
     name: str,
@@ -520,7 +494,7 @@ def create_lead(
 ) -> Lead:
     """A lead with one contact and their primary number, published live. Its
     assignee, if any, is emailed (``notify``) unless they created it."""
-    e164 = clean_number(number)
+    e164 = clean_lead_number(number)
     first = clean_text(contact_first_name, "first name", 100)
     last = clean_text(contact_last_name, "last name", 100)
     name = clean_text(name, "lead name", MAX_NAME) or (
@@ -670,7 +644,7 @@ def add_contact(
     if not (first or last):
         raise ActionError("Enter the contact's name.", "invalid")
     role = clean_role(role)
-    e164 = clean_number(number) if number else None
+    e164 = clean_lead_number(number) if number else None
     lead = locked(lead)
     contact = Contact.objects.create(
         organisation_id=lead.organisation_id,
@@ -708,7 +682,7 @@ def add_contact_number(
     """Add a number to a contact of the lead. A new primary number makes the
     contact's old primary a secondary one; a number the contact already has
     changes nothing but its kind."""
-    e164 = clean_number(number)
+    e164 = clean_lead_number(number)
     kind = clean_kind(kind)
     lead = locked(lead)
     if not contact.leads.filter(pk=lead.pk).exists():

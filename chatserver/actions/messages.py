@@ -16,6 +16,7 @@ from carriers.segments import check_limit, segment
 from chatserver import access, events, keywords, media
 from chatserver.actions.errors import ActionError, UnknownRecipient
 from chatserver.actions.publish import UNREAD_OF, emit, signal
+from chatserver.rules.text import parse_client_id
 from chatserver.models import (
     Agent,
     Conversation,
@@ -105,6 +106,25 @@ def publish_message_status(message: Message) -> None:
             "status": message.status,
             "error_code": message.error_code,
             "error_reason": message.error_reason,
+        },
+        events.groups_for_lead(lead),
+        lead_id=lead.id,
+    )
+
+
+def publish_message_updated(message: Message) -> None:
+    """Tell everyone who may see the lead that a message changed (its images)."""
+    message = Message.objects.select_related("conversation__lead", "author__user").get(
+        pk=message.pk
+    )
+    lead = message.conversation.lead
+    emit(
+        message.organisation_id,
+        events.MESSAGE_UPDATED,
+        {
+            "lead": lead.id,
+            "conversation": message.conversation_id,
+            "message": events.message_data(message),
         },
         events.groups_for_lead(lead),
         lead_id=lead.id,
@@ -235,7 +255,7 @@ def send_message(
     allowed time instead of refusing it. ``images`` make it an MMS (the text
     may then be empty).
     """
-    client_id = normalize_client_id(client_id)
+    client_id = parse_client_id(client_id)
     if client_id is not None:
         existing = Message.objects.filter(author=agent, client_id=client_id).first()
         if existing is not None:
@@ -250,16 +270,6 @@ def send_message(
         if existing is None:
             raise
         return existing
-
-
-def normalize_client_id(client_id) -> uuid.UUID | None:
-    """A client-made message id as a UUID (None stays None), or ActionError."""
-    if client_id is None or isinstance(client_id, uuid.UUID):
-        return client_id
-    try:
-        return uuid.UUID(str(client_id))
-    except ValueError:
-        raise ActionError("client_id must be a UUID.", "invalid") from None
 
 
 def _queue_agent_message(
@@ -374,9 +384,10 @@ def move_status(
     Returns whether it moved. The update is conditional on the status the row
     has in the database, so two callbacks racing cannot both apply.
     """
-    if STATUS_RANK[status] <= STATUS_RANK[message.status] and not (
-        message.status == Status.SENDING and status == Status.QUEUED
-    ):
+    # Never back: a carrier's late "queued" (or "accepted", "scheduled")
+    # arriving while the send is in flight must not put the text back in
+    # line, where another sender would text the lead again.
+    if STATUS_RANK[status] <= STATUS_RANK[message.status]:
         return False
     fields = {
         "status": status,

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from chatserver import access, events
 from chatserver.actions.errors import ActionError
-from chatserver.actions.leads import parse_client_id
+from chatserver.rules.text import parse_client_id
 from chatserver.actions.publish import emit
 from chatserver.models import Agent, Lead, Note
 

@@ -233,3 +233,24 @@ def test_the_network_reports_delivery_through_the_status_webhook(
     assert message.status == final
     assert message.error_code == code
     assert len(network.messages(lead_phone)) == 1
+
+
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        (b'{"text": "hi \\ud800"}', "application/json"),
+        (b'{"text": "nul \\u0000"}', "application/json"),
+    ],
+)
+def test_json_webhooks_holding_what_no_database_stores_are_malformed(body, content_type):
+    """A JSON gateway's body may spell a lone surrogate or a NUL as an escape
+    (issue 16, finding 5): refused as a malformed request before any field is
+    read, never a 500."""
+    from carriers.base import BadRequest, WebhookRequest
+
+    request = WebhookRequest(
+        url="https://x/", method="POST", headers={}, form={}, body=body,
+        content_type=content_type,
+    )
+    with pytest.raises(BadRequest):
+        request.json()

@@ -10,6 +10,7 @@ from django.conf import settings
 
 from carriers import get_adapter
 from carriers.base import SendResult, WebhookRequest
+from chatserver import actions
 from chatserver.actions import sending
 from chatserver.models import Consent, Event, Lead, Message
 from tests.carriers.twilio_support import (
@@ -284,3 +285,32 @@ def test_a_status_callback_without_a_status_is_a_400(client, outbound):
     response = post_twilio(client, STATUS, {"MessageSid": sid})
     assert response.status_code == 400
     assert "no MessageStatus" in response.content.decode()
+
+
+@pytest.mark.parametrize("early", ["queued", "accepted", "scheduled"])
+def test_an_early_queued_callback_during_the_send_sends_nothing_twice(
+    client, twilio_sender, alice, early
+):
+    """Issue 16, finding 1: a callback saying ``queued`` that arrives while
+    the send is still in flight (Twilio answered slowly) moved the text back
+    to queued, and a second worker texted the lead again. Statuses never move
+    back, so the text stays with the sender that has it."""
+    post_twilio(client, INBOUND, inbound())
+    conversation = Message.objects.get(direction="in").conversation
+    reply = actions.send_message(alice, conversation, "We do!")
+    claimed = sending.claim(reply.id)
+    assert claimed is not None and claimed.status == Message.Status.SENDING
+
+    sid = "SM" + uuid.uuid4().hex
+    response = status(client, reply, sid, early)
+    assert response.status_code < 300
+
+    reply.refresh_from_db()
+    assert reply.status == Message.Status.SENDING
+    # No other sender may take it: it is not due again.
+    assert reply.id not in sending.due_message_ids()
+    assert sending.claim(reply.id) is None
+    sending.record_sent(claimed, SendResult(carrier_message_id=sid))
+    reply.refresh_from_db()
+    assert reply.status == Message.Status.SENT
+    assert reply.attempts == 1

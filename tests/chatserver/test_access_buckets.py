@@ -203,12 +203,12 @@ async def test_each_access_level_gets_the_events_of_each_bucket_and_no_others(
         ("allow", [], True),
         ("", ["allow"], True),
         ("", ["allow", "deny"], False),  # one group's Deny beats another's Allow
-        ("allow", ["deny"], True),  # the agent's own setting beats their groups'
-        ("deny", ["allow"], False),  # both ways
+        ("allow", ["deny"], False),  # a Deny anywhere wins, even a group's
+        ("deny", ["allow"], False),  # and the agent's own
         ("", [], False),  # unset everywhere: no
     ],
 )
-def test_sms_permission_user_over_group_and_deny_wins_among_groups(
+def test_sms_permission_a_deny_anywhere_wins_then_any_allow(
     org, sender, make_agent, authorized, own, groups, allowed
 ):
     import uuid

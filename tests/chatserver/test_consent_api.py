@@ -65,8 +65,9 @@ def test_confirming_an_opt_out_through_the_api(api, org, sender):
     message = inbound(sender, number, "take me off your list")
     status, body = api(f"/api/messages/{message.id}/confirm-optout")
     assert (status, body) == (200, {"consent": "revoked", "changed": True})
+    # Resolved now: a second confirmation is refused (issue 16), sends nothing.
     status, body = api(f"/api/messages/{message.id}/confirm-optout")
-    assert (status, body) == (200, {"consent": "revoked", "changed": False})
+    assert (status, body["error"]["code"]) == (409, "stale")
     assert len(outbound(number, kind=Message.Kind.AUTO_REPLY)) == 1
     status, body = api("/api/messages/999999/confirm-optout")
     assert status == 404

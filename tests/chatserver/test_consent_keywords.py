@@ -352,8 +352,10 @@ def test_an_agent_confirms_a_possible_opt_out_with_one_click(
         message.id,
     )
     assert "opted out" in event["notice"]
-    # A second click changes nothing and sends nothing.
-    assert actions.confirm_optout(alice, message) is False
+    # A second click (the flag is resolved) is refused, and sends nothing.
+    with pytest.raises(actions.ActionError) as stale:
+        actions.confirm_optout(alice, message)
+    assert stale.value.code == "stale"
     assert len(auto_replies(lead_number)) == 1
 
 
@@ -386,3 +388,65 @@ def test_an_opt_out_is_shown_on_every_lead_with_the_number(org, sender):
         (number, "revoked", "lead texted STOP")
     }
     assert outbound(number, kind=Message.Kind.TEXT) == []
+
+
+# -- the soft opt-out flag resolves (issue 16) ---------------------------------------
+
+
+def flag_events(message) -> list[bool]:
+    """What consoles were told of the message's flag, in order."""
+    from chatserver.models import Event
+
+    return [
+        e.payload["message"]["possible_optout"]
+        for e in Event.objects.filter(type="message.updated").order_by("id")
+        if e.payload["message"]["id"] == message.id
+    ]
+
+
+def test_a_flag_overtaken_by_start_goes_and_confirming_it_is_refused(
+    org, sender, alice, lead_number
+):
+    """Today's bug: clicked after the lead texted START, "Confirm opt-out"
+    unsubscribed them again and texted them a second confirmation."""
+    flagged = inbound(sender, lead_number, "please stop texting me")
+    assert flagged.possible_optout
+    inbound(sender, lead_number, "STOP")
+    inbound(sender, lead_number, "START")
+    assert state(org, lead_number) == State.AUTHORIZED
+    replies = len(auto_replies(lead_number))
+
+    flagged.refresh_from_db()
+    assert not flagged.possible_optout
+    assert flag_events(flagged) == [False]  # every console drops the button
+    with pytest.raises(actions.ActionError) as stale:
+        actions.confirm_optout(alice, flagged)
+    assert stale.value.code == "stale"
+    assert "authorized" in stale.value.reason
+    assert state(org, lead_number) == State.AUTHORIZED
+    assert len(auto_replies(lead_number)) == replies
+
+
+def test_a_confirmed_flag_goes_from_every_console(org, sender, alice, lead_number):
+    flagged = inbound(sender, lead_number, "please stop texting me")
+    actions.confirm_optout(alice, flagged)
+    flagged.refresh_from_db()
+    assert not flagged.possible_optout
+    assert flag_events(flagged) == [False]
+
+
+def test_a_dismissed_flag_goes_and_consent_stays(org, sender, alice, lead_number):
+    flagged = inbound(sender, lead_number, "please stop texting me")
+    before = state(org, lead_number)
+
+    actions.dismiss_optout(alice, flagged)
+
+    flagged.refresh_from_db()
+    assert not flagged.possible_optout
+    assert flag_events(flagged) == [False]
+    assert state(org, lead_number) == before
+    with pytest.raises(actions.ActionError) as stale:
+        actions.confirm_optout(alice, flagged)
+    assert stale.value.code == "stale"
+    with pytest.raises(actions.ActionError):
+        actions.dismiss_optout(alice, flagged)

@@ -151,8 +151,9 @@ def test_each_access_level_sees_its_leads(org, make_agent, text_in):
         ("", ["deny"], False),
         ("", ["allow", "deny"], False),  # among groups, deny wins
         ("", ["allow", ""], True),
-        ("allow", ["deny"], True),  # the user's own setting wins over groups
-        ("deny", ["allow"], False),
+        ("allow", ["deny"], False),  # a group's Deny beats the agent's Allow
+        ("deny", ["allow"], False),  # and the agent's Deny a group's Allow
+        ("", ["", "allow"], True),  # one Allow anywhere, no Deny: yes
     ],
 )
 def test_sms_permission_deny_wins(org, make_agent, user_setting, group_settings, allowed):

@@ -86,6 +86,9 @@ PROBES = {
     "api/conversations/<int:conversation_id>/reopen": lambda s: [
         ("POST", f"/api/conversations/{s.conversation}/reopen", {})
     ],
+    "api/messages/<int:message_id>/dismiss-optout": lambda s: [
+        ("POST", f"/api/messages/{s.message}/dismiss-optout", {})
+    ],
     "api/messages/<int:message_id>/confirm-optout": lambda s: [
         ("POST", f"/api/messages/{s.message}/confirm-optout", {})
     ],
@@ -383,6 +386,7 @@ SOCKET_PROBES = {
     ],
     "consent.request": lambda s: [{"conversation": s.conversation}],
     "consent.confirm_optout": lambda s: [{"message": s.message}],
+    "consent.dismiss_optout": lambda s: [{"message": s.message}],
     "conversation.read": lambda s: [
         {"conversation": s.conversation, "message": s.message}
     ],

@@ -134,3 +134,32 @@ def test_text_with_a_nul_character_is_refused_by_every_write(caller):
             assert_clear(response, (path, field))
             # Nothing was made with it (routes that read no body answer 200).
             assert response.status_code != 201, (path, field)
+
+
+def test_a_lone_surrogate_is_refused_with_a_clear_400_by_every_write(caller):
+    """Issue 16, finding 5: ``"\\ud800"`` is valid JSON but no character: it
+    used to reach the database and answer 500 on notes, messages, leads and
+    contacts. Every write now refuses it, saying why, and stores nothing."""
+    client, ids = caller
+    for path in api_paths(ids):
+        for field in FIELDS:
+            # Spelt as JSON spells it: the escape, not the code point.
+            body = '{"number": "+14155550179", "%s": "ok \\ud800"}' % field
+            response = client.generic(
+                "POST", path, body, content_type="application/json"
+            )
+            if response.status_code == 405:
+                break
+            assert_clear(response, (path, field))
+            assert response.status_code != 201, (path, field)
+    # Where the text is what the route takes, the answer says what is wrong.
+    lead, conversation = ids["lead_id"], ids["conversation_id"]
+    for path, body in [
+        (f"/api/leads/{lead}/notes", '{"body": "\\ud800"}'),
+        (f"/api/conversations/{conversation}/messages", '{"body": "\\ud800"}'),
+        ("/api/leads", '{"first_name": "\\ud800", "number": "+14155550179"}'),
+        (f"/api/leads/{lead}/contacts", '{"first_name": "Al\\udfff"}'),
+    ]:
+        response = client.generic("POST", path, body, content_type="application/json")
+        assert response.status_code == 400, (path, response.content)
+        assert "surrogate" in json.loads(response.content)["error"]["reason"], path

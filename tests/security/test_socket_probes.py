@@ -187,6 +187,7 @@ SHAPES = {
     "message.send": {"conversation": "id", "body": "text", "client_id": "text"},
     "consent.request": {"conversation": "id", "client_id": "text", "schedule": "flag"},
     "consent.confirm_optout": {"message": "id"},
+    "consent.dismiss_optout": {"message": "id"},
     "conversation.read": {"conversation": "id", "message": "id"},
     "resume": {"cursor": "id"},
     "lead.assign": {"lead": "id", "agent": "id"},
@@ -315,4 +316,31 @@ async def test_a_socket_without_a_session_or_from_another_site_gets_nothing(worl
     # The same cookie from our own page works.
     console = await connect_with(cookie)
     assert console.hello["type"] == "hello"
+    await console.close()
+
+
+async def test_a_lone_surrogate_in_any_text_gets_an_invalid_error_not_server_error(
+    world, monkeypatch
+):
+    """Issue 16, finding 5: a text holding ``\\ud800`` (JSON's escape) once
+    answered ``server_error`` on the socket; the same cleaner as the API's
+    refuses it with the reason."""
+    alice, _, ids = world
+    monkeypatch.setattr(console_module, "FRAME_BURST", 10_000)
+    monkeypatch.setattr(console_module, "SEND_BURST", 10_000)
+    console = await connect(alice)
+    conversation, lead = ids[0], ids[1]
+    bad = "ok \\ud800"
+    sent = [
+        '{"type": "message.send", "conversation": %d, "body": "%s",'
+        ' "client_id": "%s"}' % (conversation, bad, uuid.uuid4()),
+        '{"type": "note.add", "lead": %d, "body": "%s"}' % (lead, bad),
+        '{"type": "lead.create", "first_name": "%s", "number": "+14155550190"}' % bad,
+        '{"type": "lead.add_contact", "lead": %d, "first_name": "%s"}' % (lead, bad),
+    ]
+    replies = await survives(console, sent)
+    errors = [f for f in replies if f["type"] == "error"]
+    assert len(errors) == len(sent)
+    assert {f["code"] for f in errors} == {"invalid"}
+    assert all("surrogate" in f["reason"] for f in errors)
     await console.close()

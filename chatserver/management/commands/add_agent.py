@@ -34,6 +34,8 @@ class Command(BaseCommand):
                 first_name=options["first_name"],
                 last_name=options["last_name"],
                 external=options["external"],
+                # Django's password validators, as createsuperuser runs them.
+                check_password=True,
             )
         except actions.ActionError as exc:
             raise CommandError(exc.reason) from None

@@ -1,8 +1,8 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from carriers import CARRIER_NAMES
+import carriers
 from chatserver import actions
-from chatserver.models import Agent
 
 
 class Command(BaseCommand):
@@ -10,7 +10,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("number")
-        parser.add_argument("--carrier", required=True, choices=CARRIER_NAMES)
+        parser.add_argument("--carrier", required=True, choices=carriers.CARRIER_NAMES)
         parser.add_argument("--org", help="organisation name (default: the only one)")
         parser.add_argument("--agent", help="username of the agent who owns it")
 
@@ -19,16 +19,22 @@ class Command(BaseCommand):
             organisation = actions.resolve_organisation(options["org"])
             agent = None
             if options["agent"]:
-                agent = Agent.objects.filter(
-                    user__username=options["agent"], organisation=organisation
-                ).first()
-                if agent is None:
-                    raise actions.ActionError(
-                        f"No agent {options['agent']!r} in {organisation.name!r}."
-                    )
+                agent = actions.find_agent(organisation, options["agent"])
             sender = actions.add_number(number, options["carrier"], organisation, agent)
         except actions.ActionError as exc:
             raise CommandError(exc.reason) from None
         if not options["org"]:
             self.stdout.write(f"Using organisation {organisation.name!r}.")
-        self.stdout.write(f"Added {sender.number} on {sender.carrier} for {organisation.name!r}.")
+        self.stdout.write(
+            f"Added {sender.number} on {sender.carrier} for {organisation.name!r}."
+        )
+        missing = carriers.missing_settings(
+            sender.carrier, lambda name: getattr(settings, name, "")
+        )
+        if missing:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{sender.carrier} is not configured here: set "
+                    f"{', '.join(missing)} before this number can text."
+                )
+            )

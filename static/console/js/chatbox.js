@@ -577,7 +577,12 @@ export class Chatbox {
         type: "button",
         className: "link-button",
         onclick: () => this.confirmOptout(message),
-      }, "Confirm opt-out")) : null;
+      }, "Confirm opt-out"),
+      h("button", {
+        type: "button",
+        className: "link-button",
+        onclick: () => this.dismissOptout(message),
+      }, "Not an opt-out")) : null;
     const kind = KIND_LABEL[message.kind] && message.author ? h("div", { className: "kind" }, KIND_LABEL[message.kind]) : null;
     return h(
       "li",
@@ -703,6 +708,13 @@ export class Chatbox {
     this.requests.set(clientId, { kind: "optout" });
     this.dock.own(clientId, this);
     this.socket.request({ type: "consent.confirm_optout", message: message.id, client_id: clientId });
+  }
+
+  dismissOptout(message) {
+    const clientId = newClientId();
+    this.requests.set(clientId, { kind: "optout" });
+    this.dock.own(clientId, this);
+    this.socket.request({ type: "consent.dismiss_optout", message: message.id, client_id: clientId });
   }
 
   /** The server accepted a send: the pending bubble becomes the message. */
