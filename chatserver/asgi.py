@@ -62,3 +62,28 @@ def start_outbox_with_daphne() -> None:
 
 
 start_outbox_with_daphne()
+
+
+def close_too_large_frames_with_1009() -> None:
+    """Make Daphne close a socket whose message is over its limit (1 MiB)
+    with the close code the protocol documents, 1009, instead of dropping
+    the connection: its WebSocket library fails such a connection "by drop"
+    unless told otherwise, and Daphne does not tell it. The factory is built
+    after this module is imported, so setting the option on it here takes."""
+    if "daphne.server" not in sys.modules:
+        return
+    from daphne.ws_protocol import WebSocketFactory
+
+    built = WebSocketFactory.__init__
+    if getattr(built, "closes_with_1009", False):
+        return
+
+    def __init__(self, *args, **kwargs):
+        built(self, *args, **kwargs)
+        self.setProtocolOptions(failByDrop=False)
+
+    __init__.closes_with_1009 = True
+    WebSocketFactory.__init__ = __init__
+
+
+close_too_large_frames_with_1009()

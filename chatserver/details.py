@@ -126,7 +126,7 @@ def conversation_details(agent: Agent, conversation: Conversation) -> dict:
         .order_by("-id")[:NOTES_SHOWN]
     )
     return {
-        "conversation": state.conversation_data(conversation, last),
+        "conversation": state.conversation_summary(conversation, last),
         "lead": lead_data(lead),
         "contacts": contacts_data(conversation),
         "shared_with": [

@@ -109,10 +109,10 @@ def latest_cursor(agent: Agent) -> int:
     return last or 0
 
 
-def conversation_data(
+def conversation_summary(
     conversation: Conversation, last: Message | None, consent_state: str | None = None
 ) -> dict:
-    """A conversation as listed in the console.
+    """A conversation as consoles list it, in events and lists alike.
 
     ``consent`` is the number's consent state (the contact panel's dot);
     ``consent_notice`` says why the composer is disabled, None when it is not.
@@ -130,6 +130,7 @@ def conversation_data(
         "lead_status": lead.status,
         "assignee": lead.assignee_id,
         "status": conversation.status,
+        "contact": conversation.contact_number.contact_id,
         "contact_number": conversation.contact_number.number,
         "contact_name": conversation.contact_number.contact.name,
         "sender_number": conversation.sender.number,
@@ -144,14 +145,11 @@ def conversation_data(
     }
 
 
-def open_conversations(agent: Agent) -> list[dict]:
-    """The agent's open conversations, most recent first, with their last message."""
-    conversations = list(
-        access.visible_conversations(agent)
-        .filter(status=Conversation.Status.OPEN, lead__status=Lead.Status.OPEN)
-        .select_related("lead", "contact_number__contact", "sender")
-        .order_by("-last_message_at", "-id")[:OPEN_CONVERSATIONS_LIMIT]
-    )
+def conversation_summaries(conversations: list[Conversation]) -> list[dict]:
+    """Many conversations (with their lead, number and sender loaded) as
+    consoles list them: their last messages and consents in two queries."""
+    if not conversations:
+        return []
     last_ids = (
         Message.objects.filter(conversation__in=[c.id for c in conversations])
         .values("conversation_id")
@@ -165,16 +163,41 @@ def open_conversations(agent: Agent) -> list[dict]:
         .prefetch_related("attachments")
     }
     consents = consent.states_of(
-        agent.organisation_id, {c.contact_number.number for c in conversations}
+        conversations[0].organisation_id,
+        {c.contact_number.number for c in conversations},
     )
     return [
-        conversation_data(
+        conversation_summary(
             c,
             last_messages.get(c.id),
             consents.get(c.contact_number.number, consent.State.NOT_AUTHORIZED),
         )
         for c in conversations
     ]
+
+
+def open_conversations(agent: Agent) -> list[dict]:
+    """The agent's open conversations, most recent first, with their last message."""
+    return conversation_summaries(
+        list(
+            access.visible_conversations(agent)
+            .filter(status=Conversation.Status.OPEN, lead__status=Lead.Status.OPEN)
+            .select_related("lead", "contact_number__contact", "sender")
+            .order_by("-last_message_at", "-id")[:OPEN_CONVERSATIONS_LIMIT]
+        )
+    )
+
+
+def lead_conversations(lead: Lead) -> list[dict]:
+    """A lead's conversations as consoles list them (an event that shows a
+    lead to someone new carries them, as a fresh state would list them)."""
+    return conversation_summaries(
+        list(
+            Conversation.objects.filter(lead=lead)
+            .select_related("lead", "contact_number__contact", "sender")
+            .order_by("-last_message_at", "-id")
+        )
+    )
 
 
 def hello(agent: Agent) -> dict:

@@ -43,6 +43,15 @@ SEND_RATE_PER_SECOND = 1.0
 # Client messages of any type, per socket.
 FRAME_BURST = 60
 FRAME_RATE_PER_SECOND = 20.0
+# What a client's resume may cost the server, per socket, in rebuilt states
+# (a ``reload`` is a whole fresh state: the hello's queries, and a frame as
+# large as the agent's view): a burst of this many, then one per
+# RELOAD_EVERY seconds. A replay of missed events costs what it replays,
+# RELOAD_EVENTS events counting as one reload. Limited by cost, not by
+# frame: one cheap frame can ask for the dearest thing the socket does.
+RELOAD_BURST = 3
+RELOAD_EVERY = 10.0
+RELOAD_EVENTS = 100
 # Cursors a socket remembers to drop an event that reaches it twice (through
 # two of its groups while a lead changes hands, or live after a resume).
 RECENT_CURSORS = 1024
@@ -97,12 +106,12 @@ class TokenBucket:
         self.rate = rate
         self.updated = time.monotonic()
 
-    def take(self) -> bool:
+    def take(self, cost: float = 1) -> bool:
         now = time.monotonic()
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
-        if self.tokens >= 1:
-            self.tokens -= 1
+        if self.tokens >= cost:
+            self.tokens -= cost
             return True
         return False
 
@@ -161,6 +170,7 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         self.recent_set: set[int] = set()
         self.send_limit = TokenBucket(SEND_BURST, SEND_RATE_PER_SECOND)
         self.frame_limit = TokenBucket(FRAME_BURST, FRAME_RATE_PER_SECOND)
+        self.resume_limit = TokenBucket(RELOAD_BURST, 1 / RELOAD_EVERY)
         await self.start_from(await database_sync_to_async(state.hello)(self.agent))
         layer_watch.register(self)
 
@@ -425,7 +435,7 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         cursor = required(data, "cursor", int)
         if cursor < 0:
             raise ProtocolError("'cursor' must be a cursor this server sent.")
-        await self.catch_up(cursor)
+        await self.catch_up(cursor, budget=self.resume_limit)
 
     async def layer_catch_up(self, event):
         """The channel layer may have lost events for this socket (Redis
@@ -449,7 +459,7 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
                 await asyncio.sleep(wait)
         await self.catch_up(since)
 
-    async def catch_up(self, cursor: int):
+    async def catch_up(self, cursor: int, budget: TokenBucket | None = None):
         """Send the events after ``cursor``, then ``resumed``; or a ``reload``
         when they cannot be replayed.
 
@@ -460,6 +470,12 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         harmlessly.
         """
         replay = await database_sync_to_async(state.missed_events)(self.agent, cursor)
+        cost = 1 if replay is None else len(replay.events) / RELOAD_EVENTS
+        if budget is not None and not budget.take(cost):
+            raise actions.ActionError(
+                "Resuming too often: wait a few seconds, then reconnect.",
+                "rate_limited",
+            )
         if replay is None:
             hello = await database_sync_to_async(state.hello)(self.agent)
             await self.start_from({**hello, "type": "reload"})

@@ -104,13 +104,16 @@ class Stack:
     def command(self, *args: str) -> str:
         return chatserver(*args, env=self.env)
 
-    def start_server(self, port: int | None = None, **extra_env: str) -> Server:
-        """Start one Daphne process as `make run` does."""
+    def start_server(
+        self, port: int | None = None, daphne_flags=(), **extra_env: str
+    ) -> Server:
+        """Start one Daphne process as `make run` does (with ``daphne_flags``
+        added: the Procfile's, say)."""
         port = port or free_port()
         log_path = self.workdir / f"daphne-{port}.log"
         env = {**self.env, **extra_env}
         process = subprocess.Popen(
-            [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
+            [str(BIN / "daphne"), *daphne_flags, "-b", "127.0.0.1", "-p", str(port),
              "chatserver.asgi:application"],
             env=env,
             cwd=ROOT,

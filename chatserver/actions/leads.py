@@ -82,10 +82,19 @@ def publish_lead(
         groups |= events.groups_for_audience(lead.organisation_id, before["audience"])
     elif event_type != events.LEAD_CREATED:
         before = now  # nothing that decides who sees it changed
+    from chatserver import state
+
     emit(
         lead.organisation_id,
         event_type,
-        {"lead": lead_data(lead), "audience": now["audience"], **fields},
+        {
+            "lead": lead_data(lead),
+            "audience": now["audience"],
+            # As a fresh state lists them: a console the change shows the
+            # lead to (assigned, shared, reopened) lists them at once.
+            "conversations": state.lead_conversations(lead),
+            **fields,
+        },
         groups | set(extra_groups),
         lead_id=lead.id,
         routing={
@@ -98,22 +107,19 @@ def publish_lead(
 
 
 def conversation_data(conversation: Conversation) -> dict:
-    """A conversation as lead details and conversation events show it."""
-    number = conversation.contact_number
-    return {
-        "id": conversation.id,
-        "lead": conversation.lead_id,
-        "status": conversation.status,
-        "contact": number.contact_id,
-        "contact_name": number.contact.name,
-        "contact_number": number.number,
-        "sender_number": conversation.sender.number,
-        "last_message_at": (
-            conversation.last_message_at.isoformat()
-            if conversation.last_message_at
-            else None
-        ),
-    }
+    """A conversation as consoles list it (``state.conversation_summary``)."""
+    from chatserver import state
+
+    return state.conversation_summary(conversation, last_message(conversation))
+
+
+def last_message(conversation: Conversation) -> Message | None:
+    return (
+        Message.objects.filter(conversation=conversation)
+        .select_related("author__user", "conversation")
+        .order_by("-id")
+        .first()
+    )
 
 
 def touch_lead(lead: Lead) -> None:

@@ -27,7 +27,11 @@ store.on("message", (e) => announced.push(e.message.id));
 store.applyHello(input.hello);
 for (const id of input.open || []) store.history(id);
 for (const message of input.pending || []) store.history(message.conversation).addPending(message);
-for (const frame of input.frames || []) store.apply(frame);
+for (const frame of input.frames || []) {
+  // As app.js does: a reload (or a hello) replaces the summary state.
+  if (frame.type === "reload" || frame.type === "hello") store.applyHello(frame);
+  else store.apply(frame);
+}
 
 const histories = {};
 for (const [id, history] of store.histories) {
@@ -52,6 +56,31 @@ for (const lead of store.leads.values()) {
     visible: store.visible(lead),
   };
 }
+// What the console shows in its list of open conversations: those of open,
+// visible leads, each as a fresh state would show it.
+const shown = {};
+for (const c of store.sortedConversations()) {
+  const lead = store.leads.get(c.lead) || {};
+  if (c.status !== "open" || lead.status === "closed" || !store.visible(lead)) continue;
+  shown[c.id] = {
+    lead: c.lead,
+    assignee: lead.assignee ?? null,
+    last_message: c.last_message ? c.last_message.id : null,
+    last_status: c.last_message ? c.last_message.status : null,
+    possible_optout: c.last_message ? Boolean(c.last_message.possible_optout) : null,
+    consent: c.consent ?? null,
+  };
+}
 process.stdout.write(
-  JSON.stringify({ histories, conversations, leads, unread: store.unread, announced }),
+  JSON.stringify({
+    histories,
+    conversations,
+    leads,
+    shown,
+    unread: store.unread,
+    buckets: store.buckets,
+    agent: store.agent,
+    organisation: store.organisation,
+    announced,
+  }),
 );

@@ -179,3 +179,28 @@ def test_counts_live_in_redis_so_every_web_process_shares_them(
     finally:
         server.delete(*[f"{prefix}:1:{key}" for key, _ in counters.values()])
         server.close()
+
+
+def test_sign_in_says_so_when_the_rate_limiter_is_down(limits, victim, settings):
+    """Issue 16, finding 6: with Redis down, sign-in answered 500. It now
+    refuses with a 503 that says why (and checks no password unthrottled)."""
+    from tests.twilio_mock import closed_port_url
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": closed_port_url().replace("http://", "redis://"),
+        }
+    }
+    from django.core.cache import caches
+
+    caches._settings = None  # rebuilt from the settings above
+    try:
+        del caches["default"]
+    except (AttributeError, KeyError):
+        pass
+    response, client = sign_in("vera", PASSWORD)
+    assert response.status_code == 503
+    assert "unavailable for a moment" in response.content.decode()
+    assert not signed_in(response, client)
+    assert b'value="vera"' in response.content  # the name typed stays

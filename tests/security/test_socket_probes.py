@@ -344,3 +344,23 @@ async def test_a_lone_surrogate_in_any_text_gets_an_invalid_error_not_server_err
     assert {f["code"] for f in errors} == {"invalid"}
     assert all("surrogate" in f["reason"] for f in errors)
     await console.close()
+
+
+async def test_resumes_that_rebuild_the_whole_state_are_limited_by_their_cost(world):
+    """Issue 16, finding 7: ``resume`` with a cursor the server never sent
+    rebuilt and sent the whole state each time, within the frame limit (20 a
+    second). A rebuilt state now costs a reload from a budget of its own."""
+    alice, _, _ = world
+    console = await connect(alice)
+    for _ in range(10):
+        await console.send(type="resume", cursor=10**12)
+    frames = [await console.next() for _ in range(10)]
+    reloads = [f for f in frames if f["type"] == "reload"]
+    refused = [f for f in frames if f["type"] == "error"]
+    assert len(reloads) == console_module.RELOAD_BURST
+    assert {f["code"] for f in refused} == {"rate_limited"}
+    assert len(refused) == 10 - console_module.RELOAD_BURST
+    # A resume that replays a small gap stays cheap: it still gets through.
+    await console.send(type="resume", cursor=reloads[-1]["cursor"])
+    assert (await console.until("resumed"))["replayed"] == 0
+    await console.close()

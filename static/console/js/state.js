@@ -94,6 +94,17 @@ export class Store {
     };
   }
 
+  /** A conversation summary from an event: replaces what was known of it
+   * (statuses of its last message only move forward). */
+  upsertSummary(c) {
+    const old = this.conversations.get(c.id);
+    const last = old && old.last_message && c.last_message
+      && old.last_message.id === c.last_message.id
+      ? mergeMessage(old.last_message, c.last_message) : c.last_message;
+    this.conversations.set(c.id, { ...this.summaryFrom(c), last_message: last ?? null });
+    if (c.last_message) this.addToHistory(c.last_message);
+  }
+
   mergeLead(lead) {
     if (!lead || lead.id === undefined) return null;
     const merged = { ...(this.leads.get(lead.id) || {}), ...lead };
@@ -144,6 +155,9 @@ export class Store {
           ...frame.lead,
           ...(frame.audience ? { audience: frame.audience } : {}),
         });
+        // The lead's conversations as a fresh state lists them: a lead that
+        // just came into view (assigned, shared, reopened) is listed at once.
+        for (const c of frame.conversations || []) this.upsertSummary(c);
         this.emit("lead", { lead, change: frame.change || "created", frame });
         this.emit("conversations");
         return null;
@@ -151,8 +165,7 @@ export class Store {
       case "conversation.updated": {
         const c = frame.conversation;
         if (c && c.id !== undefined) {
-          const old = this.conversations.get(c.id);
-          if (old) Object.assign(old, c);
+          this.upsertSummary(c);
           this.emit("conversation", { conversation: c.id, change: frame.change });
           this.emit("conversations");
         }
