@@ -155,10 +155,10 @@ export class Queue {
       const page = await api.getJSON(`/api/leads?${params}`);
       if (bucket !== this.bucket || query !== this.query) return; // outdated
       this.store.applyLeadItems(page.leads || []);
-      if (page.counts) {
-        this.store.buckets = page.counts;
-        this.store.emit("buckets", page.counts);
-      }
+      // Bucket counts come from the socket only (hello, buckets.changed): a
+      // page's counts were read when the request was, and one that answers
+      // after a newer event would set them back (Unassigned showed 0 after a
+      // lead was closed and reopened, until a reload).
       if (query) {
         const found = new Set(more && this.results ? this.results : []);
         for (const item of page.leads || []) found.add(item.id);
