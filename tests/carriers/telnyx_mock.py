@@ -99,6 +99,22 @@ class TelnyxKeys:
         }
 
 
+def event(event_type: str, payload: dict, *, attempt: int = 1, delivered_to: str = ""):
+    """The raw body of a messaging event as Telnyx posts it (``data`` and the
+    delivery's ``meta``)."""
+    body = {
+        "data": {
+            "record_type": "event",
+            "id": str(uuid.uuid4()),
+            "event_type": event_type,
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "payload": payload,
+        },
+        "meta": {"attempt": attempt, "delivered_to": delivered_to},
+    }
+    return json.dumps(body).encode()
+
+
 def problems(body: object) -> list[tuple[str, str]]:
     """What the description forbids in a send's body: (pointer, why) pairs."""
     if not isinstance(body, dict):

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings as django_settings
 
+from tests.carriers import telnyx_mock
 from tests.carriers.contract import LEAD_NUMBER, CarrierContract, Gateway, Signed
 from tests.carriers.telnyx_mock import API_KEY, FakeTelnyx, TelnyxKeys
 from tests.mms.mms_support import MediaHost
@@ -51,25 +52,17 @@ class Telnyx(Gateway):
     def new_message_id(self) -> str:
         return str(uuid.uuid4())
 
-    def event(self, path, event_type, payload, *, at=None, keys=None) -> Signed:
-        """An event as Telnyx delivers it to ``path``: its attempt counted per
-        message, signed (at ``at``) with ``keys``."""
+    def event(self, path, event_type, payload, *, at=None) -> Signed:
+        """An event as Telnyx delivers it to ``path``, its attempt counted per
+        message, signed at ``at`` (default: now)."""
         self.attempts[payload.get("id", "")] += 1
-        body = {
-            "data": {
-                "record_type": "event",
-                "id": str(uuid.uuid4()),
-                "event_type": event_type,
-                "occurred_at": datetime.now(UTC).isoformat(),
-                "payload": payload,
-            },
-            "meta": {
-                "attempt": self.attempts[payload.get("id", "")],
-                "delivered_to": django_settings.PUBLIC_BASE_URL + path,
-            },
-        }
-        raw = json.dumps(body).encode()
-        return Signed(path, raw, JSON, (keys or self.keys).headers(raw, at))
+        raw = telnyx_mock.event(
+            event_type,
+            payload,
+            attempt=self.attempts[payload.get("id", "")],
+            delivered_to=django_settings.PUBLIC_BASE_URL + path,
+        )
+        return Signed(path, raw, JSON, self.keys.headers(raw, at))
 
     def inbound(
         self, *, message_id, from_number, to_number, body, media=(), signed_at=None
