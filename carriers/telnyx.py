@@ -82,11 +82,6 @@ STATUS_EVENTS = frozenset({"message.sent", "message.finalized", "message.read"})
 KEYWORDS = {"STOP": "STOP", "START": "START", "HELP": "HELP", "INFO": "HELP"}
 
 
-def _reason(message: str) -> str:
-    message = " ".join(message.split())[:200]
-    return message if not message or message.endswith(".") else message + "."
-
-
 class TelnyxAdapter(CarrierAdapter):
     """Telnyx Messaging (API v2)."""
 
@@ -115,40 +110,22 @@ class TelnyxAdapter(CarrierAdapter):
         "40310": (ErrorKind.INVALID_NUMBER, "This is not a valid phone number."),
         "10002": (ErrorKind.INVALID_NUMBER, "This is not a valid phone number."),
         "10016": (ErrorKind.INVALID_NUMBER, "This is not a valid phone number."),
-        "10009": (
-            ErrorKind.PERMANENT,
-            "Telnyx refused our credentials: an admin must check TELNYX_API_KEY.",
-        ),
-        "10010": (
-            ErrorKind.PERMANENT,
-            "Telnyx does not let our API key send texts: an admin must check it.",
-        ),
+        "10009": (ErrorKind.PERMANENT, "Telnyx refused our API key (an admin's job)."),
+        "10010": (ErrorKind.PERMANENT, "Telnyx forbids our API key (an admin's job)."),
         "10011": (ErrorKind.RETRYABLE, "Telnyx is busy (too many requests)."),
         "10007": (ErrorKind.RETRYABLE, "Telnyx had an unexpected error."),
         # Reported by message.finalized after Telnyx accepted the message.
-        "40001": (
-            ErrorKind.INVALID_NUMBER,
-            "This number cannot receive texts (a landline or unreachable number).",
-        ),
-        "40012": (
-            ErrorKind.INVALID_NUMBER,
-            "The lead's carrier says this number cannot receive texts.",
-        ),
+        "40001": (ErrorKind.INVALID_NUMBER, "This number cannot receive texts."),
+        "40012": (ErrorKind.INVALID_NUMBER, "The carrier says it cannot get texts."),
         "40002": (ErrorKind.PERMANENT, "The lead's carrier filtered it as spam."),
-        "40003": (
-            ErrorKind.PERMANENT,
-            "The lead's carrier blocks our number as spam: an admin must ask Telnyx.",
-        ),
+        "40003": (ErrorKind.PERMANENT, "Our number is blocked as spam (admin's job)."),
         "40004": (ErrorKind.PERMANENT, "The lead's carrier rejected it."),
         "40005": (ErrorKind.PERMANENT, "It expired before it reached the phone."),
         "40006": (ErrorKind.PERMANENT, "The lead's carrier was unavailable."),
         "40008": (ErrorKind.PERMANENT, "The lead's carrier could not deliver it."),
         "40009": (ErrorKind.PERMANENT, "The lead's carrier refused the text."),
         "40011": (ErrorKind.PERMANENT, "The lead's carrier's rate limit was reached."),
-        "40013": (
-            ErrorKind.PERMANENT,
-            "The lead's carrier refused our number: an admin must check it in Telnyx.",
-        ),
+        "40013": (ErrorKind.PERMANENT, "The carrier refused our number (admin's job)."),
         "40014": (ErrorKind.PERMANENT, "It expired in Telnyx's queue."),
         "40015": (ErrorKind.PERMANENT, "Telnyx's spam filter stopped it."),
     }
@@ -307,8 +284,9 @@ class TelnyxAdapter(CarrierAdapter):
         if code in cls.ERRORS:
             kind, reason = cls.ERRORS[code]
             return CarrierError(kind, code, reason)
-        message = _reason(str(first.get("detail") or first.get("title") or ""))
-        if not message:
+        message = " ".join(str(first.get("detail") or first.get("title") or "").split())
+        message = message[:200] + ("" if message.endswith(".") else ".")
+        if message == ".":
             message = (
                 "The lead's carrier could not deliver it."
                 if status in ("delivery_failed", "expired")

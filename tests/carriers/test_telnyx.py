@@ -430,7 +430,7 @@ def test_the_api_url_may_name_the_version_or_not(keys, telnyx_api, adapter, sett
             (401, telnyx_mock.error_body("10009", "Authentication failed", "No.")),
             Message.Status.FAILED,
             "10009",
-            "Telnyx refused our credentials",
+            "Telnyx refused our API key",
         ),
         (
             (400, telnyx_mock.error_body("40310", "Invalid 'to' address", "No.")),
