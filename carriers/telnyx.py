@@ -178,6 +178,7 @@ class TelnyxAdapter(CarrierAdapter):
         if not isinstance(event, dict) or not isinstance(event.get("payload"), dict):
             raise BadRequest("not a Telnyx event (no data.payload)")
         event_type = event.get("event_type")
+        event_type = event_type if isinstance(event_type, str) else ""
         if event_type in INBOUND_EVENTS:
             return [self.parse_inbound(event)]
         if event_type in STATUS_EVENTS:
@@ -185,7 +186,7 @@ class TelnyxAdapter(CarrierAdapter):
             return [self.parse_status(event, meta, request.url)]
         # Another product's event on this URL: acknowledged, nothing stored
         # (a 4xx would only make Telnyx try again).
-        log.info("telnyx %s event ignored", str(event_type)[:40])
+        log.info("telnyx %r event ignored", event_type[:40])
         return []
 
     def parse_inbound(self, event: Mapping[str, Any]) -> InboundMessage:

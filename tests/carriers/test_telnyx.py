@@ -16,6 +16,9 @@ import uuid
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from carriers import HalfConfigured, offered
 from carriers.base import (
@@ -234,6 +237,45 @@ def test_a_keyword_telnyx_answered_is_reported(keys, adapter, autoresponse, keyw
 def test_a_malformed_event_is_a_bad_request(keys, adapter, payload, why):
     with pytest.raises(BadRequest, match=re.escape(why)):
         adapter.parse("inbound", event_request(keys, "message.received", payload))
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=12), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+FIELDS = ["id", "from", "to", "text", "media", "autoresponse_type", "errors"]
+
+
+@hypothesis_settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    event_type=st.sampled_from(
+        ["message.received", "message.sent", "message.finalized"]
+    )
+    | JSON_VALUES,
+    changes=st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES, max_size=3),
+    meta=JSON_VALUES,
+)
+def test_any_json_in_a_signed_event_is_read_or_a_bad_request(
+    keys, adapter, event_type, changes, meta
+):
+    """Whatever a signed body holds, parse never fails otherwise (a 500)."""
+    import json
+
+    body = json.loads(telnyx_mock.event("message.received", received(**changes)))
+    body["data"]["event_type"] = event_type
+    body["meta"] = meta
+    try:
+        adapter.parse("inbound", request(keys, json.dumps(body).encode()))
+    except BadRequest:
+        pass
 
 
 def test_a_body_that_is_no_event_is_a_bad_request(keys, adapter):
