@@ -29,6 +29,9 @@ ADAPTERS = {
     "twilio": Registration(
         "carriers.twilio.TwilioAdapter", ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
     ),
+    "telnyx": Registration(
+        "carriers.telnyx.TelnyxAdapter", ("TELNYX_API_KEY", "TELNYX_PUBLIC_KEY")
+    ),
     "simulator": Registration("carriers.simulator.SimulatorAdapter", ()),
 }
 CARRIER_NAMES = tuple(ADAPTERS)
