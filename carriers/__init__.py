@@ -30,6 +30,17 @@ ADAPTERS = {
         "carriers.twilio.TwilioAdapter", ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
     ),
     "simulator": Registration("carriers.simulator.SimulatorAdapter", ()),
+    "bandwidth": Registration(
+        "carriers.bandwidth.BandwidthAdapter",
+        (
+            "BANDWIDTH_ACCOUNT_ID",
+            "BANDWIDTH_USERNAME",
+            "BANDWIDTH_PASSWORD",
+            "BANDWIDTH_APPLICATION_ID",
+            "BANDWIDTH_CALLBACK_USERNAME",
+            "BANDWIDTH_CALLBACK_PASSWORD",
+        ),
+    ),
 }
 CARRIER_NAMES = tuple(ADAPTERS)
 
