@@ -107,7 +107,8 @@ class FakeBandwidth:
     JSON body of a send); ``answers`` plans the next sends' answers
     (``(status, json)``, or ``"hang"``: read the request, never answer);
     ``fail(to, code)`` makes sends to ``to`` accepted, then failed by a
-    callback queued in ``callbacks``; ``serve(path, body, type)`` a media file.
+    callback queued in ``callbacks``; ``serve(path, body, type)`` a media file;
+    ``token_hangs`` a token endpoint that never answers.
     """
 
     def __init__(self, account_id, client_id, client_secret):
@@ -122,6 +123,7 @@ class FakeBandwidth:
         self.failures: dict[str, int] = {}
         self.callbacks: list[dict] = []
         self.media: dict[str, tuple[bytes, str]] = {}
+        self.token_hangs = False
         self._release = threading.Event()
         fake = self
 
@@ -174,7 +176,9 @@ class FakeBandwidth:
             401,
             {"type": "unauthorized", "description": "Authentication Failed"},
         )
-        if method == "POST" and path == TOKEN_PATH:
+        if method == "POST" and path == TOKEN_PATH and self.token_hangs:
+            answer = "hang"
+        elif method == "POST" and path == TOKEN_PATH:
             answer = self.token(auth, handler.headers.get("Content-Type", ""), raw)
         elif method == "POST" and MESSAGES.match(path):
             record["json"] = self.json_of(raw)

@@ -329,6 +329,16 @@ def test_credentials_the_token_endpoint_refuses_fail_the_send(
     assert fake.sends() == []
 
 
+def test_a_token_endpoint_that_never_answers_holds_no_send(adapter, gw, fake, settings):
+    settings.CARRIER_TIMEOUT = 0.5
+    fake.token_hangs = True
+    with pytest.raises(Exception) as refused:
+        adapter.send(outbound(gw), "")
+    # Nothing was sent: the outbox may try again later.
+    assert refused.value.kind == ErrorKind.RETRYABLE
+    assert fake.sends() == []
+
+
 def test_a_text_too_long_for_bandwidth_is_not_sent(adapter, gw, fake):
     with pytest.raises(Exception) as refused:
         adapter.send(outbound(gw, body="x" * 2049), "")
