@@ -269,7 +269,7 @@ class BandwidthAdapter(CarrierAdapter):
             log.info("Bandwidth %s callback for %s ignored", kind, message_id)
             return None
         code = callback.get("errorCode")
-        code = str(code) if isinstance(code, int | str) and code != "" else ""
+        code = str(code)[:16] if isinstance(code, int | str) and code != "" else ""
         status = self.STATUSES.get(kind, DeliveryStatus.UNKNOWN)
         error = None
         if code in UNCONFIRMED_CODES:
@@ -368,7 +368,9 @@ class BandwidthAdapter(CarrierAdapter):
         except ValueError:
             answer = None
         answer = answer if isinstance(answer, dict) else {}
-        code = str(answer.get("type") or status)[:60]
+        # The HTTP status as the code: Bandwidth's types ("request-validation")
+        # are longer than the domain's codes (16 characters).
+        code = str(status)
         described = str(answer.get("description") or exc.reason or f"HTTP {status}")
         fields = answer.get("fieldErrors")
         if status == 400 and isinstance(fields, list):

@@ -309,6 +309,7 @@ def test_the_apis_answers_are_mapped(adapter, gw, fake, settings, answer, kind):
         adapter.send(outbound(gw), "")
     assert refused.value.kind == kind, refused.value
     assert refused.value.reason
+    assert len(refused.value.code) <= 16  # Message.error_code's length
 
 
 def test_an_unreachable_bandwidth_is_retried(adapter, gw, settings):
