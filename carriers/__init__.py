@@ -33,6 +33,17 @@ ADAPTERS = {
         "carriers.telnyx.TelnyxAdapter", ("TELNYX_API_KEY", "TELNYX_PUBLIC_KEY")
     ),
     "simulator": Registration("carriers.simulator.SimulatorAdapter", ()),
+    "bandwidth": Registration(
+        "carriers.bandwidth.BandwidthAdapter",
+        (
+            "BANDWIDTH_ACCOUNT_ID",
+            "BANDWIDTH_USERNAME",
+            "BANDWIDTH_PASSWORD",
+            "BANDWIDTH_APPLICATION_ID",
+            "BANDWIDTH_CALLBACK_USERNAME",
+            "BANDWIDTH_CALLBACK_PASSWORD",
+        ),
+    ),
 }
 CARRIER_NAMES = tuple(ADAPTERS)
 
