@@ -30,6 +30,9 @@ ADAPTERS = {
         "carriers.twilio.TwilioAdapter", ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
     ),
     "simulator": Registration("carriers.simulator.SimulatorAdapter", ()),
+    "plivo": Registration(
+        "carriers.plivo.PlivoAdapter", ("PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN")
+    ),
 }
 CARRIER_NAMES = tuple(ADAPTERS)
 
