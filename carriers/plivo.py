@@ -71,6 +71,7 @@ EMPTY_XML = b'<?xml version="1.0" encoding="utf-8"?><Response></Response>'
 # US and Canadian long codes and toll-free numbers itself).
 INTENTS = {"optout": "STOP", "optin": "START", "help": "HELP"}
 # How Plivo words a destination it refuses outright (HTTP 400).
+NOT_A_NUMBER = "This is not a valid phone number."
 INVALID_DST = re.compile(
     r"not a valid phone number|invalid (phone )?numbers?|invalid '?dst'?", re.I
 )
@@ -156,46 +157,28 @@ class PlivoAdapter(CarrierAdapter):
     # agent is told. Codes not listed are permanent.
     ERRORS: ClassVar[dict[str, tuple[ErrorKind, str]]] = {
         "10": (ErrorKind.PERMANENT, "The lead's carrier rejected it as invalid."),
-        "20": (
-            ErrorKind.RETRYABLE,
-            "A carrier network error stopped it: send it again later.",
-        ),
+        "20": (ErrorKind.RETRYABLE, "A carrier network failed: send it again later."),
         "30": (ErrorKind.PERMANENT, "The lead's carrier filtered it as spam."),
         "40": (
             ErrorKind.PERMANENT,
-            "Our sender number cannot send texts on this Plivo account: "
-            "an admin must check the number in Plivo.",
+            "Our sender number cannot text on this Plivo account: an admin must "
+            "check the number in Plivo.",
         ),
-        "50": (
-            ErrorKind.INVALID_NUMBER,
-            "This number cannot receive texts (it may be a landline).",
-        ),
-        "60": (
-            ErrorKind.PERMANENT,
-            "The lead's carrier saw a loop of automatic replies and dropped it.",
-        ),
+        "50": (ErrorKind.INVALID_NUMBER, "This number cannot receive texts."),
+        "60": (ErrorKind.PERMANENT, "A loop of automatic replies: dropped."),
         "70": (ErrorKind.INVALID_NUMBER, "The number is no longer in service."),
-        "80": (
-            ErrorKind.RETRYABLE,
-            "The phone is switched off or out of coverage: send it again later.",
-        ),
+        "80": (ErrorKind.RETRYABLE, "The phone is off or out of coverage."),
         "90": (ErrorKind.PERMANENT, "No carrier route reaches this number."),
         "100": (ErrorKind.PERMANENT, "The lead's carrier refused the text."),
         "110": (ErrorKind.PERMANENT, "The message is too long to send."),
         "200": (ErrorKind.OPTED_OUT, "The recipient has opted out (replied STOP)."),
-        "201": (
-            ErrorKind.PERMANENT,
-            "A US toll-free number cannot text Canadian numbers.",
-        ),
+        "201": (ErrorKind.PERMANENT, "US toll-free numbers cannot text Canada."),
         "450": (
             ErrorKind.PERMANENT,
             "Texting this country is not enabled on the Plivo account: an admin "
             "must enable it in Plivo's Geo Permissions.",
         ),
-        "900": (
-            ErrorKind.PERMANENT,
-            "The Plivo account is out of credit: an admin must add credit.",
-        ),
+        "900": (ErrorKind.PERMANENT, "The Plivo account is out of credit."),
         "1000": (ErrorKind.PERMANENT, "Plivo's carriers could not say why it failed."),
     }
 
@@ -209,7 +192,8 @@ class PlivoAdapter(CarrierAdapter):
         token = settings.PLIVO_AUTH_TOKEN
         if not token:
             raise Forbidden("PLIVO_AUTH_TOKEN is not set: no webhook can be checked")
-        signature, nonce = request.header(SIGNATURE_HEADER), request.header(NONCE_HEADER)
+        signature = request.header(SIGNATURE_HEADER)
+        nonce = request.header(NONCE_HEADER)
         if not signature or not nonce:
             raise Forbidden("no X-Plivo-Signature-V3 or its nonce")
         params = {name: list(values) for name, values in request.form.items()}
@@ -339,11 +323,9 @@ class PlivoAdapter(CarrierAdapter):
             # The SDK refused the call itself: nothing was sent.
             return CarrierError(ErrorKind.PERMANENT, "", f"Plivo's SDK: {words}")
         if status == 400 and INVALID_DST.search(words):
-            return CarrierError(
-                ErrorKind.INVALID_NUMBER, code, "This is not a valid phone number."
-            )
+            return CarrierError(ErrorKind.INVALID_NUMBER, code, NOT_A_NUMBER)
         if status == 400 and "insufficient credit" in words.lower():
-            return CarrierError(ErrorKind.PERMANENT, code, cls.ERRORS["900"][1])
+            return cls.error_for("900")
         if status == 401:
             return CarrierError(
                 ErrorKind.PERMANENT,
@@ -352,11 +334,9 @@ class PlivoAdapter(CarrierAdapter):
                 "and PLIVO_AUTH_TOKEN.",
             )
         if isinstance(exc, GeoPermissionError):
-            return CarrierError(ErrorKind.PERMANENT, code, cls.ERRORS["450"][1])
+            return cls.error_for("450")
         if status == 429 or status >= 500:
-            return CarrierError(
-                ErrorKind.RETRYABLE, code, f"Plivo is busy (HTTP {status})."
-            )
+            return CarrierError(ErrorKind.RETRYABLE, code, f"Plivo is busy ({code}).")
         return CarrierError(ErrorKind.PERMANENT, code, f"Plivo: {words}")
 
     @staticmethod
@@ -429,17 +409,11 @@ class PlivoAdapter(CarrierAdapter):
         if not uuids:
             # Plivo lists destinations it refused beside those it queued.
             if getattr(created, "invalid_number", None):
-                raise CarrierError(
-                    ErrorKind.INVALID_NUMBER, "", "This is not a valid phone number."
-                )
+                raise CarrierError(ErrorKind.INVALID_NUMBER, "", NOT_A_NUMBER)
             raise CarrierError(
                 ErrorKind.UNCERTAIN, "", "Plivo accepted the text without an id."
             )
-        return SendResult(
-            carrier_message_id=str(uuids[0]),
-            status=DeliveryStatus.QUEUED,
-            raw={
-                "message_uuid": str(uuids[0]),
-                "api_id": str(getattr(created, "api_id", "")),
-            },
-        )
+        uuid = str(uuids[0])
+        api_id = str(getattr(created, "api_id", ""))
+        raw = {"message_uuid": uuid, "api_id": api_id}
+        return SendResult(uuid, DeliveryStatus.QUEUED, raw)

@@ -133,7 +133,9 @@ class FakePlivo:
         self.answers: list = []
         self.requests: list[dict] = []
         self._release = threading.Event()
-        expected_auth = "Basic " + base64.b64encode(f"{auth_id}:{token}".encode()).decode()
+        expected_auth = (
+            "Basic " + base64.b64encode(f"{auth_id}:{token}".encode()).decode()
+        )
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -178,7 +180,10 @@ class FakePlivo:
                 record["message_uuid"] = str(uuid.uuid4())
                 self.reply(
                     202,
-                    {"message": "message(s) queued", "message_uuid": [record["message_uuid"]]},
+                    {
+                        "message": "message(s) queued",
+                        "message_uuid": [record["message_uuid"]],
+                    },
                 )
 
             def reply(self, status, payload):
@@ -196,7 +201,9 @@ class FakePlivo:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, args=(0.05,), daemon=True
+        )
         self.thread.start()
 
     def accepted(self) -> list[dict]:

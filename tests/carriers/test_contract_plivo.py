@@ -65,7 +65,9 @@ class Plivo(Gateway):
         }
         return Signed(path, urlencode(fields, doseq=True).encode(), FORM, headers)
 
-    def inbound(self, *, message_id, from_number, to_number, body, media=(), signed_at=None):
+    def inbound(
+        self, *, message_id, from_number, to_number, body, media=(), signed_at=None
+    ):
         fields = {
             "MessageUUID": message_id,
             "From": digits(from_number),
@@ -112,7 +114,11 @@ class Plivo(Gateway):
         return Signed(request.path, request.body, request.content_type, {})
 
     def malformed(self):
-        fields = {"MessageUUID": self.new_message_id(), "To": "14155550107", "Text": "Hi"}
+        fields = {
+            "MessageUUID": self.new_message_id(),
+            "To": "14155550107",
+            "Text": "Hi",
+        }
         return self.signed(self.inbound_path, fields)
 
     @contextmanager
@@ -139,7 +145,11 @@ class Plivo(Gateway):
 
     def sent_to(self, api):
         return [
-            {"to": r["json"]["dst"], "from": r["json"]["src"], "text": r["json"]["text"]}
+            {
+                "to": r["json"]["dst"],
+                "from": r["json"]["src"],
+                "text": r["json"]["text"],
+            }
             for r in api.accepted()
         ]
 
