@@ -70,8 +70,8 @@ EMPTY_XML = b'<?xml version="1.0" encoding="utf-8"?><Response></Response>'
 # Plivo's MessageIntent: the keyword it acted on (it answers STOP and HELP on
 # US and Canadian long codes and toll-free numbers itself).
 INTENTS = {"optout": "STOP", "optin": "START", "help": "HELP"}
-# How Plivo words a destination it refuses outright (HTTP 400).
 NOT_A_NUMBER = "This is not a valid phone number."
+# How Plivo words a destination it refuses outright (HTTP 400).
 INVALID_DST = re.compile(
     r"not a valid phone number|invalid (phone )?numbers?|invalid '?dst'?", re.I
 )
@@ -383,7 +383,7 @@ class PlivoAdapter(CarrierAdapter):
                 # The SDK always calls https://api.plivo.com: its session's
                 # transport for that origin is where tests redirect it.
                 transport = Transport(settings.PLIVO_API_URL)
-                client.session.mount(PLIVO_API, transport)
+                client.session.mount(PLIVO_API + "/", transport)
                 self._clients = {key: (client, transport)}
             return self._clients[key]
 
