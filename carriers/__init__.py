@@ -43,6 +43,8 @@ ADAPTERS = {
             "BANDWIDTH_CALLBACK_USERNAME",
             "BANDWIDTH_CALLBACK_PASSWORD",
         ),
+    "plivo": Registration(
+        "carriers.plivo.PlivoAdapter", ("PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN")
     ),
 }
 CARRIER_NAMES = tuple(ADAPTERS)
