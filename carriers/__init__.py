@@ -30,6 +30,10 @@ ADAPTERS = {
         "carriers.twilio.TwilioAdapter", ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
     ),
     "simulator": Registration("carriers.simulator.SimulatorAdapter", ()),
+    "vonage": Registration(
+        "carriers.vonage.VonageAdapter",
+        ("VONAGE_APPLICATION_ID", "VONAGE_PRIVATE_KEY", "VONAGE_SIGNATURE_SECRET"),
+    ),
 }
 CARRIER_NAMES = tuple(ADAPTERS)
 
