@@ -392,6 +392,7 @@ class VonageAdapter(CarrierAdapter):
         fields: dict[str, Any] = {
             "to": _digits(message.to_number),
             "from_": _digits(message.from_number),
+            "webhook_version": "v1",  # the status webhooks parsed here
         }
         if message.reference:
             fields["client_ref"] = message.reference[:MAX_CLIENT_REF]

@@ -296,6 +296,7 @@ def test_an_sms_goes_out_as_vonage_documents_it(adapter, api):
         "from": "14155550108",
         "client_ref": "9",
         "webhook_url": "https://chat.example.com/carriers/vonage/status?ref=9",
+        "webhook_version": "v1",
         "text": "Hi",
         "channel": "sms",
         "message_type": "text",
