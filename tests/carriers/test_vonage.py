@@ -199,6 +199,7 @@ def test_other_channels_are_acknowledged_and_ignored(adapter):
         {"channel": None},
         {"to": "not a number"},
         {"text": "nul\x00"},
+        {"text": "lone \ud800"},
         {"text": 5},
     ],
 )
