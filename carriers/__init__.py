@@ -45,6 +45,9 @@ ADAPTERS = {
         ),
     "plivo": Registration(
         "carriers.plivo.PlivoAdapter", ("PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN")
+    "vonage": Registration(
+        "carriers.vonage.VonageAdapter",
+        ("VONAGE_APPLICATION_ID", "VONAGE_PRIVATE_KEY", "VONAGE_SIGNATURE_SECRET"),
     ),
 }
 CARRIER_NAMES = tuple(ADAPTERS)
