@@ -85,7 +85,8 @@ class Cap:
         An earlier text counts until ``period`` has passed since it went: after
         texts at t, t+1h and t+2h, a fourth may go at t+24h, not a second before.
         """
-        recent = sum(1 for sent in prior if when - self.period < sent <= when)
+        since = when.astimezone(UTC) - self.period  # elapsed time, whatever the zone
+        recent = sum(1 for sent in prior if since < sent <= when)
         return recent < self.count
 
 
@@ -144,9 +145,8 @@ class Rule:
                     if (instant := start.astimezone(UTC)) >= now:
                         found.add(instant)
         if self.cap is not None:
-            found.update(
-                sent + self.cap.period for sent in prior if sent + self.cap.period > now
-            )
+            frees = (sent.astimezone(UTC) + self.cap.period for sent in prior)
+            found.update(instant for instant in frees if instant > now)
         return found
 
     def describe(self) -> str:
@@ -425,6 +425,10 @@ def check(
     now = dt.datetime.now(UTC) if now is None else now
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    # In UTC, adding 24 hours means 24 elapsed hours; with a zone's tzinfo
+    # Python would add wall-clock hours, one more or less across a DST change.
+    instant = now.astimezone(UTC)
+    prior = tuple(sent.astimezone(UTC) for sent in prior)
     fallback = (fallback_zone or quiet_hours.fallback_zone(),)
     zones = quiet_hours.number_zones(number) or fallback
     on = now.astimezone(ZoneInfo(zones[0])).date()
@@ -432,17 +436,16 @@ def check(
     claimed = frozenset(exemptions)
     applied = tuple(r for r in in_force if not r.exemptions & claimed)
     exempted = tuple(r for r in in_force if r.exemptions & claimed)
-    prior = tuple(prior)
-    next_allowed = _first_allowed(now, applied, zones, prior)
+    next_allowed = _first_allowed(instant, applied, zones, prior)
     if next_allowed is None and zones != fallback:
         # Zones so far apart that no hour suits them all: the server's zone
         # decides, as for quiet hours.
         zones = fallback
-        next_allowed = _first_allowed(now, applied, zones, prior)
+        next_allowed = _first_allowed(instant, applied, zones, prior)
     holds = [
-        Hold(rule, _first_allowed(now, (rule,), zones, prior))
+        Hold(rule, _first_allowed(instant, (rule,), zones, prior))
         for rule in applied
-        if not rule.allows(now, zones, prior)
+        if not rule.allows(instant, zones, prior)
     ]
     # The rule that binds longest leads; on a tie the state's law, the stricter.
     holds.sort(key=lambda hold: hold.rule.jurisdiction == "US")
