@@ -9,11 +9,15 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 import pytest
 import time_machine
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 from phonenumbers import geocoder
 
 from chatserver.rules.area_codes import AREA_CODES, NAMES
 from chatserver.rules.governor import (
     RULES,
+    SOLICITATIONS_BY_DEFAULT,
     Cap,
     Exemption,
     check,
@@ -321,6 +325,33 @@ def test_an_established_relationship_lifts_the_federal_rule():
 def test_a_text_the_organisation_does_not_count_as_a_solicitation_is_not_governed():
     verdict = check(MIAMI, at(EASTERN, *WEDNESDAY, 22, 0), solicitation=False)
     assert verdict.allowed and verdict.rules == ()
+
+
+@examples(max_examples=80, deadline=None)
+@given(
+    number=st.sampled_from([MIAMI, TULSA, BALTIMORE, DALLAS, EL_PASO, SOUTH_DAKOTA]),
+    now=st.datetimes(
+        min_value=dt.datetime(2025, 9, 1), max_value=dt.datetime(2026, 12, 31)
+    ).map(lambda naive: naive.replace(tzinfo=UTC)),
+    ages=st.lists(st.integers(min_value=0, max_value=30 * 3600), max_size=5),
+)
+def test_next_allowed_is_the_first_instant_every_rule_allows(number, now, ages):
+    prior = [now - dt.timedelta(seconds=age) for age in ages]
+    verdict = check(number, now, prior)
+    assert verdict.next_allowed is not None
+    assert check(number, verdict.next_allowed, prior).allowed
+    if not verdict.allowed:
+        just_before = verdict.next_allowed - dt.timedelta(seconds=1)
+        assert just_before < now or not check(number, just_before, prior).allowed
+
+
+def test_every_governed_kind_counts_as_a_solicitation_by_default():
+    assert SOLICITATIONS_BY_DEFAULT == {
+        "follow_up",
+        "scheduled",
+        "automatic",
+        "authorization_request",
+    }
 
 
 # -- What a held text says ---------------------------------------------------------
