@@ -472,7 +472,7 @@ def test_the_table_agrees_with_phonenumbers_geocoder():
         "+19005550123",
         "+15005550123",
         TORONTO,
-        "+447700900123",
+        "+447700900123",  # Ofcom's range for drama: fictional
         "not a number",
         "+1305555012",
     ],
