@@ -277,8 +277,9 @@ RULES: tuple[Rule, ...] = (
         ),
         hours=daily(8, 20),
         checked=(
-            "SB 90 (2023, ch. 413); 14-4502(a)'s exemptions (an answer to the"
-            " customer's inquiry among them) apply to that subsection only."
+            "SB 90 (2023, ch. 413), 14-4501 and 14-4502(a); where in the subtitle"
+            " the hours and cap sit is to be confirmed. 14-4502(a)'s exemptions"
+            " (an answer to an inquiry among them) apply to that subsection only."
         ),
     ),
     Rule(
