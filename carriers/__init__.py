@@ -32,7 +32,6 @@ ADAPTERS = {
     "telnyx": Registration(
         "carriers.telnyx.TelnyxAdapter", ("TELNYX_API_KEY", "TELNYX_PUBLIC_KEY")
     ),
-    "simulator": Registration("carriers.simulator.SimulatorAdapter", ()),
     "bandwidth": Registration(
         "carriers.bandwidth.BandwidthAdapter",
         (
@@ -43,12 +42,15 @@ ADAPTERS = {
             "BANDWIDTH_CALLBACK_USERNAME",
             "BANDWIDTH_CALLBACK_PASSWORD",
         ),
+    ),
     "plivo": Registration(
         "carriers.plivo.PlivoAdapter", ("PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN")
+    ),
     "vonage": Registration(
         "carriers.vonage.VonageAdapter",
         ("VONAGE_APPLICATION_ID", "VONAGE_PRIVATE_KEY", "VONAGE_SIGNATURE_SECRET"),
     ),
+    "simulator": Registration("carriers.simulator.SimulatorAdapter", ()),
 }
 CARRIER_NAMES = tuple(ADAPTERS)
 

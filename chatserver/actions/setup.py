@@ -151,7 +151,8 @@ def add_number(
         number=e164,
         carrier=carrier,
         agent=agent,
-        # Twilio answers STOP itself (Advanced Opt-Out), so we send no second
+        # Twilio (Advanced Opt-Out) and Telnyx (its messaging profiles' STOP
+        # handling) answer STOP themselves by default, so we send no second
         # confirmation; switch off per number in the admin if yours does not.
-        carrier_confirms_optout=(carrier == "twilio"),
+        carrier_confirms_optout=carrier in ("twilio", "telnyx"),
     )

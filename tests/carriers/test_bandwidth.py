@@ -350,7 +350,7 @@ def test_a_text_too_long_for_bandwidth_is_not_sent(adapter, gw, fake):
 def test_an_opted_out_lead_found_by_the_outbox_revokes_consent(
     client, gw, alice, settings
 ):
-    with gw.refusing(settings, "opted_out"):
+    with gw.refusing(settings, "opted_out") as api:
         response = gw.inbound(
             message_id=gw.new_message_id(),
             from_number=LEAD_NUMBER,
@@ -363,6 +363,7 @@ def test_an_opted_out_lead_found_by_the_outbox_revokes_consent(
         outbox.run_once()
         reply.refresh_from_db()
         assert reply.status == Message.Status.SENT  # accepted: 202
+        gw.settle(client, api, "opted_out")
     reply.refresh_from_db()
     assert reply.status == Message.Status.FAILED
     assert reply.error_code == "4775"

@@ -180,13 +180,15 @@ class Bandwidth(Gateway):
         fake.fail(LEAD_NUMBER, self.ERROR_CODES[kind])
         try:
             yield fake
-            # What Bandwidth does next: the message-failed callback, to the
-            # application's outbound URL.
-            for failed in fake.callbacks:
-                response = self.post(self.status_path, [failed]).post(Client())
-                assert response.status_code == 200, response.content
         finally:
             fake.close()
+
+    def settle(self, client, api, kind):
+        # What Bandwidth does next: the message-failed callback, to the
+        # application's outbound URL.
+        for failed in api.callbacks:
+            response = self.post(self.status_path, [failed]).post(client)
+            assert response.status_code == 200, response.content
 
 
 class TestContract(CarrierContract):

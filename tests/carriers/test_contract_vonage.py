@@ -158,12 +158,14 @@ class Vonage(Gateway):
             if kind == "invalid_number":
                 fake.answers = [INVALID_RECIPIENT]
             yield fake
-            if kind == "opted_out":
-                # Vonage took the text (202); its status webhook says why not.
-                for message_uuid, request in fake.accepted:
-                    data = status_body(message_uuid, request, "rejected", "1240")
-                    response = self.signed(self.status_path, data).post(Client())
-                    assert response.status_code == 200, response.content
+
+    def settle(self, client, api, kind):
+        if kind == "opted_out":
+            # Vonage took the text (202); its status webhook says why not.
+            for message_uuid, request in api.accepted:
+                data = status_body(message_uuid, request, "rejected", "1240")
+                response = self.signed(self.status_path, data).post(client)
+                assert response.status_code == 200, response.content
 
 
 class TestContract(CarrierContract):
