@@ -27,7 +27,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from bench.twilio import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL  # noqa: E402
-from chatserver import actions, state  # noqa: E402
+from chatserver import actions  # noqa: E402
+from chatserver.queries import console as state  # noqa: E402
 from chatserver.models import Agent, Message  # noqa: E402
 
 NEW_NUMBER = "+16175550142"  # fictional, not among the harness's lead numbers

@@ -56,13 +56,7 @@ def fill(leads: int, messages: int, agents: int) -> dict:
     from django.utils import timezone
 
     from chatserver import actions
-    from chatserver.models import (
-        Contact,
-        ContactNumber,
-        Conversation,
-        Lead,
-        Message,
-    )
+    from chatserver.models import Contact, ContactNumber, Conversation, Lead, Message
 
     rng = random.Random(7)
     org = actions.add_organisation("Bench Search Roofing")
@@ -165,7 +159,7 @@ def main() -> None:
         from django.db import connection
         from django.test import Client
 
-        from chatserver import search
+        from chatserver.queries import search
         from chatserver.models import Agent
 
         call_command("migrate", verbosity=0)

@@ -7,7 +7,7 @@ Messages and the audit logs are read-only here: they are written only by
 from django.contrib import admin
 
 from chatserver import models
-from chatserver.actions import inbox
+from chatserver.actions import webhooks as inbox
 
 
 @admin.register(models.Organisation)
@@ -31,7 +31,7 @@ class AgentAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
 
     def get_queryset(self, request):
-        from chatserver import reports
+        from chatserver.queries import reports
 
         return reports.with_engagements_closed(
             super().get_queryset(request), *reports.month_bounds()

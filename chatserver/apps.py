@@ -13,7 +13,7 @@ class ChatserverConfig(AppConfig):
         import carriers
 
         # Rights changed by any path (the admin included) reach open consoles.
-        from chatserver.actions import agents  # noqa: F401 (connects its signals)
+        from chatserver.actions import agents  # noqa: F401 connects its signals
 
         try:
             carriers.offered(lambda name: getattr(settings, name, ""))

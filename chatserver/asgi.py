@@ -20,10 +20,10 @@ except ImproperlyConfigured as exc:
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
-from chatserver import outbox  # noqa: E402
+from chatserver.worker import loop as outbox  # noqa: E402
 from chatserver.apps import load_offered_carriers  # noqa: E402
-from chatserver.bodylimit import BodySizeLimit  # noqa: E402
-from consumers.routing import websocket_application  # noqa: E402
+from chatserver.web.bodylimit import BodySizeLimit  # noqa: E402
+from consumers.urls import websocket_application  # noqa: E402
 
 load_offered_carriers()
 

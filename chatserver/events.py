@@ -4,7 +4,7 @@ Every event a console receives is a JSON object whose ``type`` is one of
 ``EVENT_TYPES`` and which carries a ``cursor`` (see docs/protocol.md). On the
 channel layer the same event travels as ``{"type": <event type>, "text": <the
 JSON, serialised once by ``serialise``>, "cursor": ..., "lead": ..., ...}``
-(``chatserver.actions.publish.layer_message``); Channels maps the type to the
+(``chatserver.publish.layer_message``); Channels maps the type to the
 consumer's handler (``message.created`` -> ``message_created``).
 
 Groups are chosen so that one event costs a few channel-layer sends whatever
@@ -163,7 +163,7 @@ class AttachmentData(TypedDict):
     """An image on an MMS. ``status``: pending (being fetched from the
     carrier), accepted, or rejected (``reason`` says why). ``url`` and
     ``download_url`` only for accepted ones, and only for agents who may see
-    images (``chatserver.media.for_agent``)."""
+    images (``chatserver.rules.images.for_agent``)."""
 
     id: int
     status: Literal["pending", "accepted", "rejected"]
@@ -230,8 +230,8 @@ def message_data(message: Message) -> MessageData:
 
 def attachments_data(message: Message) -> list[AttachmentData]:
     """The images of a message as consoles see them (with their URLs: see
-    ``chatserver.media.for_agent`` for agents who may not see images)."""
-    from chatserver import media
+    ``chatserver.rules.images.for_agent`` for agents who may not see images)."""
+    from chatserver.rules import images as media
 
     # Only an MMS has any: a plain SMS costs no query (nor does a message
     # whose attachments were prefetched).

@@ -76,7 +76,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "chatserver.middleware.ContentSecurityPolicyMiddleware",
+    "chatserver.web.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "chatserver.urls"

@@ -4,12 +4,12 @@ from django.contrib import admin
 from django.contrib.auth.views import LoginView
 from django.urls import include, path
 
-from chatserver import (
-    api_leads,
-    media_views,
-    simulator_views,
-    throttle,
-    views,
+from chatserver.web import (
+    leads as api_leads,
+    media as media_views,
+    simulator as simulator_views,
+    login as throttle,
+    api as views,
     webhooks,
 )
 

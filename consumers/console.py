@@ -25,9 +25,12 @@ from django.contrib.auth.signals import user_logged_out
 from django.db import DatabaseError
 from django.dispatch import receiver
 
-from chatserver import access, actions, buckets, events, lead_ops, media, state
-from chatserver.access import visible_conversations
-from chatserver.actions.publish import publish
+from chatserver.queries import access, buckets, console as state
+from chatserver import actions, events
+from chatserver.commands import leads as lead_ops
+from chatserver.rules import images as media
+from chatserver.queries.access import visible_conversations
+from chatserver.publish import publish
 from chatserver.models import Agent, Message
 from consumers import layer_watch
 from consumers.auth import resolve_user
@@ -511,7 +514,7 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         await self.refresh_buckets()
 
     async def on_lead_command(self, data):
-        """A change to leads (``chatserver.lead_ops.COMMANDS``), acknowledged
+        """A change to leads (``chatserver.commands.leads.COMMANDS``), acknowledged
         with its result; everyone concerned hears of it through events."""
         kind = data["type"]
         texts = kind in lead_ops.SENDS_TEXT and data.get("body")

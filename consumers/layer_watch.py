@@ -20,7 +20,7 @@ layer:
 A publish that failed (in any process: the worker's too, while Redis stayed up
 for the others) is the publisher's to mend: it asks the sockets of the groups
 that missed events to catch up, in every process, once its layer works again
-(``chatserver.actions.publish._Missed``).
+(``chatserver.publish._Missed``).
 
 The steady cost is one heartbeat per process, whatever the number of sockets;
 an outage costs one replay per socket, or two when the publisher also asks

@@ -17,7 +17,7 @@ os.environ.setdefault("OUTBOX_IN_PROCESS", "false")
 # switch them on (tests/chatserver/test_quiet_hours.py) under a frozen clock.
 os.environ.setdefault("ENFORCE_QUIET_HOURS", "false")
 
-from chatserver.settings import *  # noqa: E402,F403
+from chatserver.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -4,7 +4,7 @@ Views, webhooks and consumers parse, check access, call one of these, and
 answer. Nothing else writes domain rows.
 """
 
-from chatserver.actions import inbox
+from chatserver.actions import webhooks as inbox
 from chatserver.actions.agents import set_agent, set_organisation_limit
 from chatserver.actions.consent import (
     confirm_optout,

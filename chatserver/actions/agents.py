@@ -18,7 +18,7 @@ from django.db.models.signals import m2m_changed, post_save, pre_delete
 from django.dispatch import receiver
 
 from chatserver import events
-from chatserver.actions.publish import emit
+from chatserver.publish import emit
 from chatserver.models import Agent, AgentGroup, Organisation, SmsPermission
 from chatserver.rules.errors import ActionError
 from chatserver.rules.text import clean_text

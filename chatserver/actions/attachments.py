@@ -2,7 +2,7 @@
 webhook's path, accepted or refused with a reason, and published.
 
 A lead's images are recorded ``pending`` in the webhook's own transaction
-(the webhook stays fast); the fetcher (``chatserver.inbound_media``, run by
+(the webhook stays fast); the fetcher (``chatserver.worker.media``, run by
 the outbox's loop) claims each one by a conditional update, so among any
 number of processes exactly one fetches it, then accepts or rejects it here.
 Each change reaches consoles as ``message.updated``.
@@ -24,7 +24,8 @@ from django.utils import timezone
 
 from carriers import get_adapter
 from carriers.base import InboundMessage
-from chatserver import events, media
+from chatserver import events
+from chatserver.rules import images as media
 from chatserver.actions.errors import ActionError
 from chatserver.actions.messages import publish_message_updated
 from chatserver.models import Attachment, Message
@@ -84,7 +85,7 @@ def record_inbound(message: Message, inbound: InboundMessage) -> int:
         )
         pending += status == Status.PENDING
     if pending:
-        from chatserver import outbox
+        from chatserver.worker import loop as outbox
 
         # The outbox's loop fetches them: wake it in every process.
         outbox.announce()
@@ -138,7 +139,7 @@ def store_outbound(message: Message, images: list[tuple[Image, str]]) -> None:
         attachment.save()
 
 
-# -- fetching (chatserver.inbound_media) ----------------------------------------
+# -- fetching (chatserver.worker.media) ----------------------------------------
 
 
 def due() -> Q:

@@ -24,7 +24,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from chatserver import access, quiet_hours
+from chatserver.queries import access
+from chatserver.rules import quiet_hours
 from chatserver.actions.consent import NOTICES, State, render, state_of
 from chatserver.actions.errors import ActionError
 from chatserver.actions.messages import move_status

@@ -20,15 +20,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from carriers.base import CarrierError, ErrorKind, InboundMessage
-from chatserver import access, events, keywords
+from chatserver.queries import access
+from chatserver import events
+from chatserver.rules import keywords
 from chatserver.actions.errors import ActionError
 from chatserver.actions.messages import (
     move_status,
     publish_message_updated,
     queue_message,
 )
-from chatserver.actions.publish import emit
-from chatserver.keywords import Keyword
+from chatserver.publish import emit
+from chatserver.rules.keywords import Keyword
 from chatserver.rules.text import parse_client_id
 from chatserver.models import (
     Agent,

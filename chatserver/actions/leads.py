@@ -18,9 +18,10 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chatserver import access, events, routing
+from chatserver.queries import access, numbers as routing
+from chatserver import events
 from chatserver.actions.errors import ActionError
-from chatserver.actions.publish import emit
+from chatserver.publish import emit
 from chatserver.rules.text import clean_number, clean_text, parse_client_id
 from chatserver.models import (
     Agent,
@@ -82,7 +83,7 @@ def publish_lead(
         groups |= events.groups_for_audience(lead.organisation_id, before["audience"])
     elif event_type != events.LEAD_CREATED:
         before = now  # nothing that decides who sees it changed
-    from chatserver import state
+    from chatserver.queries import console as state
 
     emit(
         lead.organisation_id,
@@ -108,7 +109,7 @@ def publish_lead(
 
 def conversation_data(conversation: Conversation) -> dict:
     """A conversation as consoles list it (``state.conversation_summary``)."""
-    from chatserver import state
+    from chatserver.queries import console as state
 
     return state.conversation_summary(conversation, last_message(conversation))
 

@@ -13,9 +13,11 @@ from django.utils import timezone
 
 from carriers.base import DeliveryStatus, InboundMessage, StatusUpdate
 from carriers.segments import check_limit, segment
-from chatserver import access, events, keywords, media
+from chatserver.queries import access
+from chatserver import events
+from chatserver.rules import keywords, images as media
 from chatserver.actions.errors import ActionError, UnknownRecipient
-from chatserver.actions.publish import UNREAD_OF, emit, signal
+from chatserver.publish import UNREAD_OF, emit, signal
 from chatserver.rules.text import parse_client_id
 from chatserver.models import (
     Agent,
@@ -366,7 +368,7 @@ def queue_message(
     touch(conversation, message.created_at)
     publish_message_created(message)
 
-    from chatserver import outbox
+    from chatserver.worker import loop as outbox
 
     outbox.announce()
     return message
@@ -474,7 +476,7 @@ def mark_read(agent: Agent, conversation: Conversation, message_id: int) -> bool
 def unread_signal(agent_id: int, conversation_id: int):
     """The message that gives every socket of an agent their unread count of
     a conversation, computed now."""
-    from chatserver import state
+    from chatserver.queries import console as state
 
     return [events.agent_group(agent_id)], {
         "type": "unread.conversation",

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from chatserver import access, events
+from chatserver.queries import access
+from chatserver import events
 from chatserver.actions.errors import ActionError
 from chatserver.rules.text import parse_client_id
-from chatserver.actions.publish import emit
+from chatserver.publish import emit
 from chatserver.models import Agent, Lead, Note
 
 MAX_NOTE = 5000

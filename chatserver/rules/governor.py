@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
-from chatserver import quiet_hours
+from chatserver.rules import quiet_hours
 from chatserver.rules.area_codes import AREA_CODES, NAMES
 
 UTC = dt.UTC

@@ -22,15 +22,9 @@ import pytest
 from django.test import Client
 
 from carriers import get_adapter
-from chatserver import actions, inbound_media, outbox
-from chatserver.models import (
-    Attachment,
-    Consent,
-    Event,
-    Lead,
-    Message,
-    WebhookReceipt,
-)
+from chatserver import actions
+from chatserver.worker import media as inbound_media, loop as outbox
+from chatserver.models import Attachment, Consent, Event, Lead, Message, WebhookReceipt
 from tests.mms.mms_support import JPEG, MediaHost
 
 LEAD_NUMBER = "+12125550187"

@@ -18,7 +18,8 @@ from carriers.base import (
     StatusUpdate,
     WebhookRequest,
 )
-from chatserver import actions, outbox
+from chatserver import actions
+from chatserver.worker import loop as outbox
 from chatserver.models import Consent, Lead, Message
 from tests.carriers.contract import LEAD_NUMBER
 from tests.carriers.test_contract_bandwidth import (

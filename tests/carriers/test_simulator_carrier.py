@@ -9,7 +9,8 @@ import pytest
 
 from carriers import get_adapter, simulator
 from carriers.base import InboundMessage
-from chatserver import actions, outbox
+from chatserver import actions
+from chatserver.worker import loop as outbox
 from chatserver.models import Consent, Lead, Message
 from tests.conftest import SENDER_NUMBER
 

@@ -30,7 +30,8 @@ from carriers.base import (
     WebhookRequest,
 )
 from carriers.telnyx import TelnyxAdapter
-from chatserver import actions, outbox
+from chatserver import actions
+from chatserver.worker import loop as outbox
 from chatserver.models import Message, WebhookReceipt
 from tests.carriers import telnyx_mock
 from tests.carriers.telnyx_mock import API_KEY, FakeTelnyx, TelnyxKeys

@@ -12,8 +12,9 @@ import pytest
 from django.utils import timezone
 
 from carriers.base import InboundMessage
-from chatserver import actions, outbox
-from chatserver.actions import sending
+from chatserver import actions
+from chatserver.worker import loop as outbox
+from chatserver.actions import delivery as sending
 from chatserver.models import Consent, Message
 from tests.twilio_mock import TEST_SID, closed_port_url
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from carriers import get_adapter
 from carriers.base import SendResult, WebhookRequest
 from chatserver import actions
-from chatserver.actions import sending
+from chatserver.actions import delivery as sending
 from chatserver.models import Consent, Event, Lead, Message
 from tests.carriers.twilio_support import (
     INBOUND,
@@ -81,7 +81,7 @@ def test_unsigned_or_forged_webhooks_are_refused(
     else:
         kwargs["token"] = "not-the-auth-token"
 
-    with caplog.at_level(logging.WARNING, "chatserver.webhooks"):
+    with caplog.at_level(logging.WARNING, "chatserver.web.webhooks"):
         response = post_twilio(client, INBOUND, params, **kwargs)
 
     assert response.status_code == 403
@@ -151,7 +151,7 @@ def test_malformed_signed_texts_get_a_clear_400_and_store_nothing(
 def test_a_text_to_a_number_that_is_not_ours_is_refused_with_a_log_line(
     client, twilio_sender, sender, caplog
 ):
-    with caplog.at_level(logging.WARNING, "chatserver.webhooks"):
+    with caplog.at_level(logging.WARNING, "chatserver.web.webhooks"):
         unknown = post_twilio(client, INBOUND, inbound(To="+14155550188"))
         # The simulator's number is ours, but not on Twilio.
         other_carrier = post_twilio(client, INBOUND, inbound(To=sender.number))

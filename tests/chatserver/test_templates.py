@@ -6,7 +6,8 @@ import uuid
 import pytest
 from django.core.exceptions import ValidationError
 
-from chatserver import actions, templating
+from chatserver import actions
+from chatserver.rules import templating
 from chatserver.models import Contact, ContactNumber, MessageCategory, Template
 from tests.chatserver.leads_support import api, login, make_lead
 

@@ -12,8 +12,9 @@ import uuid
 import pytest
 from django.db import OperationalError, connection
 
-from chatserver import actions, outbox
-from chatserver.actions import inbox
+from chatserver import actions
+from chatserver.worker import loop as outbox
+from chatserver.actions import webhooks as inbox
 from chatserver.models import Event, Message, WebhookReceipt
 from tests.carriers.twilio_support import (
     INBOUND,

@@ -14,7 +14,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
-from consumers.routing import websocket_application
+from consumers.urls import websocket_application
 
 SITE = "testserver"
 ORIGIN = f"http://{SITE}"

@@ -8,8 +8,9 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 
-from chatserver import events, state
-from chatserver.actions.publish import emit
+from chatserver import events
+from chatserver.queries import console as state
+from chatserver.publish import emit
 from chatserver.models import Event
 from tests.conftest import require_or_skip
 from tests.consumers.console_support import connect, db, lead_number

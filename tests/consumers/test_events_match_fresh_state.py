@@ -19,7 +19,7 @@ import uuid
 import pytest
 
 from chatserver import actions, events
-from chatserver.actions import attachments, sending
+from chatserver.actions import attachments, delivery as sending
 from chatserver.models import Attachment, Message
 from tests.browser.test_console_state import run
 from tests.conftest import fictional_number

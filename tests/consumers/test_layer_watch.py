@@ -3,7 +3,7 @@ still shows up, without the console reconnecting.
 
 - Redis restarted (consumers/layer_watch.py): a real Daphne on a redis-server
   of the test's own, killed and started again. About 15 seconds.
-- Redis out of reach of the worker alone (chatserver.actions.publish._Missed):
+- Redis out of reach of the worker alone (chatserver.publish._Missed):
   the worker reaches Redis through a proxy the test cuts, while the Daphne
   serving the console reaches it directly. About 10 seconds.
 

@@ -8,7 +8,8 @@ from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from carriers.base import DeliveryStatus, StatusUpdate
-from chatserver import actions, state
+from chatserver import actions
+from chatserver.queries import console as state
 from chatserver.actions.messages import queue_message
 from chatserver.models import Event, Message
 from tests.consumers.console_support import (

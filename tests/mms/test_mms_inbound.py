@@ -8,7 +8,8 @@ import pytest
 from django.core.files.storage import default_storage
 from django.test import Client
 
-from chatserver import actions, inbound_media, outbox
+from chatserver import actions
+from chatserver.worker import media as inbound_media, loop as outbox
 from chatserver.actions import attachments
 from chatserver.models import Attachment, Event, Message
 from tests.mms.mms_support import (

@@ -14,7 +14,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from carriers.base import InboundMessage
-from chatserver import actions, media, outbox
+from chatserver import actions
+from chatserver.rules import images as media
+from chatserver.worker import loop as outbox
 from chatserver.models import Attachment, Message
 from tests.mms.mms_support import GIF, HTML, JPEG, RecordingProxy, png
 

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from django.test import Client
 
-from chatserver import throttle
+from chatserver.web import login as throttle
 from tests.conftest import require_or_skip
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from chatserver import lead_ops
+from chatserver.commands import leads as lead_ops
 from chatserver.models import Message
 from consumers import console as console_module
 from consumers.console import MAX_FRAME_BYTES, ConsoleConsumer

@@ -3,7 +3,7 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from chatserver import outbox
+from chatserver.worker import loop as outbox
 from chatserver.apps import load_offered_carriers
 
 

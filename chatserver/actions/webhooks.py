@@ -67,7 +67,7 @@ def accept(
     receipt = WebhookReceipt.objects.create(
         carrier=carrier, kind=kind, events=[event_to_json(e) for e in parsed]
     )
-    from chatserver import outbox
+    from chatserver.worker import loop as outbox
 
     outbox.announce(outbox.WEBHOOKS)
     return receipt
@@ -130,7 +130,7 @@ def retry(receipts) -> int:
     """Put failed receipts back in line (the admin's action, once mended)."""
     updated = receipts.filter(failed_at__isnull=False).update(failed_at=None, error="")
     if updated:
-        from chatserver import outbox
+        from chatserver.worker import loop as outbox
 
         outbox.announce(outbox.WEBHOOKS)
     return updated

@@ -235,7 +235,7 @@ def layer_message(event: Event, unread_cache: dict[int, dict] | None = None) -> 
         "lead": event.lead_id,
         "text": events.serialise(event.type, event.cursor, event.payload),
     }
-    from chatserver import media
+    from chatserver.rules import images as media
 
     hidden = media.hide_images(event.payload)
     if hidden is not event.payload:
@@ -244,7 +244,7 @@ def layer_message(event: Event, unread_cache: dict[int, dict] | None = None) -> 
         message["text_no_images"] = events.serialise(event.type, event.cursor, hidden)
     conversation_id = routing.pop(UNREAD_OF, None)
     if conversation_id is not None:
-        from chatserver import state
+        from chatserver.queries import console as state
 
         cache = unread_cache if unread_cache is not None else {}
         if conversation_id not in cache:

@@ -14,7 +14,7 @@ from django.db.models import Q
 
 from carriers import CARRIER_NAMES
 from carriers.base import InvalidNumber, normalize_number
-from chatserver.dbindexes import SEARCH_CONFIG, FullTextIndex
+from chatserver.models.indexes import SEARCH_CONFIG, FullTextIndex
 
 
 def validate_e164(value: str) -> None:
@@ -628,7 +628,7 @@ class Template(models.Model):
         return self.name
 
     def clean(self):
-        from chatserver import templating
+        from chatserver.rules import templating
 
         try:
             templating.check(self.body)
@@ -642,7 +642,7 @@ class Event(models.Model):
     """Every event published to consoles, kept so a socket can resume.
 
     ``cursor`` is the protocol's cursor: 1, 2, 3, ... per organisation, in the
-    order the events' transactions committed (``chatserver.actions.publish``
+    order the events' transactions committed (``chatserver.publish``
     numbers them just after the commit; null until then). So a console that saw
     cursor c has seen, or will never be sent, every event before c. ``groups``
     are the channel-layer groups it was published to: a resuming socket gets
@@ -680,7 +680,7 @@ class WebhookReceipt(models.Model):
 
     With ``WEBHOOKS_QUEUED`` on, the web process answers a carrier as soon as
     its webhook is stored here, and the worker turns it into messages and
-    statuses (``chatserver.actions.inbox``), off the process that serves the
+    statuses (``chatserver.actions.webhooks``), off the process that serves the
     consoles' sockets. A row is deleted once processed; one that can never be
     processed is kept with its ``error``, for an operator to look at.
     """

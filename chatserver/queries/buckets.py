@@ -2,14 +2,15 @@
 
 Unassigned: open leads nobody has (new leads land here). Mine: open leads
 assigned to me. Assigned: open leads assigned to someone else. Closed: closed
-leads. Each within the leads the agent may see (``chatserver.access``).
+leads. Each within the leads the agent may see (``chatserver.queries.access``).
 """
 
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from chatserver import access, events
+from chatserver.queries import access
+from chatserver import events
 from chatserver.models import Agent, Lead
 
 UNASSIGNED = "unassigned"

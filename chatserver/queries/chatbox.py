@@ -9,11 +9,12 @@ rule comes from where it lives (``access``, ``actions.consent``,
 
 from __future__ import annotations
 
-from chatserver import access, state, templating
+from chatserver.queries import access, console as state
+from chatserver.rules import templating
 from chatserver.actions import compliance, consent
 from chatserver.actions.leads import lead_data
 from chatserver.actions.notes import note_data
-from chatserver.lead_ops import contact_data
+from chatserver.commands.leads import contact_data
 from chatserver.models import (
     Agent,
     Contact,

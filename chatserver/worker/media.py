@@ -3,7 +3,7 @@
 The webhook records each image ``pending``; this pass (run by the outbox's
 loop, in the web process or the worker) claims one, fetches it from the
 carrier's media host with the account's credentials
-(``CarrierAdapter.fetch_media``), checks it (``chatserver.media``) and accepts
+(``CarrierAdapter.fetch_media``), checks it (``chatserver.rules.images``) and accepts
 or rejects it (``chatserver.actions.attachments``), which tells the consoles.
 """
 
@@ -14,7 +14,7 @@ import threading
 
 from carriers import get_adapter
 from carriers.base import MediaError
-from chatserver import media
+from chatserver.rules import images as media
 from chatserver.actions import attachments
 from chatserver.models import Attachment
 

@@ -10,8 +10,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chatserver import access, actions, details, events, lead_ops, media, state
-from chatserver.access import visible_conversations
+from chatserver.queries import access, chatbox as details, console as state
+from chatserver import actions, events
+from chatserver.commands import leads as lead_ops
+from chatserver.rules import images as media
+from chatserver.queries.access import visible_conversations
 from chatserver.models import Agent, Message
 from chatserver.rules.text import check_text
 
@@ -83,7 +86,7 @@ def api_state(request: HttpRequest, agent: Agent) -> JsonResponse:
 def api_conversation(
     request: HttpRequest, agent: Agent, conversation_id: int
 ) -> JsonResponse:
-    """What a chatbox shows beside the thread (``chatserver.details``)."""
+    """What a chatbox shows beside the thread (``chatserver.queries.chatbox``)."""
     conversation = access.find_conversation(agent, conversation_id)
     if conversation is None:
         return api_error("No such conversation.", 404, "not_found")

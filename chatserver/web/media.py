@@ -21,11 +21,14 @@ from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.urls import path, re_path
 from django.views.decorators.http import require_http_methods, require_POST
 
-from chatserver import access, actions, events, lead_ops, media
-from chatserver.access import visible_conversations
+from chatserver.queries import access
+from chatserver import actions, events
+from chatserver.commands import leads as lead_ops
+from chatserver.rules import images as media
+from chatserver.queries.access import visible_conversations
 from chatserver.actions.attachments import Image
 from chatserver.models import Agent, Attachment, Message
-from chatserver.views import api_error, api_login_required, refused
+from chatserver.web.api import api_error, api_login_required, refused
 from chatserver.rules.text import check_text
 
 log = logging.getLogger(__name__)

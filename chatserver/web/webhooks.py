@@ -4,7 +4,7 @@ verify (signature) -> parse (carrier-neutral events) -> store (actions) ->
 acknowledge. Nothing is parsed into rows before the signature is checked, and
 a request is stored whole or not at all: as messages and statuses at once, or,
 with ``WEBHOOKS_QUEUED``, as a receipt the worker applies
-(``chatserver.actions.inbox``).
+(``chatserver.actions.webhooks``).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The JSON API for leads: lists by bucket with counts, details, search, the
-changes agents make (through ``chatserver.lead_ops``, as the socket does),
+changes agents make (through ``chatserver.commands.leads``, as the socket does),
 templates, and the admins' engagement figures. See docs/protocol.md.
 
 Anything an agent may not see answers 404, exactly as what does not exist.
@@ -15,17 +15,10 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chatserver import (
-    access,
-    buckets,
-    events,
-    lead_ops,
-    media,
-    reports,
-    routing,
-    search,
-    templating,
-)
+from chatserver.queries import access, buckets, reports, numbers as routing, search
+from chatserver import events
+from chatserver.commands import leads as lead_ops
+from chatserver.rules import images as media, templating
 from chatserver.actions import ActionError
 from chatserver.actions.leads import conversation_data, lead_data
 from chatserver.actions.notes import note_data
@@ -40,7 +33,7 @@ from chatserver.models import (
     Note,
     Template,
 )
-from chatserver.views import api_error, api_login_required
+from chatserver.web.api import api_error, api_login_required
 from chatserver.rules.text import check_text
 
 PAGE = 50

@@ -13,7 +13,9 @@ from django.db.models import Count, F, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from chatserver import access, buckets, events, media
+from chatserver.queries import access, buckets
+from chatserver import events
+from chatserver.rules import images as media
 from chatserver.actions import consent
 from chatserver.models import Agent, Conversation, Event, Lead, Message, ReadState
 
@@ -233,7 +235,7 @@ def hello(agent: Agent) -> dict:
             "message_limit": agent.organisation.message_limit,
         },
         "unread": unread_counts(agent),
-        # How many leads the agent sees in each bucket (chatserver.buckets).
+        # How many leads the agent sees in each bucket (chatserver.queries.buckets).
         "buckets": buckets.counts(agent),
         "conversations": conversations if images else media.hide_images(conversations),
     }

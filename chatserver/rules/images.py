@@ -1,7 +1,7 @@
 """MMS images: which are accepted, how large, and the URLs they are served at.
 
 One place for the rules about images themselves; who may see them is
-``chatserver.access`` (``may_see_images``), and storing them is
+``chatserver.queries.access`` (``may_see_images``), and storing them is
 ``chatserver.actions.attachments``.
 
 - A message with images is an MMS: stored with ``encoding`` "MMS" and one
@@ -51,7 +51,7 @@ TYPE_NAMES = {
     "image/webp": "WebP",
 }
 
-SIGNING_SALT = "chatserver.media.outbound"
+SIGNING_SALT = "chatserver.rules.images.outbound"
 
 
 class Refused(ValueError):
@@ -128,7 +128,7 @@ def unsign(token: str) -> int:
 def signed_url(attachment: Attachment) -> str:
     """The absolute URL the carrier fetches an outbound image from: signed,
     valid for MMS_URL_MAX_AGE seconds, no login needed."""
-    from chatserver import outbox
+    from chatserver.worker import loop as outbox
 
     ext = EXTENSIONS.get(attachment.content_type, "img")
     token = signed_token(attachment.id)
@@ -182,6 +182,6 @@ def hide_images(data: Any) -> Any:
 def for_agent(agent: Agent, data: Any) -> Any:
     """``data`` as this agent may have it: without image URLs unless their
     organisation has MMS on and they display images."""
-    from chatserver import access
+    from chatserver.queries import access
 
     return data if access.may_see_images(agent) else hide_images(data)

@@ -6,8 +6,8 @@ at once (``WEBHOOKS_QUEUED``; chatserver/actions/inbox.py).
 `make run` runs it as a task on the web process's event loop; the Procfile's
 ``worker`` runs the same loop as its own process (``chatserver run_outbox``).
 Both may run at once: every message is claimed by exactly one sender
-(``chatserver.actions.sending.claim``). The same loop fetches the images leads
-send (``chatserver.inbound_media``), each claimed by exactly one fetcher.
+(``chatserver.actions.delivery.claim``). The same loop fetches the images leads
+send (``chatserver.worker.media``), each claimed by exactly one fetcher.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from django.db import close_old_connections, transaction
 
 from carriers import get_adapter
 from carriers.base import CarrierError, ErrorKind, OutboundMessage
-from chatserver.actions import sending
+from chatserver.actions import delivery as sending
 from chatserver.models import Message
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def status_callback_url(message: Message) -> str:
 def send_one(message: Message) -> None:
     """Hand one claimed message to its carrier and record the answer."""
     conversation = message.conversation
-    from chatserver import media
+    from chatserver.rules import images as media
 
     outbound = OutboundMessage(
         from_number=conversation.sender.number,
@@ -131,7 +131,7 @@ def release_connections() -> None:
 def apply_webhooks() -> int:
     """Apply the webhooks waiting (chatserver/actions/inbox.py); returns how
     many were handled."""
-    from chatserver.actions import inbox
+    from chatserver.actions import webhooks as inbox
 
     return inbox.process_pending()
 
@@ -167,7 +167,7 @@ def send_due(
             send_one(message)
             handled += 1
     if stop is None or not stop.is_set():
-        from chatserver import inbound_media
+        from chatserver.worker import media as inbound_media
 
         # Leads' images, one per pass: texts due meanwhile never wait
         # behind a slow media host for more than one fetch.

@@ -2,7 +2,7 @@
 within what the agent may see.
 
 On PostgreSQL words match with full-text search (GIN indexes from
-``chatserver.dbindexes``; every word of the query must match, each as a
+``chatserver.models.indexes``; every word of the query must match, each as a
 prefix: "dan whit" finds Dana Whitfield). On other databases (SQLite, for
 `make run` and most tests) the same rules run as LIKE. A query that looks like
 a phone number also finds leads by number, exactly when it is a whole number
@@ -18,8 +18,8 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from carriers.base import InvalidNumber, normalize_number
-from chatserver import access
-from chatserver.dbindexes import SEARCH_CONFIG
+from chatserver.queries import access
+from chatserver.models.indexes import SEARCH_CONFIG
 from chatserver.models import Contact, ContactNumber, Lead, Message
 
 MAX_WORDS = 8

@@ -16,7 +16,7 @@ class FullTextIndex(GinIndex):
     databases (SQLite searches with LIKE and has no to_tsvector).
 
     Queries use the index only when they build the very same expression: use
-    ``chatserver.search.vector`` for both.
+    ``chatserver.queries.search.vector`` for both.
     """
 
     def _no_op(self) -> Statement:

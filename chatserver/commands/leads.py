@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chatserver import access, actions, events, routing
+from chatserver.queries import access, numbers as routing
+from chatserver import actions, events
 from chatserver.actions import ActionError
 from chatserver.actions.leads import UNSET, conversation_data, lead_data
 from chatserver.rules.text import check_text, clean_number
