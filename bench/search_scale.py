@@ -159,8 +159,8 @@ def main() -> None:
         from django.db import connection
         from django.test import Client
 
-        from chatserver.queries import search
         from chatserver.models import Agent
+        from chatserver.queries import search
 
         call_command("migrate", verbosity=0)
         started = time.perf_counter()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.utils.module_loading import import_string
 
 from carriers.base import CarrierAdapter
@@ -69,12 +70,18 @@ def get_adapter(name: str) -> CarrierAdapter:
     return import_string(registration.adapter)()
 
 
-def missing_settings(name: str, read: Callable[[str], Any]) -> tuple[str, ...]:
+def setting(name: str) -> Any:
+    """A Django setting by name ('' when absent): where gateways' settings
+    are read from unless a caller says otherwise."""
+    return getattr(settings, name, "")
+
+
+def missing_settings(name: str, read: Callable[[str], Any] = setting) -> tuple[str, ...]:
     """Which of a gateway's required settings ``read`` finds empty."""
     return tuple(s for s in ADAPTERS[name].required_settings if not read(s))
 
 
-def offered(read: Callable[[str], Any]) -> list[str]:
+def offered(read: Callable[[str], Any] = setting) -> list[str]:
     """The gateways whose required settings are all set; HalfConfigured, in
     one line naming what to set, for a gateway with some but not all."""
     names = []
@@ -88,4 +95,14 @@ def offered(read: Callable[[str], Any]) -> list[str]:
                 f"{name} is half configured: set {', '.join(missing)} "
                 f"(or unset {', '.join(have)})"
             )
+    return names
+
+
+def load_offered(read: Callable[[str], Any] = setting) -> list[str]:
+    """Import the adapters (and SDKs) of the configured gateways now: some
+    SDKs take seconds to import, which the first webhook after a start must
+    not wait for (Telnyx gives up after 2 s). Returns their names."""
+    names = offered(read)
+    for name in names:
+        get_adapter(name)
     return names

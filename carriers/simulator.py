@@ -57,6 +57,7 @@ from carriers.base import (
     StatusUpdate,
     WebhookRequest,
 )
+from carriers.media import too_large
 from carriers.replay import check_first_use
 
 log = logging.getLogger(__name__)
@@ -530,8 +531,6 @@ class SimulatorAdapter(CarrierAdapter):
             raise MediaError("The simulated network no longer has the image.")
         path, content_type = found
         if path.stat().st_size > max_bytes:
-            from carriers.media import too_large
-
             raise MediaError(too_large(path.stat().st_size, max_bytes))
         return FetchedMedia(content=path.read_bytes(), content_type=content_type)
 

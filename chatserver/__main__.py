@@ -3,12 +3,12 @@
 import os
 import sys
 
+from django.core.exceptions import ImproperlyConfigured
+
+from chatserver import localenv
+
 
 def main() -> None:
-    from django.core.exceptions import ImproperlyConfigured
-
-    from chatserver import localenv
-
     localenv.load()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatserver.settings")
     from django.core.management import execute_from_command_line

@@ -7,7 +7,8 @@ Messages and the audit logs are read-only here: they are written only by
 from django.contrib import admin
 
 from chatserver import models
-from chatserver.actions import webhooks as inbox
+from chatserver.actions import webhooks
+from chatserver.queries import reports
 
 
 @admin.register(models.Organisation)
@@ -31,8 +32,6 @@ class AgentAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
 
     def get_queryset(self, request):
-        from chatserver.queries import reports
-
         return reports.with_engagements_closed(
             super().get_queryset(request), *reports.month_bounds()
         )
@@ -157,5 +156,5 @@ class WebhookReceiptAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Apply the selected webhooks again")
     def retry(self, request, queryset):
-        count = inbox.retry(queryset)
+        count = webhooks.retry(queryset)
         self.message_user(request, f"{count} webhook(s) put back in line.")

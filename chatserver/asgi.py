@@ -20,12 +20,13 @@ except ImproperlyConfigured as exc:
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
-from chatserver.worker import loop as outbox  # noqa: E402
-from chatserver.apps import load_offered_carriers  # noqa: E402
+import carriers  # noqa: E402
+from chatserver import links  # noqa: E402
 from chatserver.web.bodylimit import BodySizeLimit  # noqa: E402
+from chatserver.worker import loop  # noqa: E402
 from consumers.urls import websocket_application  # noqa: E402
 
-load_offered_carriers()
+carriers.load_offered()
 
 router = ProtocolTypeRouter(
     {
@@ -41,9 +42,9 @@ router = ProtocolTypeRouter(
 async def application(scope, receive, send):
     """The router, plus the in-process outbox started on the server's loop."""
     if scope["type"] in ("http", "websocket"):
-        outbox.learn_local_base(scope)
+        links.learn_local_base(scope)
     # Under a server other than Daphne, the first request starts the outbox.
-    outbox.start_in_process()
+    loop.start_in_process()
     return await router(scope, receive, send)
 
 
@@ -58,7 +59,7 @@ def start_outbox_with_daphne() -> None:
         return
     from twisted.internet import reactor
 
-    reactor.callLater(0, outbox.start_in_process)
+    reactor.callLater(0, loop.start_in_process)
 
 
 start_outbox_with_daphne()

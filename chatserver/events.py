@@ -1,7 +1,7 @@
 """Event names, their shapes, and the channel-layer groups they go to.
 
-Every event a console receives is a JSON object whose ``type`` is one of
-``EVENT_TYPES`` and which carries a ``cursor`` (see docs/protocol.md). On the
+Every event a console receives is a JSON object whose ``type`` names one of
+the typed events below and which carries a ``cursor`` (see docs/protocol.md). On the
 channel layer the same event travels as ``{"type": <event type>, "text": <the
 JSON, serialised once by ``serialise``>, "cursor": ..., "lead": ..., ...}``
 (``chatserver.publish.layer_message``); Channels maps the type to the
@@ -17,15 +17,16 @@ read-only share). A socket can still get one event through both of its groups
 drops the second copy by cursor.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: the TypedDicts below must see
+# ``NotRequired`` itself to know which keys ``check`` may not ask for.
 import json
-from typing import TYPE_CHECKING, Literal, NotRequired, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q
 
-if TYPE_CHECKING:
-    from chatserver.models import Agent, Lead, Message
+from chatserver.models import Agent, Lead
+from chatserver.shapes import MessageData
 
 MESSAGE_CREATED = "message.created"
 MESSAGE_STATUS = "message.status"
@@ -45,20 +46,6 @@ BUCKETS_CHANGED = "buckets.changed"
 AGENT_UPDATED = "agent.updated"
 ORGANISATION_UPDATED = "organisation.updated"
 
-EVENT_TYPES = (
-    MESSAGE_CREATED,
-    MESSAGE_STATUS,
-    MESSAGE_UPDATED,
-    UNREAD_CHANGED,
-    LEAD_CREATED,
-    LEAD_UPDATED,
-    CONSENT_CHANGED,
-    NOTE_CREATED,
-    CONVERSATION_UPDATED,
-    BUCKETS_CHANGED,
-    AGENT_UPDATED,
-    ORGANISATION_UPDATED,
-)
 
 # Access levels whose group receives events about leads with an assignee, and
 # about leads without one. An agent with access "mine" sees only their own
@@ -98,14 +85,6 @@ def groups_for_agent(agent: Agent) -> list[str]:
     return groups
 
 
-def sees_through_access_group(agent: Agent, lead: Lead) -> bool:
-    """Whether the agent's access-level group already carries this lead's events."""
-    if agent.is_external:
-        return False
-    levels = SEES_ASSIGNED if lead.assignee_id else SEES_UNASSIGNED
-    return agent.access in levels
-
-
 class Audience(TypedDict):
     """Who may see a lead: every internal agent whose access level is in
     ``access``, plus the agents in ``agents`` (an assignee whose access does not
@@ -118,16 +97,12 @@ class Audience(TypedDict):
 
 def audience_for_lead(lead: Lead) -> Audience:
     """Who may see the lead now (one query: its assignee and shares)."""
-    from django.db.models import Q
-
-    from chatserver import models
-
     levels = SEES_ASSIGNED if lead.assignee_id else SEES_UNASSIGNED
-    shares = models.Lead.shared_with.through.objects.filter(lead_id=lead.id)
+    shares = Lead.shared_with.through.objects.filter(lead_id=lead.id)
     personal = Q(id__in=shares.values("agent_id"))
     if lead.assignee_id:
         personal |= Q(id=lead.assignee_id)
-    rows = models.Agent.objects.filter(personal).values_list(
+    rows = Agent.objects.filter(personal).values_list(
         "id", "access", "is_external"
     )
     agents = sorted(
@@ -159,98 +134,12 @@ def groups_for_lead(lead: Lead) -> set[str]:
     return groups_for_audience(lead.organisation_id, audience_for_lead(lead))
 
 
-class AttachmentData(TypedDict):
-    """An image on an MMS. ``status``: pending (being fetched from the
-    carrier), accepted, or rejected (``reason`` says why). ``url`` and
-    ``download_url`` only for accepted ones, and only for agents who may see
-    images (``chatserver.rules.images.for_agent``)."""
-
-    id: int
-    status: Literal["pending", "accepted", "rejected"]
-    content_type: str
-    size: int
-    reason: str
-    url: NotRequired[str]
-    download_url: NotRequired[str]
-
-
-class MessageData(TypedDict):
-    id: int
-    conversation: int
-    lead: int
-    direction: Literal["in", "out"]
-    kind: str
-    body: str
-    status: str
-    author: int | None
-    author_name: str
-    created_at: str
-    encoding: str
-    segments: int
-    error_code: str
-    error_reason: str
-    possible_optout: bool
-    # When a scheduled message (quiet hours) is to go; None otherwise.
-    scheduled_for: str | None
-    # The images of an MMS (encoding "MMS"); empty for a plain SMS.
-    attachments: list[AttachmentData]
-    client_id: NotRequired[str | None]
-
-
-def scheduled_for(message: Message) -> str | None:
-    """When a scheduled message is to go (ISO 8601), None for any other."""
-    if message.status == "scheduled" and message.send_after:
-        return message.send_after.isoformat()
-    return None
-
-
-def message_data(message: Message) -> MessageData:
-    """A message as consoles see it."""
-    return {
-        "id": message.id,
-        "conversation": message.conversation_id,
-        "lead": message.conversation.lead_id,
-        "direction": message.direction,
-        "kind": message.kind,
-        "body": message.body,
-        "status": message.status,
-        "author": message.author_id,
-        "author_name": message.author.name if message.author_id else "",
-        "created_at": message.created_at.isoformat(),
-        "encoding": message.encoding,
-        "segments": message.segments,
-        "error_code": message.error_code,
-        "error_reason": message.error_reason,
-        "possible_optout": message.possible_optout,
-        "scheduled_for": scheduled_for(message),
-        "attachments": attachments_data(message),
-        "client_id": str(message.client_id) if message.client_id else None,
-    }
-
-
-def attachments_data(message: Message) -> list[AttachmentData]:
-    """The images of a message as consoles see them (with their URLs: see
-    ``chatserver.rules.images.for_agent`` for agents who may not see images)."""
-    from chatserver.rules import images as media
-
-    # Only an MMS has any: a plain SMS costs no query (nor does a message
-    # whose attachments were prefetched).
-    if message.encoding != media.MMS_ENCODING:
-        return []
-    items: list[AttachmentData] = []
-    for attachment in sorted(message.attachments.all(), key=lambda a: a.id):
-        item: AttachmentData = {
-            "id": attachment.id,
-            "status": attachment.status,
-            "content_type": attachment.content_type,
-            "size": attachment.size,
-            "reason": attachment.reason,
-        }
-        if attachment.status == "accepted":
-            item["url"] = media.attachment_path(attachment.id)
-            item["download_url"] = media.attachment_path(attachment.id, download=True)
-        items.append(item)
-    return items
+# -- the events, typed: what ``emit`` takes, and what browsers receive ---------
+#
+# Each published event is one of these dicts, built by its action and checked
+# by ``emit`` against its type's shape (``check``): the keys browsers read are
+# there, or the action fails at once instead of a console later. ``cursor``
+# is added when the event is numbered (``chatserver.publish``).
 
 
 class UnreadOfMessage(TypedDict):
@@ -260,22 +149,74 @@ class UnreadOfMessage(TypedDict):
     conversation: int
 
 
+class ConversationSummary(TypedDict):
+    """A conversation as consoles list it (``queries.console``)."""
+
+    id: int
+    lead: int
+    lead_name: str
+    lead_status: str
+    assignee: int | None
+    status: str
+    contact: int
+    contact_number: str
+    contact_name: str
+    sender_number: str
+    last_message_at: str | None
+    last_message: MessageData | None
+    consent: str
+    consent_notice: str | None
+
+
 class MessageCreated(TypedDict):
     type: Literal["message.created"]
-    cursor: int
     lead: int
     conversation: int
     message: MessageData
+    # Enough to list a conversation the console has not seen yet.
+    summary: dict
     # Added by each socket when the message changed its agent's unread counts
     # (a lead's text): the counts after it, so one frame carries both.
     unread: NotRequired[UnreadOfMessage]
+
+
+class MessageStatus(TypedDict):
+    type: Literal["message.status"]
+    lead: int
+    conversation: int
+    message: int
+    status: str
+    error_code: str
+    error_reason: str
+
+
+class MessageUpdated(TypedDict):
+    """A message changed other than by status: its images were fetched (or
+    refused), or its possible opt-out flag was resolved. Carries the whole
+    message, as ``message.created`` does."""
+
+    type: Literal["message.updated"]
+    lead: int
+    conversation: int
+    message: MessageData
+
+
+class LeadChanged(TypedDict):
+    """``lead.created`` or ``lead.updated``: the lead, who sees it now, its
+    conversations as consoles list them, and what changed (``change``, and
+    fields of that change: ``by``, ``previous_assignee``, ``reason``, ...)."""
+
+    type: Literal["lead.created", "lead.updated"]
+    lead: dict
+    audience: Audience
+    conversations: list[ConversationSummary]
+    change: NotRequired[str]
 
 
 class ConsentChanged(TypedDict):
     """A number's consent changed (one event per lead that has the number)."""
 
     type: Literal["consent.changed"]
-    cursor: int
     lead: int
     number: str
     state: Literal["not_authorized", "pending", "authorized", "revoked"]
@@ -286,26 +227,73 @@ class ConsentChanged(TypedDict):
     notice: str | None  # why the composer is disabled now; None when authorized
 
 
-class MessageUpdated(TypedDict):
-    """A message changed other than by status: its images were fetched (or
-    refused). Carries the whole message, as ``message.created`` does."""
-
-    type: Literal["message.updated"]
-    cursor: int
+class NoteCreated(TypedDict):
+    type: Literal["note.created"]
     lead: int
-    conversation: int
-    message: MessageData
+    note: dict
 
 
-class MessageStatus(TypedDict):
-    type: Literal["message.status"]
-    cursor: int
+class ConversationUpdated(TypedDict):
+    type: Literal["conversation.updated"]
     lead: int
-    conversation: int
-    message: int
-    status: str
-    error_code: str
-    error_reason: str
+    conversation: ConversationSummary
+    change: Literal["closed", "reopened"]
+    by: int | None
+
+
+class AgentUpdated(TypedDict):
+    """An agent's rights changed: their sockets reload (never relayed)."""
+
+    type: Literal["agent.updated"]
+    agent: int
+
+
+class OrganisationUpdated(TypedDict):
+    """An organisation's plan changed: its sockets reload (never relayed)."""
+
+    type: Literal["organisation.updated"]
+    organisation: int
+
+
+Event = (
+    MessageCreated
+    | MessageStatus
+    | MessageUpdated
+    | LeadChanged
+    | ConsentChanged
+    | NoteCreated
+    | ConversationUpdated
+    | AgentUpdated
+    | OrganisationUpdated
+)
+
+# Each published event type and its shape.
+SHAPES: dict[str, type] = {
+    MESSAGE_CREATED: MessageCreated,
+    MESSAGE_STATUS: MessageStatus,
+    MESSAGE_UPDATED: MessageUpdated,
+    LEAD_CREATED: LeadChanged,
+    LEAD_UPDATED: LeadChanged,
+    CONSENT_CHANGED: ConsentChanged,
+    NOTE_CREATED: NoteCreated,
+    CONVERSATION_UPDATED: ConversationUpdated,
+    AGENT_UPDATED: AgentUpdated,
+    ORGANISATION_UPDATED: OrganisationUpdated,
+}
+
+
+def check(event: Event) -> None:
+    """Refuse (ValueError) an event that lacks a field of its type's shape,
+    or whose type is none of ours: a bug, caught where it is made."""
+    shape = SHAPES.get(event.get("type"))
+    if shape is None:
+        raise ValueError(f"not an event type: {event.get('type')!r}")
+    missing = shape.__required_keys__ - event.keys()
+    if missing:
+        raise ValueError(f"{event['type']} event lacks {sorted(missing)}")
+
+
+# -- frames each socket makes itself (never published) ------------------------
 
 
 class UnreadCounts(TypedDict):
@@ -317,3 +305,14 @@ class UnreadChanged(TypedDict):
     type: Literal["unread.changed"]
     cursor: int
     unread: UnreadCounts
+
+
+class BucketsChanged(TypedDict):
+    type: Literal["buckets.changed"]
+    cursor: int
+    buckets: dict[str, int]
+
+
+# Every frame type a console receives about the state (``hello``, ``reload``,
+# ``resumed``, ``ack`` and ``error`` aside).
+FRAME_TYPES = (*SHAPES, UNREAD_CHANGED, BUCKETS_CHANGED)

@@ -35,6 +35,8 @@ from django.db.models import Max
 
 from chatserver import events
 from chatserver.models import Event, Organisation
+from chatserver.queries import unread
+from chatserver.rules import images
 
 log = logging.getLogger(__name__)
 
@@ -59,32 +61,34 @@ Signal = Callable[[], "tuple[Iterable[str], dict[str, Any]] | None"]
 
 def emit(
     organisation_id: int,
-    event_type: str,
-    payload: dict[str, Any],
+    event: events.Event,
     groups: Iterable[str],
     lead_id: int | None = None,
-    routing: dict[str, Any] | None = None,
+    socket_fields: dict[str, Any] | None = None,
 ) -> Event:
     """Store an event for consoles; it is numbered and published after commit.
 
-    ``payload`` (JSON-ready) is what browsers receive, with ``type`` and
-    ``cursor`` added. ``groups`` are the channel-layer groups that reach
-    everyone who may see it. ``routing`` adds fields that sockets read to keep
-    their own state and that browsers never see (the conversation, the
-    direction of a message, ``UNREAD_OF``, ...).
+    ``event`` (one of ``chatserver.events``' typed events, JSON-ready) is
+    what browsers receive, with ``cursor`` added. ``groups`` are the
+    channel-layer groups that reach everyone who may see it.
+    ``socket_fields`` adds fields that sockets read to keep their own state
+    and that browsers never see (the conversation, the direction of a
+    message, ``UNREAD_OF``, ...); the event log keeps them in its ``routing``
+    column.
     """
-    event = Event.objects.create(
+    events.check(event)
+    stored = Event.objects.create(
         organisation_id=organisation_id,
         lead_id=lead_id,
-        type=event_type,
-        payload=payload,
+        type=event["type"],
+        payload={k: v for k, v in event.items() if k != "type"},
         groups=sorted(set(groups)),
-        routing=routing or {},
+        routing=socket_fields or {},
     )
     pending = _flush_on_commit(organisation_id)
     if pending is None:
         flush(organisation_id)
-    return event
+    return stored
 
 
 def signal(organisation_id: int, build: Signal) -> None:
@@ -225,32 +229,28 @@ def layer_message(event: Event, unread_cache: dict[int, dict] | None = None) -> 
     """An event as it travels on the channel layer to sockets.
 
     ``text`` is the JSON browsers receive, serialised once here; the other
-    fields are for the sockets. ``UNREAD_OF`` in the routing becomes ``unread``:
+    fields are for the sockets. ``UNREAD_OF`` in its socket fields becomes ``unread``:
     every agent's unread count of that conversation, computed now.
     """
-    routing = dict(event.routing)
+    socket_fields = dict(event.routing)
     message = {
         "type": event.type,
         "cursor": event.cursor,
         "lead": event.lead_id,
         "text": events.serialise(event.type, event.cursor, event.payload),
     }
-    from chatserver.rules import images as media
-
-    hidden = media.hide_images(event.payload)
+    hidden = images.hide_images(event.payload)
     if hidden is not event.payload:
         # For sockets of agents who may not see images: the same event
         # without their URLs, serialised once here too.
         message["text_no_images"] = events.serialise(event.type, event.cursor, hidden)
-    conversation_id = routing.pop(UNREAD_OF, None)
+    conversation_id = socket_fields.pop(UNREAD_OF, None)
     if conversation_id is not None:
-        from chatserver.queries import console as state
-
         cache = unread_cache if unread_cache is not None else {}
         if conversation_id not in cache:
-            cache[conversation_id] = state.conversation_unread(conversation_id)
+            cache[conversation_id] = unread.conversation_unread(conversation_id)
         message["unread"] = cache[conversation_id]
-    return {**routing, **message}
+    return {**socket_fields, **message}
 
 
 def _send(outgoing: list[tuple[Iterable[str], dict[str, Any]]]) -> None:

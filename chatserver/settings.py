@@ -284,7 +284,7 @@ SIMULATOR_DIR = Path(os.environ.get("SIMULATOR_DIR", VAR_DIR / "simulator"))
 # message is claimed by exactly one sender, so running both is safe.
 OUTBOX_IN_PROCESS = env_bool("OUTBOX_IN_PROCESS", True)
 # Answer carriers' webhooks as soon as they are stored, and leave turning them
-# into messages to the worker (chatserver/actions/inbox.py): the Procfile's
+# into messages to the worker (chatserver/actions/webhooks.py): the Procfile's
 # web process, whose event loop then serves sockets instead of webhooks' SQL.
 # Off, each webhook is applied before it is answered (`make run`, tests). On
 # or off, a process running the outbox applies whatever receipts wait.

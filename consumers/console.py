@@ -1,8 +1,10 @@
 """The agent console's socket, ``/ws/console/`` (see docs/protocol.md).
 
 Thin: it checks who is connecting, relays the events of the groups it joined
-(already serialised by whoever published them), keeps this agent's unread
-counts current, and turns client messages into calls to ``chatserver.actions``.
+(already serialised by whoever published them), keeps this agent's tallies
+current (``consumers.tallies``), and turns client frames (``consumers.frames``)
+into commands (``chatserver.commands``), each run with the agent's rights as
+they are at that moment, never as they were when the socket connected.
 
 Client messages go to the handler named in ``ConsoleConsumer.handlers``; events
 from the channel layer to the method Channels names after their type, and any
@@ -15,8 +17,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import re
-import time
 from collections import deque
 
 from channels.consumer import get_handler_name
@@ -25,42 +25,23 @@ from django.contrib.auth.signals import user_logged_out
 from django.db import DatabaseError
 from django.dispatch import receiver
 
-from chatserver.queries import access, buckets, console as state
-from chatserver import actions, events
-from chatserver.commands import leads as lead_ops
-from chatserver.rules import images as media
-from chatserver.queries.access import visible_conversations
+from chatserver import commands, events, shapes
+from chatserver.commands import fields, messages
+from chatserver.models import Agent
 from chatserver.publish import publish
-from chatserver.models import Agent, Message
-from consumers import layer_watch
+from chatserver.queries import access, console, replay
+from chatserver.rules import images
+from chatserver.rules.errors import ActionError
+from consumers import frames, layer_watch
 from consumers.auth import resolve_user
 from consumers.db import database_sync_to_async
-from chatserver.rules.text import check_text
+from consumers.tallies import Tallies
 
 log = logging.getLogger(__name__)
 
-MAX_FRAME_BYTES = 16 * 1024
-# Sends allowed per socket: a burst of this many, refilled at this rate.
-SEND_BURST = 10
-SEND_RATE_PER_SECOND = 1.0
-# Client messages of any type, per socket.
-FRAME_BURST = 60
-FRAME_RATE_PER_SECOND = 20.0
-# What a client's resume may cost the server, per socket, in rebuilt states
-# (a ``reload`` is a whole fresh state: the hello's queries, and a frame as
-# large as the agent's view): a burst of this many, then one per
-# RELOAD_EVERY seconds. A replay of missed events costs what it replays,
-# RELOAD_EVENTS events counting as one reload. Limited by cost, not by
-# frame: one cheap frame can ask for the dearest thing the socket does.
-RELOAD_BURST = 3
-RELOAD_EVERY = 10.0
-RELOAD_EVENTS = 100
 # Cursors a socket remembers to drop an event that reaches it twice (through
 # two of its groups while a lead changes hands, or live after a resume).
 RECENT_CURSORS = 1024
-# Finds the client_id of a message too large to be parsed, to name it in the
-# error (so the browser stops resending it).
-CLIENT_ID_PATTERN = re.compile(r'"client_id"\s*:\s*"([^"\\]{1,64})"')
 
 # Events after which a socket reads the agent's rights again.
 RIGHTS_EVENTS = (events.AGENT_UPDATED, events.ORGANISATION_UPDATED)
@@ -70,27 +51,6 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_AN_AGENT = 4403
 
 
-class ProtocolError(Exception):
-    """A client message that does not follow the protocol."""
-
-
-def required(data: dict, name: str, kind: type | tuple[type, ...]):
-    """A field of a client message, of the right type, or ProtocolError."""
-    value = data.get(name)
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise ProtocolError(f"'{name}' is missing or of the wrong type.")
-    return value
-
-
-def optional_flag(data: dict, name: str) -> bool:
-    """An optional true/false field of a client message (absent: false)."""
-    value = data.get(name, False)
-    if not isinstance(value, bool):
-        raise ProtocolError(f"'{name}' must be true or false.")
-    return value
-
-
-@database_sync_to_async
 def load_agent(user_id: int) -> Agent | None:
     """The user's agent seat as it is now (None: deactivated, or no seat)."""
     return (
@@ -98,25 +58,6 @@ def load_agent(user_id: int) -> Agent | None:
         .filter(user_id=user_id, user__is_active=True)
         .first()
     )
-
-
-class TokenBucket:
-    """A per-socket rate limit."""
-
-    def __init__(self, burst: int, rate: float):
-        self.capacity = burst
-        self.tokens = float(burst)
-        self.rate = rate
-        self.updated = time.monotonic()
-
-    def take(self, cost: float = 1) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens >= cost:
-            self.tokens -= cost
-            return True
-        return False
 
 
 def session_tag(session_key: str | None) -> str | None:
@@ -138,7 +79,11 @@ def close_sockets_on_logout(sender, request, user, **kwargs):
         )
 
 
-class ConsoleConsumer(AsyncWebsocketConsumer):
+class Deactivated(Exception):
+    """The agent lost their seat, or was deactivated, since the socket opened."""
+
+
+class ConsoleConsumer(Tallies, AsyncWebsocketConsumer):
     """One browser tab of one agent."""
 
     agent: Agent | None = None
@@ -156,14 +101,14 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.refuse(CLOSE_UNAUTHENTICATED)
             return
-        self.agent = await load_agent(user.pk)
+        self.agent = await database_sync_to_async(load_agent)(user.pk)
         if self.agent is None:
             await self.refuse(CLOSE_NOT_AN_AGENT)
             return
         session = self.scope.get("session")
         self.session = session_tag(session.session_key if session else None)
-        # Whether this agent is shown images (their URLs in events); read once
-        # per socket, and the image view checks again on every fetch.
+        # Whether this agent is shown images (their URLs in events); read again
+        # with the rights, and the image view checks on every fetch.
         self.images = access.may_see_images(self.agent)
         # Join before reading the state, so no event falls between the two.
         self.joined = events.groups_for_agent(self.agent)
@@ -171,44 +116,9 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         self.recent = deque(maxlen=RECENT_CURSORS)
         self.recent_set: set[int] = set()
-        self.send_limit = TokenBucket(SEND_BURST, SEND_RATE_PER_SECOND)
-        self.frame_limit = TokenBucket(FRAME_BURST, FRAME_RATE_PER_SECOND)
-        self.resume_limit = TokenBucket(RELOAD_BURST, 1 / RELOAD_EVERY)
-        await self.start_from(await database_sync_to_async(state.hello)(self.agent))
+        self.limits = frames.Limits()
+        await self.start_from(await database_sync_to_async(console.hello)(self.agent))
         layer_watch.register(self)
-
-    async def reload_agent(self) -> bool:
-        """Read the agent's rights and plan again; a deactivated agent's
-        socket is closed (4401). Returns whether the socket goes on."""
-        agent = await load_agent(self.agent.user_id)
-        if agent is None:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return False
-        self.agent = agent
-        self.images = access.may_see_images(agent)
-        return True
-
-    async def rights_changed(self, event):
-        """The agent's rights or their organisation's plan changed
-        (``agent.updated``, ``organisation.updated``): re-read them, join the
-        groups they now call for, and send the console a fresh state."""
-        if self.take(event):
-            await self.apply_rights()
-
-    async def apply_rights(self):
-        if not await self.reload_agent():
-            return
-        wanted = events.groups_for_agent(self.agent)
-        for group in set(self.joined) - set(wanted):
-            await self.channel_layer.group_discard(group, self.channel_name)
-        for group in set(wanted) - set(self.joined):
-            await self.channel_layer.group_add(group, self.channel_name)
-        self.joined = wanted
-        hello = await database_sync_to_async(state.hello)(self.agent)
-        await self.start_from({**hello, "type": "reload"})
-
-    agent_updated = rights_changed
-    organisation_updated = rights_changed
 
     async def refuse(self, code: int):
         """Close with ``code`` straight after the handshake. A handshake refused
@@ -219,8 +129,7 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
     async def start_from(self, hello: dict):
         """Send a fresh state (``hello`` or ``reload``) and start from it."""
         self.cursor = self.floor = hello["cursor"]
-        self.unread = hello["unread"]
-        self.buckets = hello.get("buckets")
+        self.start_tallies(hello)
         await self.send(text_data=json.dumps(hello))
 
     async def disconnect(self, code):
@@ -228,65 +137,81 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         for group in getattr(self, "joined", ()):
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    # -- rights, read when they matter ------------------------------------
+
+    def current_agent(self) -> Agent:
+        """The agent's rights and plan as they are now (in a database thread):
+        Deactivated when they no longer have a seat."""
+        agent = load_agent(self.agent.user_id)
+        if agent is None:
+            raise Deactivated()
+        self.agent = agent
+        self.images = access.may_see_images(agent)
+        return agent
+
+    async def run(self, command, data):
+        """Run a command (``chatserver.commands``) for the agent as they are
+        now, in one trip to a database thread."""
+        return await database_sync_to_async(
+            lambda: command(self.current_agent(), data)
+        )()
+
+    async def rights_changed(self, event):
+        """The agent's rights or their organisation's plan changed
+        (``agent.updated``, ``organisation.updated``): re-read them, join the
+        groups they now call for, and send the console a fresh state."""
+        if self.take(event):
+            await self.apply_rights()
+
+    agent_updated = rights_changed
+    organisation_updated = rights_changed
+
+    async def apply_rights(self):
+        try:
+            hello = await self.run(lambda agent, _: console.hello(agent), None)
+        except Deactivated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        wanted = events.groups_for_agent(self.agent)
+        for group in set(self.joined) - set(wanted):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in set(wanted) - set(self.joined):
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.joined = wanted
+        await self.start_from({**hello, "type": "reload"})
+
     # -- from the browser -------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None):
-        if not self.frame_limit.take():
-            await self.send_error(
-                "You are sending too fast: wait a moment.", code="rate_limited"
-            )
-            return
-        if bytes_data is not None or text_data is None:
-            await self.send_error("Only text frames are accepted.")
-            return
-        if len(text_data) > MAX_FRAME_BYTES or (
-            len(text_data.encode(errors="replace")) > MAX_FRAME_BYTES
-        ):
-            found = CLIENT_ID_PATTERN.search(text_data)
-            await self.send_error(
-                f"That message is too large (over {MAX_FRAME_BYTES // 1024} KB).",
-                found.group(1) if found else None,
-                "too_large",
-            )
-            return
-        try:
-            data = json.loads(text_data)
-        except (ValueError, RecursionError):
-            # RecursionError: nesting deeper than the decoder goes ([[[[...).
-            await self.send_error("That message is not JSON: send a JSON object.")
+        if not self.limits.frames.take():
+            await self.send_error(frames.TOO_FAST, code="rate_limited")
             return
         client_id = None
         try:
-            if not isinstance(data, dict):
-                raise ProtocolError("A message must be a JSON object.")
-            client_id = data.get("client_id") if isinstance(
-                data.get("client_id"), str
-            ) else None
-            check_text(data)
+            data = frames.read(text_data, bytes_data)
+            client_id = data.get("client_id")
+            client_id = client_id if isinstance(client_id, str) else None
             kind = data.get("type")
             handler = self.handlers.get(kind) if isinstance(kind, str) else None
             if handler is None:
-                raise ProtocolError(f"Unknown message type: {str(kind)[:40]!r}.")
-            # Authority is read now, never from what this socket read when it
-            # connected: an admin may have changed it since (docs/protocol.md).
-            if not await self.reload_agent():
-                return
+                raise ActionError(f"Unknown message type: {str(kind)[:40]!r}.", "invalid")
             await handler(self, data)
-        except ProtocolError as exc:
-            await self.send_error(str(exc), client_id)
-        except Exception as exc:
-            if not isinstance(exc, actions.ActionError):
-                # A bug or an outage: say so, keep the socket, keep the details.
-                log.exception("console message %r failed", data.get("type"))
-                exc = actions.ActionError(
-                    "Something went wrong on the server: try again in a moment.",
-                    "server_error",
-                )
+        except Deactivated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+        except frames.FrameError as exc:
+            await self.send_error(exc.reason, exc.client_id, exc.code)
+        except ActionError as exc:
             await self.send_error(exc.reason, client_id, exc.code, exc.details)
+        except Exception:
+            # A bug or an outage: say so, keep the socket, keep the details.
+            log.exception("console message failed")
+            await self.send_error(
+                "Something went wrong on the server: try again in a moment.",
+                client_id,
+                "server_error",
+            )
 
-    async def send_error(
-        self, reason: str, client_id=None, code="invalid", details=None
-    ):
+    async def send_error(self, reason: str, client_id=None, code="invalid", details=None):
         reply = {"type": "error", "code": code, "reason": reason, "cursor": self.cursor}
         if client_id is not None:
             reply["client_id"] = client_id
@@ -294,151 +219,78 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             reply["details"] = details
         await self.send(text_data=json.dumps(reply))
 
-    async def on_message_send(self, data):
-        client_id = required(data, "client_id", str)
-        conversation_id = required(data, "conversation", int)
-        body = required(data, "body", str)
-        category = data.get("category")
-        if category is not None and (
-            isinstance(category, bool) or not isinstance(category, int)
-        ):
-            raise ProtocolError("'category' must be an id.")
-        schedule = optional_flag(data, "schedule")
-        if not self.send_limit.take():
-            raise actions.ActionError(
-                "You are sending too fast: wait a moment.", "rate_limited"
-            )
-        message = await database_sync_to_async(self.send_message)(
-            conversation_id, body, client_id, category, schedule
+    async def ack(self, client_id, **fields):
+        """Answer a client message that was done (docs/protocol.md, ``ack``)."""
+        reply = {"type": "ack", "client_id": client_id, **fields, "cursor": self.cursor}
+        if reply["client_id"] is None and "of" in fields:
+            del reply["client_id"]
+        await self.send(text_data=json.dumps(reply))
+
+    async def on_text(self, data):
+        """``message.send`` and ``consent.request``: a text to the lead."""
+        if data["type"] == "message.send":
+            # The console resends an unanswered text with it: never twice.
+            fields.required(data, "client_id", str)
+        self.limits.send()
+        command = messages.send if data["type"] == "message.send" else (
+            messages.request_authorization
         )
-        await self.send(
-            text_data=json.dumps(
-                {
-                    "type": "ack",
-                    "client_id": client_id,
-                    "message": message.id,
-                    "status": message.status,
-                    "scheduled_for": events.scheduled_for(message),
-                    "cursor": self.cursor,
-                }
-            )
+        message = await self.run(command, data)
+        await self.ack(
+            messages.client_id_of(data),
+            message=message.id,
+            status=message.status,
+            scheduled_for=shapes.scheduled_for(message),
         )
 
-    def send_message(self, conversation_id, body, client_id, category, schedule=False):
-        conversation = self.find_conversation(conversation_id)
-        return actions.send_message(
-            self.agent, conversation, body, client_id, category, schedule=schedule
-        )
-
-    async def on_consent_request(self, data):
-        """Send the authorization request to the conversation's number."""
-        conversation_id = required(data, "conversation", int)
+    async def on_optout(self, data):
+        """``consent.confirm_optout`` and ``consent.dismiss_optout``."""
+        confirm = data["type"] == "consent.confirm_optout"
+        await self.run(messages.confirm_optout if confirm else messages.dismiss_optout, data)
+        result = {"consent": "revoked"} if confirm else {}
         client_id = data.get("client_id")
-        if client_id is not None and not isinstance(client_id, str):
-            raise ProtocolError("'client_id' must be a string.")
-        schedule = optional_flag(data, "schedule")
-        if not self.send_limit.take():
-            raise actions.ActionError(
-                "You are sending too fast: wait a moment.", "rate_limited"
-            )
-
-        def request():
-            conversation = self.find_conversation(conversation_id)
-            return actions.request_authorization(
-                self.agent, conversation, client_id=client_id, schedule=schedule
-            )
-
-        message = await database_sync_to_async(request)()
-        await self.send(
-            text_data=json.dumps(
-                {
-                    "type": "ack",
-                    "client_id": client_id,
-                    "message": message.id,
-                    "status": message.status,
-                    "scheduled_for": events.scheduled_for(message),
-                    "cursor": self.cursor,
-                }
-            )
+        await self.ack(
+            client_id if isinstance(client_id, str) else None,
+            message=data["message"],
+            **result,
         )
-
-    async def on_consent_confirm_optout(self, data):
-        """Confirm that a lead's message revokes consent (one click)."""
-        message_id = required(data, "message", int)
-        client_id = data.get("client_id")
-
-        def confirm():
-            message = Message.objects.filter(
-                pk=message_id, organisation_id=self.agent.organisation_id
-            ).first()
-            if message is None:
-                raise actions.ActionError("No such message.", "not_found")
-            actions.confirm_optout(self.agent, message)
-
-        await database_sync_to_async(confirm)()
-        await self.send(
-            text_data=json.dumps(
-                {
-                    "type": "ack",
-                    "client_id": client_id if isinstance(client_id, str) else None,
-                    "message": message_id,
-                    "consent": "revoked",
-                    "cursor": self.cursor,
-                }
-            )
-        )
-
-    async def on_consent_dismiss_optout(self, data):
-        """Decide a flagged message is no request to stop texting."""
-        message_id = required(data, "message", int)
-        client_id = data.get("client_id")
-
-        def dismiss():
-            message = Message.objects.filter(
-                pk=message_id, organisation_id=self.agent.organisation_id
-            ).first()
-            if message is None:
-                raise actions.ActionError("No such message.", "not_found")
-            actions.dismiss_optout(self.agent, message)
-
-        await database_sync_to_async(dismiss)()
-        await self.send(
-            text_data=json.dumps(
-                {
-                    "type": "ack",
-                    "client_id": client_id if isinstance(client_id, str) else None,
-                    "message": message_id,
-                    "cursor": self.cursor,
-                }
-            )
-        )
-
-    def find_conversation(self, conversation_id):
-        conversation = (
-            visible_conversations(self.agent)
-            .select_related("lead")
-            .filter(pk=conversation_id)
-            .first()
-        )
-        if conversation is None:
-            raise actions.ActionError("No such conversation.", "not_found")
-        return conversation
 
     async def on_conversation_read(self, data):
-        conversation_id = required(data, "conversation", int)
-        message_id = required(data, "message", int)
+        await self.run(messages.read, data)
 
-        def mark():
-            conversation = self.find_conversation(conversation_id)
-            actions.mark_read(self.agent, conversation, message_id)
-
-        await database_sync_to_async(mark)()
+    async def on_lead_command(self, data):
+        """A change to leads (``chatserver.commands.LEAD_COMMANDS``),
+        acknowledged with its result; everyone concerned hears of it
+        through events."""
+        kind = data["type"]
+        if kind in commands.SENDS_TEXT and data.get("body"):
+            self.limits.send()
+        result = await self.run(commands.LEAD_COMMANDS[kind], data)
+        client_id = data.get("client_id")
+        await self.ack(
+            client_id if isinstance(client_id, str) else None, of=kind, result=result
+        )
 
     async def on_resume(self, data):
-        cursor = required(data, "cursor", int)
+        cursor = data.get("cursor")
+        if isinstance(cursor, bool) or not isinstance(cursor, int):
+            raise ActionError("'cursor' is missing or of the wrong type.", "invalid")
         if cursor < 0:
-            raise ProtocolError("'cursor' must be a cursor this server sent.")
-        await self.catch_up(cursor, budget=self.resume_limit)
+            raise ActionError("'cursor' must be a cursor this server sent.", "invalid")
+        await self.catch_up(cursor, budget=self.limits.resumes)
+
+    handlers = {
+        "message.send": on_text,
+        "consent.request": on_text,
+        "consent.confirm_optout": on_optout,
+        "consent.dismiss_optout": on_optout,
+        "conversation.read": on_conversation_read,
+        "resume": on_resume,
+        # lead.assign, lead.close, note.add, ... (docs/protocol.md)
+        **dict.fromkeys(commands.LEAD_COMMANDS, on_lead_command),
+    }
+
+    # -- replays ------------------------------------------------------------
 
     async def layer_catch_up(self, event):
         """The channel layer may have lost events for this socket (Redis
@@ -462,9 +314,9 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
                 await asyncio.sleep(wait)
         await self.catch_up(since)
 
-    async def catch_up(self, cursor: int, budget: TokenBucket | None = None):
+    async def catch_up(self, cursor: int, budget: frames.TokenBucket | None = None):
         """Send the events after ``cursor``, then ``resumed``; or a ``reload``
-        when they cannot be replayed.
+        when they cannot be replayed. ``budget`` charges what it costs.
 
         Every event of the gap is sent, even one this socket already relayed
         live: the browser may have applied a newer event (a "delivered") before
@@ -472,73 +324,35 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         replay, in cursor order, ends with the newest. Events apply twice
         harmlessly.
         """
-        replay = await database_sync_to_async(state.missed_events)(self.agent, cursor)
-        cost = 1 if replay is None else len(replay.events) / RELOAD_EVENTS
+        gap = await database_sync_to_async(replay.missed_events)(self.agent, cursor)
+        cost = 1 if gap is None else len(gap.events) / frames.RELOAD_EVENTS
         if budget is not None and not budget.take(cost):
-            raise actions.ActionError(
+            raise ActionError(
                 "Resuming too often: wait a few seconds, then reconnect.",
                 "rate_limited",
             )
-        if replay is None:
-            hello = await database_sync_to_async(state.hello)(self.agent)
+        if gap is None:
+            hello = await database_sync_to_async(console.hello)(self.agent)
             await self.start_from({**hello, "type": "reload"})
             return
         rights = False
-        for event in replay.events:
+        for event in gap.events:
             self.remember(event.cursor)
             rights = rights or event.type in RIGHTS_EVENTS
-            payload = event.payload
-            if not self.images:
-                payload = media.hide_images(payload)
-            await self.send(
-                text_data=events.serialise(event.type, event.cursor, payload)
-            )
-        # Everything up to replay.cursor was committed when the replay was read:
+            payload = event.payload if self.images else images.hide_images(event.payload)
+            await self.send(text_data=events.serialise(event.type, event.cursor, payload))
+        # Everything up to gap.cursor was committed when the replay was read:
         # live copies still on their way are duplicates.
-        self.cursor = max(self.cursor, replay.cursor)
-        self.floor = max(self.floor, replay.cursor)
-        await self.send(
-            text_data=json.dumps(
-                {
-                    "type": "resumed",
-                    "cursor": self.cursor,
-                    "replayed": len(replay.events),
-                }
-            )
-        )
+        self.cursor = max(self.cursor, gap.cursor)
+        self.floor = max(self.floor, gap.cursor)
+        resumed = {"type": "resumed", "cursor": self.cursor, "replayed": len(gap.events)}
+        await self.send(text_data=json.dumps(resumed))
         if rights:
             # The gap held a change of rights: start again from them.
             await self.apply_rights()
             return
         await self.refresh_unread(always=True)
         await self.refresh_buckets()
-
-    async def on_lead_command(self, data):
-        """A change to leads (``chatserver.commands.leads.COMMANDS``), acknowledged
-        with its result; everyone concerned hears of it through events."""
-        kind = data["type"]
-        texts = kind in lead_ops.SENDS_TEXT and data.get("body")
-        if texts and not self.send_limit.take():
-            raise actions.ActionError(
-                "You are sending too fast: wait a moment.", "rate_limited"
-            )
-        command = lead_ops.COMMANDS[kind]
-        result = await database_sync_to_async(command)(self.agent, data)
-        reply = {"type": "ack", "of": kind, "result": result, "cursor": self.cursor}
-        if isinstance(data.get("client_id"), str):
-            reply["client_id"] = data["client_id"]
-        await self.send(text_data=json.dumps(reply))
-
-    handlers = {
-        "message.send": on_message_send,
-        "consent.request": on_consent_request,
-        "consent.confirm_optout": on_consent_confirm_optout,
-        "consent.dismiss_optout": on_consent_dismiss_optout,
-        "conversation.read": on_conversation_read,
-        "resume": on_resume,
-        # lead.assign, lead.close, note.add, ... (docs/protocol.md)
-        **dict.fromkeys(lead_ops.COMMANDS, on_lead_command),
-    }
 
     # -- from the channel layer -------------------------------------------
 
@@ -604,28 +418,11 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         return True
 
     async def message_created(self, event):
-        """A new message; a lead's carries every agent's unread count of its
-        conversation (one event for all), and this socket takes its agent's.
-        Changed counts ride in the same frame: one frame per text per socket,
-        where a separate ``unread.changed`` made nearly two."""
-        if not self.take(event):
-            return
-        unread = event.get("unread")
-        count = None
-        if unread is not None:
-            count = unread["agents"].get(str(self.agent.id), unread["default"])
-            if not self.set_unread(event["conversation"], count):
-                count = None
-        await self.forward(event, unread=count)
-
-    async def message_status(self, event):
-        await self.relay(event)
-
-    async def consent_changed(self, event):
-        await self.relay(event)
-
-    async def note_created(self, event):
-        await self.relay(event)
+        """A new message; a lead's carries this agent's unread counts in the
+        same frame: one frame per text per socket, where a separate
+        ``unread.changed`` made nearly two."""
+        if self.take(event):
+            await self.forward(event, unread=self.take_unread_of(event))
 
     async def lead_created(self, event):
         if await self.relay(event):
@@ -639,75 +436,7 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
                 # conversations' unread counts with it.
                 await self.refresh_unread()
 
-    def view_changed(self, event) -> bool:
-        """Whether a lead event moved the lead into or out of the agent's view
-        (True when the event does not say)."""
-        before, now = event.get("before"), event.get("state")
-        if not before or not now:
-            return True
-        return events.in_audience(self.agent, before.get("audience")) != (
-            events.in_audience(self.agent, now.get("audience"))
-        )
-
-    async def track_buckets(self, event):
-        """Move the lead between this agent's bucket counts, from the state
-        the event says it had to the one it has (no database access)."""
-        tally = getattr(self, "buckets", None)
-        if tally is not None and buckets.apply(
-            self.agent, tally, event.get("before"), event.get("state")
-        ):
-            await self.send_buckets()
-
-    async def refresh_buckets(self):
-        """Recount from the database (after a replay, which skips
-        ``track_buckets``); tell the browser if anything changed."""
-        fresh = await database_sync_to_async(buckets.counts)(self.agent)
-        if fresh != getattr(self, "buckets", None):
-            self.buckets = fresh
-            await self.send_buckets()
-
-    async def send_buckets(self):
-        reply = {"type": events.BUCKETS_CHANGED, "buckets": self.buckets}
-        await self.send(text_data=json.dumps({**reply, "cursor": self.cursor}))
-
-    async def unread_conversation(self, event):
-        """The agent's count of one conversation changed (they read it)."""
-        if self.set_unread(event["conversation"], event["count"]):
-            await self.send_unread()
-
     async def session_ended(self, event):
         """The session this socket logged in with was logged out."""
         if self.session and event.get("session") == self.session:
             await self.close(code=CLOSE_UNAUTHENTICATED)
-
-    def set_unread(self, conversation_id, count: int) -> bool:
-        """Set one conversation's unread count; whether the counts changed."""
-        counts = self.unread["conversations"]
-        key = str(conversation_id)
-        if counts.get(key, 0) == count:
-            return False
-        if count:
-            counts[key] = count
-        else:
-            counts.pop(key, None)
-        self.unread["total"] = sum(counts.values())
-        return True
-
-    async def refresh_unread(self, always: bool = False):
-        """Recount from the database; tell the browser if anything changed."""
-        fresh = await database_sync_to_async(state.unread_counts)(self.agent)
-        changed = fresh != self.unread
-        self.unread = fresh
-        if changed or always:
-            await self.send_unread()
-
-    async def send_unread(self):
-        await self.send(
-            text_data=json.dumps(
-                {
-                    "type": events.UNREAD_CHANGED,
-                    "cursor": self.cursor,
-                    "unread": self.unread,
-                }
-            )
-        )

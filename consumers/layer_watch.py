@@ -34,23 +34,31 @@ import asyncio
 import logging
 import time
 import weakref
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-
-if TYPE_CHECKING:
-    from consumers.console import ConsoleConsumer
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT = 0.5
 TIMEOUT = 5.0
 
-_sockets: weakref.WeakSet[ConsoleConsumer] = weakref.WeakSet()
+
+
+class Watched(Protocol):
+    """What the watch needs of a socket (``consumers.console``'s consumer)."""
+
+    channel_name: str
+    cursor: int
+    floor: int
+    layer_safe_cursor: int
+
+
+_sockets: weakref.WeakSet[Watched] = weakref.WeakSet()
 _watchers: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
 
 
-def register(socket: ConsoleConsumer) -> None:
+def register(socket: Watched) -> None:
     """Watch the layer for this socket (call once it has sent its hello)."""
     layer = get_channel_layer()
     if layer is None or isinstance(layer, InMemoryChannelLayer):
@@ -63,7 +71,7 @@ def register(socket: ConsoleConsumer) -> None:
         _watchers[loop] = loop.create_task(Watcher(layer).run())
 
 
-def unregister(socket: ConsoleConsumer) -> None:
+def unregister(socket: Watched) -> None:
     _sockets.discard(socket)
 
 

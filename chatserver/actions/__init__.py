@@ -1,37 +1,33 @@
 """Every write to the domain, and the events it publishes (on commit).
 
-Views, webhooks and consumers parse, check access, call one of these, and
-answer. Nothing else writes domain rows.
+Commands (``chatserver.commands``), views, webhooks and the worker parse,
+check access, call one of these, and answer. Nothing else writes domain rows.
+Each module is one kind of write; this package re-exports the ones callers
+outside it use.
 """
 
-from chatserver.actions import webhooks as inbox
+from chatserver.actions import webhooks
 from chatserver.actions.agents import set_agent, set_organisation_limit
+from chatserver.actions.assignment import assign_lead, claim_lead, share_lead
+from chatserver.actions.closing import close_lead, reopen_lead, set_conversation_status
 from chatserver.actions.consent import (
     confirm_optout,
     dismiss_optout,
     request_authorization,
 )
-from chatserver.actions.errors import ActionError, UnknownRecipient
+from chatserver.actions.delivery import record_status
+from chatserver.actions.inbound import receive_inbound
 from chatserver.actions.leads import (
     add_contact,
     add_contact_number,
-    assign_lead,
-    close_lead,
     conversation_with,
     create_lead,
     create_lead_for_agent,
     open_conversation,
-    reopen_lead,
-    set_conversation_status,
-    share_lead,
 )
-from chatserver.actions.messages import (
-    mark_read,
-    receive_inbound,
-    record_status,
-    send_message,
-)
+from chatserver.actions.messages import mark_read
 from chatserver.actions.notes import add_note
+from chatserver.actions.sending import send_message
 from chatserver.actions.setup import (
     add_agent,
     add_number,
@@ -39,6 +35,7 @@ from chatserver.actions.setup import (
     find_agent,
     resolve_organisation,
 )
+from chatserver.rules.errors import ActionError, UnknownRecipient
 
 __all__ = [
     "ActionError",
@@ -49,14 +46,15 @@ __all__ = [
     "add_note",
     "add_number",
     "add_organisation",
-    "inbox",
     "assign_lead",
+    "claim_lead",
     "close_lead",
     "confirm_optout",
-    "dismiss_optout",
     "conversation_with",
     "create_lead",
     "create_lead_for_agent",
+    "dismiss_optout",
+    "find_agent",
     "mark_read",
     "open_conversation",
     "receive_inbound",
@@ -65,9 +63,9 @@ __all__ = [
     "request_authorization",
     "resolve_organisation",
     "send_message",
-    "set_conversation_status",
-    "share_lead",
-    "find_agent",
     "set_agent",
+    "set_conversation_status",
     "set_organisation_limit",
+    "share_lead",
+    "webhooks",
 ]

@@ -18,8 +18,8 @@ from django.db.models.signals import m2m_changed, post_save, pre_delete
 from django.dispatch import receiver
 
 from chatserver import events
-from chatserver.publish import emit
 from chatserver.models import Agent, AgentGroup, Organisation, SmsPermission
+from chatserver.publish import emit
 from chatserver.rules.errors import ActionError
 from chatserver.rules.text import clean_text
 
@@ -122,8 +122,7 @@ def agent_changed(agent_id: int, organisation_id: int) -> None:
     def publish():
         emit(
             organisation_id,
-            events.AGENT_UPDATED,
-            {"agent": agent_id},
+            events.AgentUpdated(type=events.AGENT_UPDATED, agent=agent_id),
             [events.agent_group(agent_id)],
         )
 
@@ -136,8 +135,9 @@ def organisation_changed(organisation_id: int) -> None:
     def publish():
         emit(
             organisation_id,
-            events.ORGANISATION_UPDATED,
-            {"organisation": organisation_id},
+            events.OrganisationUpdated(
+                type=events.ORGANISATION_UPDATED, organisation=organisation_id
+            ),
             [events.organisation_group(organisation_id)],
         )
 

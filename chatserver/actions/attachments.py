@@ -24,11 +24,12 @@ from django.utils import timezone
 
 from carriers import get_adapter
 from carriers.base import InboundMessage
-from chatserver import events
-from chatserver.rules import images as media
-from chatserver.actions.errors import ActionError
-from chatserver.actions.messages import publish_message_updated
+from carriers.media import megabytes
+from chatserver import doorbell
+from chatserver.actions.message_events import publish_message_updated
 from chatserver.models import Attachment, Message
+from chatserver.rules import images as media
+from chatserver.rules.errors import ActionError
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +86,8 @@ def record_inbound(message: Message, inbound: InboundMessage) -> int:
         )
         pending += status == Status.PENDING
     if pending:
-        from chatserver.worker import loop as outbox
-
         # The outbox's loop fetches them: wake it in every process.
-        outbox.announce()
+        doorbell.announce()
     return pending
 
 
@@ -101,8 +100,6 @@ def check_outbound(images: Sequence[Image]) -> list[tuple[Image, str]]:
         )
     total = sum(len(image.content) for image in images)
     if total > media.max_bytes():
-        from carriers.media import megabytes
-
         raise ActionError(
             f"The images are {megabytes(total)} together; carriers take "
             f"{megabytes(media.max_bytes())} in one text.",

@@ -9,7 +9,7 @@ who may see a lead with that number.
 The automatic replies a keyword earns (the opt-out and opt-in confirmations,
 the HELP text) are the only texts that go to a number whatever its consent:
 they are queued here, as kind ``auto_reply``, and never pass the consent check
-or quiet hours (``chatserver.actions.compliance``).
+or quiet hours (``chatserver.queries.compliance``).
 """
 
 from __future__ import annotations
@@ -20,39 +20,20 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from carriers.base import CarrierError, ErrorKind, InboundMessage
-from chatserver.queries import access
 from chatserver import events
-from chatserver.rules import keywords
-from chatserver.actions.errors import ActionError
-from chatserver.actions.messages import (
-    move_status,
-    publish_message_updated,
-    queue_message,
-)
+from chatserver.actions.assignment import assign_lead
+from chatserver.actions.message_events import publish_message_updated
+from chatserver.actions.messages import move_status, queue_message
+from chatserver.models import Agent, Consent, ConsentChange, Conversation, Lead, Message
 from chatserver.publish import emit
+from chatserver.queries import access, compliance
+from chatserver.queries.consent import notice, render, state_of
+from chatserver.rules import keywords
+from chatserver.rules.errors import ActionError
 from chatserver.rules.keywords import Keyword
 from chatserver.rules.text import parse_client_id
-from chatserver.models import (
-    Agent,
-    Consent,
-    ConsentChange,
-    Conversation,
-    Lead,
-    Message,
-    Organisation,
-)
 
 State = Consent.State
-
-# What the composer says when the state forbids texting (also the reason a
-# refused send gives).
-NOTICES = {
-    State.NOT_AUTHORIZED: "This number has not authorized texts: "
-    "send an authorization request first.",
-    State.PENDING: "Waiting for the lead to authorize texts (reply YES).",
-    State.REVOKED: "This number has opted out: it cannot be texted unless the lead "
-    "texts START.",
-}
 
 # An authorization request still waiting for its answer is not sent again
 # before this: asking twice a day is pestering.
@@ -60,37 +41,6 @@ REQUEST_AGAIN_AFTER = datetime.timedelta(hours=24)
 
 OPTED_OUT_CODE = "opted_out"
 OPTED_OUT_REASON = "The lead opted out before this was sent: it was not sent."
-
-
-def notice(state: str) -> str | None:
-    """Why the composer is disabled in this state, or None when it is not."""
-    return NOTICES.get(state)
-
-
-def render(text: str, organisation: Organisation) -> str:
-    """An organisation's configured text with ``{org}`` filled in.
-
-    Plain replacement, not ``str.format``: an admin's stray brace must not
-    break sending.
-    """
-    return text.replace("{org}", organisation.name).strip()
-
-
-def state_of(organisation_id: int, number: str) -> str:
-    """The consent state of a number for an organisation."""
-    consent = Consent.objects.filter(
-        organisation_id=organisation_id, number=number
-    ).first()
-    return consent.state if consent else State.NOT_AUTHORIZED
-
-
-def states_of(organisation_id: int, numbers) -> dict[str, str]:
-    """The consent states of many numbers at once (absent ones are not listed)."""
-    return dict(
-        Consent.objects.filter(
-            organisation_id=organisation_id, number__in=list(numbers)
-        ).values_list("number", "state")
-    )
 
 
 @transaction.atomic
@@ -132,17 +82,17 @@ def set_state(
     for lead in leads:
         emit(
             organisation_id,
-            events.CONSENT_CHANGED,
-            {
-                "lead": lead.id,
-                "number": number,
-                "state": new_state,
-                "previous": old_state,
-                "reason": reason,
-                "by": agent.id if agent else None,
-                "message": message.id if message else None,
-                "notice": notice(new_state),
-            },
+            events.ConsentChanged(
+                type=events.CONSENT_CHANGED,
+                lead=lead.id,
+                number=number,
+                state=new_state,
+                previous=old_state,
+                reason=reason,
+                by=agent.id if agent else None,
+                message=message.id if message else None,
+                notice=notice(new_state),
+            ),
             events.groups_for_lead(lead),
             lead_id=lead.id,
         )
@@ -308,9 +258,6 @@ def request_authorization(
 
 
 def _request_authorization(agent, conversation, client_id, schedule) -> Message:
-    from chatserver.actions import compliance
-    from chatserver.actions.leads import assign_lead
-
     conversation = (
         Conversation.objects.select_related(
             "lead", "sender", "contact_number", "organisation"

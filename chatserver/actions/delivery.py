@@ -7,6 +7,7 @@ any number of senders, in any number of processes, exactly one gets it.
 from __future__ import annotations
 
 import datetime
+import logging
 import random
 
 from django.conf import settings
@@ -14,9 +15,13 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from carriers.base import CarrierError, ErrorKind, SendResult
-from chatserver.actions.messages import move_status, publish_message_status
+from carriers.base import CarrierError, ErrorKind, SendResult, StatusUpdate
+from chatserver.actions import consent
+from chatserver.actions.message_events import publish_message_status
+from chatserver.actions.messages import CARRIER_STATUS, move_status
 from chatserver.models import Message
+
+log = logging.getLogger(__name__)
 
 Status = Message.Status
 
@@ -110,8 +115,6 @@ def record_failure(message: Message, error: CarrierError) -> None:
             publish_message_status(message)
         return
     settle(message, Status.FAILED, error.code, error.reason)
-    from chatserver.actions import consent
-
     consent.on_carrier_error(message, error)
 
 
@@ -132,3 +135,40 @@ def recover_interrupted() -> int:
     for message in stale:
         count += move_status(message, Status.CHECK, "", CHECK_REASON)
     return count
+
+
+@transaction.atomic
+def record_status(update: StatusUpdate) -> Message | None:
+    """Apply a carrier's delivery receipt; unknown or stale ones change nothing."""
+    messages = Message.objects.select_related("conversation__lead").filter(
+        carrier=update.carrier
+    )
+    message = messages.filter(carrier_message_id=update.carrier_message_id).first()
+    reference = update.reference
+    # Our id, when the callback URL carried one: ASCII digits only (int()
+    # refuses other digits, and thousands of them).
+    has_reference = reference.isascii() and reference.isdigit() and len(reference) < 20
+    if message is None and has_reference:
+        # The receipt beat the send's answer: find the message by our own id.
+        message = messages.filter(pk=int(reference), carrier_message_id="").first()
+        if message is not None:
+            Message.objects.filter(pk=message.pk).update(
+                carrier_message_id=update.carrier_message_id
+            )
+            message.carrier_message_id = update.carrier_message_id
+    if message is None or message.direction != Message.Direction.OUTBOUND:
+        log.info("status for unknown message %s ignored", update.carrier_message_id)
+        return None
+    status = CARRIER_STATUS.get(update.status)
+    if status is None:
+        return message
+    error = update.error
+    moved = move_status(
+        message,
+        status,
+        error_code=error.code if error else "",
+        error_reason=error.reason if error else "",
+    )
+    if moved and error is not None:
+        consent.on_carrier_error(message, error)
+    return message

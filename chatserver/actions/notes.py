@@ -5,27 +5,14 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from chatserver.queries import access
-from chatserver import events
-from chatserver.actions.errors import ActionError
-from chatserver.rules.text import parse_client_id
-from chatserver.publish import emit
+from chatserver import events, shapes
 from chatserver.models import Agent, Lead, Note
+from chatserver.publish import emit
+from chatserver.queries import access
+from chatserver.rules.errors import ActionError
+from chatserver.rules.text import parse_client_id
 
 MAX_NOTE = 5000
-
-
-def note_data(note: Note) -> dict:
-    """A note as consoles see it."""
-    return {
-        "id": note.id,
-        "lead": note.lead_id,
-        "author": note.author_id,
-        "author_name": note.author.name if note.author_id else "",
-        "body": note.body,
-        "created_at": note.created_at.isoformat(),
-        "client_id": str(note.client_id) if note.client_id else None,
-    }
 
 
 def add_note(agent: Agent, lead: Lead, body, client_id=None) -> Note:
@@ -60,8 +47,9 @@ def add_note(agent: Agent, lead: Lead, body, client_id=None) -> Note:
             )
             emit(
                 lead.organisation_id,
-                events.NOTE_CREATED,
-                {"lead": lead.id, "note": note_data(note)},
+                events.NoteCreated(
+                    type=events.NOTE_CREATED, lead=lead.id, note=shapes.note_data(note)
+                ),
                 events.groups_for_lead(lead),
                 lead_id=lead.id,
             )

@@ -29,9 +29,11 @@ from carriers.base import (
     event_from_json,
     event_to_json,
 )
-from chatserver.actions.errors import UnknownRecipient
-from chatserver.actions.messages import receive_inbound, record_status, sender_for
+from chatserver import doorbell
+from chatserver.actions.delivery import record_status
+from chatserver.actions.inbound import receive_inbound, sender_for
 from chatserver.models import WebhookReceipt
+from chatserver.rules.errors import UnknownRecipient
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +69,7 @@ def accept(
     receipt = WebhookReceipt.objects.create(
         carrier=carrier, kind=kind, events=[event_to_json(e) for e in parsed]
     )
-    from chatserver.worker import loop as outbox
-
-    outbox.announce(outbox.WEBHOOKS)
+    doorbell.announce(doorbell.WEBHOOKS)
     return receipt
 
 
@@ -130,7 +130,5 @@ def retry(receipts) -> int:
     """Put failed receipts back in line (the admin's action, once mended)."""
     updated = receipts.filter(failed_at__isnull=False).update(failed_at=None, error="")
     if updated:
-        from chatserver.worker import loop as outbox
-
-        outbox.announce(outbox.WEBHOOKS)
+        doorbell.announce(doorbell.WEBHOOKS)
     return updated

@@ -1,0 +1,31 @@
+"""The commands an agent gives, shared by the console's socket and the JSON
+API: each reads the client's fields, finds what they name among what the
+agent may see, and calls one action. Transports answer in their own shapes.
+
+``LEAD_COMMANDS`` maps the socket's lead message types to theirs
+(docs/protocol.md); the text commands are ``chatserver.commands.messages``.
+"""
+
+from collections.abc import Callable
+
+from chatserver.commands import leads
+from chatserver.commands.fields import Data
+from chatserver.models import Agent
+
+LEAD_COMMANDS: dict[str, Callable[[Agent, Data], Data]] = {
+    "lead.assign": leads.assign,
+    "lead.close": leads.close,
+    "lead.reopen": leads.reopen,
+    "lead.share": leads.share,
+    "lead.unshare": leads.unshare,
+    "lead.create": leads.create,
+    "lead.add_contact": leads.add_contact,
+    "lead.add_number": leads.add_number,
+    "lead.open_conversation": leads.open_conversation,
+    "conversation.close": leads.close_conversation,
+    "conversation.reopen": leads.reopen_conversation,
+    "note.add": leads.add_note,
+}
+
+# Commands that may text a lead, and so count against a socket's send limit.
+SENDS_TEXT = {"lead.create"}

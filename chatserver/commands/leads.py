@@ -10,93 +10,21 @@ to show the agent.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from chatserver.queries import access, numbers as routing
-from chatserver import actions, events
-from chatserver.actions import ActionError
-from chatserver.actions.leads import UNSET, conversation_data, lead_data
-from chatserver.rules.text import check_text, clean_number
-from chatserver.actions.notes import note_data
-from chatserver.models import Agent, Contact, Conversation, Lead, MessageCategory
-
-Data = dict[str, Any]
-
-
-# -- reading the client's fields -------------------------------------------------
-
-
-def ident(
-    data: Data, name: str, *, nullable: bool = False, required: bool = True
-) -> int | None:
-    """An id field: an integer (or null when ``nullable``), else ActionError.
-    Absent: ActionError when ``required``, else None."""
-    if name not in data:
-        if required:
-            raise ActionError(f"'{name}' is missing.", "invalid")
-        return None
-    value = data.get(name)
-    if value is None and nullable:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ActionError(
-            f"'{name}' must be an id" + (" or null." if nullable else "."), "invalid"
-        )
-    return value
-
-
-def text(data: Data, name: str) -> str:
-    """An optional text field ('' when absent), else ActionError."""
-    value = data.get(name)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ActionError(f"'{name}' must be text.", "invalid")
-    return value
-
-
-def lead_for(agent: Agent, data: Data, *, change: bool = True) -> Lead:
-    """The lead ``data["lead"]`` names, if the agent may see it (and, with
-    ``change``, change it)."""
-    lead = access.find_lead(agent, ident(data, "lead"))
-    if lead is None:
-        raise ActionError("No such lead.", "not_found")
-    if change:
-        reason = access.may_change_lead(agent, lead)
-        if reason:
-            raise ActionError(reason, "forbidden")
-    return lead
-
-
-def conversation_for(agent: Agent, data: Data, *, change: bool = True) -> Conversation:
-    """The conversation ``data["conversation"]`` names, if the agent may see
-    (and, with ``change``, change) its lead."""
-    conversation = access.find_conversation(agent, ident(data, "conversation"))
-    if conversation is None:
-        raise ActionError("No such conversation.", "not_found")
-    if change:
-        reason = access.may_change_lead(agent, conversation.lead)
-        if reason:
-            raise ActionError(reason, "forbidden")
-    return conversation
-
-
-def colleague(agent: Agent, agent_id: int | None) -> Agent | None:
-    """The agent of the same organisation with this id, or not found."""
-    if agent_id is None:
-        return None
-    other = (
-        Agent.objects.select_related("user")
-        .filter(pk=agent_id, organisation_id=agent.organisation_id)
-        .first()
-    )
-    if other is None:
-        raise ActionError("No such agent.", "not_found")
-    return other
-
-
-# -- operations --------------------------------------------------------------------
+from chatserver import actions, shapes
+from chatserver.actions.leads import UNSET
+from chatserver.commands.fields import (
+    Data,
+    colleague,
+    conversation_for,
+    ident,
+    lead_for,
+    text,
+)
+from chatserver.models import Agent, Contact, Conversation, MessageCategory
+from chatserver.queries import console, numbers
+from chatserver.queries.contacts import contact_data
+from chatserver.rules.errors import ActionError
+from chatserver.rules.text import clean_number
 
 
 def assign(agent: Agent, data: Data) -> Data:
@@ -104,17 +32,17 @@ def assign(agent: Agent, data: Data) -> Data:
     lead = lead_for(agent, data)
     target = colleague(agent, ident(data, "agent", nullable=True))
     lead = actions.assign_lead(lead, target, actor=agent)
-    return {"lead": lead_data(lead)}
+    return {"lead": shapes.lead_data(lead)}
 
 
 def close(agent: Agent, data: Data) -> Data:
     """``{"lead": id}``: close the lead (an engagement closed)."""
-    return {"lead": lead_data(actions.close_lead(lead_for(agent, data), agent))}
+    return {"lead": shapes.lead_data(actions.close_lead(lead_for(agent, data), agent))}
 
 
 def reopen(agent: Agent, data: Data) -> Data:
     """``{"lead": id}``: reopen a closed lead."""
-    return {"lead": lead_data(actions.reopen_lead(lead_for(agent, data), agent))}
+    return {"lead": shapes.lead_data(actions.reopen_lead(lead_for(agent, data), agent))}
 
 
 def close_conversation(agent: Agent, data: Data) -> Data:
@@ -122,7 +50,7 @@ def close_conversation(agent: Agent, data: Data) -> Data:
     conversation = actions.set_conversation_status(
         conversation_for(agent, data), Conversation.Status.CLOSED, agent
     )
-    return {"conversation": conversation_data(conversation)}
+    return {"conversation": console.summary_of(conversation)}
 
 
 def reopen_conversation(agent: Agent, data: Data) -> Data:
@@ -130,7 +58,7 @@ def reopen_conversation(agent: Agent, data: Data) -> Data:
     conversation = actions.set_conversation_status(
         conversation_for(agent, data), Conversation.Status.OPEN, agent
     )
-    return {"conversation": conversation_data(conversation)}
+    return {"conversation": console.summary_of(conversation)}
 
 
 def share(agent: Agent, data: Data, on: bool = True) -> Data:
@@ -139,7 +67,7 @@ def share(agent: Agent, data: Data, on: bool = True) -> Data:
     lead = lead_for(agent, data)
     target = colleague(agent, ident(data, "agent"))
     lead = actions.share_lead(lead, target, actor=agent, share=on)
-    return {"lead": lead_data(lead)}
+    return {"lead": shapes.lead_data(lead)}
 
 
 def unshare(agent: Agent, data: Data) -> Data:
@@ -150,7 +78,7 @@ def add_note(agent: Agent, data: Data) -> Data:
     """``{"lead": id, "body": text, "client_id": uuid}``: an internal note."""
     lead = lead_for(agent, data, change=False)
     note = actions.add_note(agent, lead, data.get("body"), data.get("client_id"))
-    return {"note": note_data(note)}
+    return {"note": shapes.note_data(note)}
 
 
 def create(agent: Agent, data: Data) -> Data:
@@ -186,9 +114,9 @@ def create(agent: Agent, data: Data) -> Data:
         category_id=category,
     )
     result: Data = {
-        "lead": lead_data(lead),
-        "conversation": conversation_data(conversation) if conversation else None,
-        "message": events.message_data(message) if message else None,
+        "lead": shapes.lead_data(lead),
+        "conversation": console.summary_of(conversation) if conversation else None,
+        "message": shapes.message_data(message) if message else None,
         "send_error": None,
     }
     if refusal is not None:
@@ -233,41 +161,8 @@ def open_conversation(agent: Agent, data: Data) -> Data:
     lead = lead_for(agent, data, change=False)
     if agent.is_external:
         raise ActionError("This lead is shared with you read-only.", "forbidden")
-    number = routing.lead_number(lead, clean_number(text(data, "number")))
+    number = numbers.lead_number(lead, clean_number(text(data, "number")))
     if number is None:
         raise ActionError("No such number on this lead.", "not_found")
     conversation = actions.open_conversation(agent, lead, number)
-    return {"conversation": conversation_data(conversation)}
-
-
-def contact_data(contact: Contact) -> Data:
-    """A contact and their numbers, primary first."""
-    numbers = sorted(contact.numbers.all(), key=lambda n: (n.kind, n.id))
-    return {
-        "id": contact.id,
-        "first_name": contact.first_name,
-        "last_name": contact.last_name,
-        "name": contact.name,
-        "role": contact.role,
-        "numbers": [{"id": n.id, "number": n.number, "kind": n.kind} for n in numbers],
-    }
-
-
-# Socket message types (docs/protocol.md) and what does them.
-COMMANDS: dict[str, Callable[[Agent, Data], Data]] = {
-    "lead.assign": assign,
-    "lead.close": close,
-    "lead.reopen": reopen,
-    "lead.share": share,
-    "lead.unshare": unshare,
-    "lead.create": create,
-    "lead.add_contact": add_contact,
-    "lead.add_number": add_number,
-    "lead.open_conversation": open_conversation,
-    "conversation.close": close_conversation,
-    "conversation.reopen": reopen_conversation,
-    "note.add": add_note,
-}
-
-# Commands that may text a lead, and so count against a socket's send limit.
-SENDS_TEXT = {"lead.create"}
+    return {"conversation": console.summary_of(conversation)}

@@ -15,9 +15,12 @@ lead) and from ``text_block_reason`` (why the text box is greyed).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q, QuerySet
 
 from chatserver.models import Agent, Attachment, Conversation, Lead, SmsPermission
+from chatserver.rules import images
 
 
 def shared_with_filter(agent: Agent, prefix: str = "") -> Q:
@@ -199,3 +202,9 @@ def assignable_agents(organisation_id: int) -> QuerySet[Agent]:
 def is_admin(agent: Agent) -> bool:
     """Whether the agent administers their organisation (staff login)."""
     return bool(agent.user.is_staff and agent.user.is_active)
+
+
+def images_for(agent: Agent, data: Any) -> Any:
+    """``data`` as this agent may have it: without image URLs unless their
+    organisation has MMS on and they display images."""
+    return data if may_see_images(agent) else images.hide_images(data)

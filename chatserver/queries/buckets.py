@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from chatserver.queries import access
 from chatserver import events
 from chatserver.models import Agent, Lead
+from chatserver.queries import access
 
 UNASSIGNED = "unassigned"
 MINE = "mine"

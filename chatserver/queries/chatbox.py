@@ -3,63 +3,26 @@
 The lead's contacts with their numbers and consent, the agents assigned, whom
 the lead may be assigned to, the templates rendered for this conversation, the
 lead's notes, and why the agent may not text here now. Read-only, and every
-rule comes from where it lives (``access``, ``actions.consent``,
-``actions.compliance``): this module only gathers.
+rule comes from where it lives (``access``, ``consent``, ``compliance``):
+this module only gathers.
 """
 
 from __future__ import annotations
 
-from chatserver.queries import access, console as state
-from chatserver.rules import templating
-from chatserver.actions import compliance, consent
-from chatserver.actions.leads import lead_data
-from chatserver.actions.notes import note_data
-from chatserver.commands.leads import contact_data
+from chatserver import shapes
 from chatserver.models import (
     Agent,
-    Contact,
     Conversation,
     Message,
     MessageCategory,
     Note,
     Template,
 )
+from chatserver.queries import access, compliance, console
+from chatserver.queries.contacts import contacts_data
+from chatserver.rules import templating
 
 NOTES_SHOWN = 50
-
-
-def contacts_data(conversation: Conversation) -> list[dict]:
-    """The lead's contacts (as ``lead_ops.contact_data`` gives them), borrower
-    first, each number with its consent state and the conversation the agent
-    would open for it (one on this conversation's sender number preferred)."""
-    lead = conversation.lead
-    contacts = sorted(
-        lead.contacts.prefetch_related("numbers"),
-        key=lambda c: (c.role != Contact.Role.BORROWER, c.id),
-    )
-    numbers = [n.number for c in contacts for n in c.numbers.all()]
-    consents = consent.states_of(lead.organisation_id, set(numbers))
-    # Per number: its most recent conversation, one on our sender preferred.
-    threads: dict[int, tuple[int, bool]] = {}
-    rows = Conversation.objects.filter(lead=lead).order_by("-last_message_at", "-id")
-    for number_id, conversation_id, sender_id in rows.values_list(
-        "contact_number_id", "id", "sender_id"
-    ):
-        ours = sender_id == conversation.sender_id
-        if number_id not in threads or (ours and not threads[number_id][1]):
-            threads[number_id] = (conversation_id, ours)
-    threads[conversation.contact_number_id] = (conversation.id, True)
-    result = []
-    for contact in contacts:
-        data = contact_data(contact)
-        data["role_label"] = contact.get_role_display()
-        for number in data["numbers"]:
-            number["consent"] = consents.get(
-                number["number"], consent.State.NOT_AUTHORIZED
-            )
-            number["conversation"] = threads.get(number["id"], (None, False))[0]
-        result.append(data)
-    return result
 
 
 def quiet_hours_data(conversation: Conversation) -> dict | None:
@@ -127,8 +90,8 @@ def conversation_details(agent: Agent, conversation: Conversation) -> dict:
         .order_by("-id")[:NOTES_SHOWN]
     )
     return {
-        "conversation": state.conversation_summary(conversation, last),
-        "lead": lead_data(lead),
+        "conversation": console.conversation_summary(conversation, last),
+        "lead": shapes.lead_data(lead),
         "contacts": contacts_data(conversation),
         "shared_with": [
             {"id": a.id, "name": a.name}
@@ -152,5 +115,5 @@ def conversation_details(agent: Agent, conversation: Conversation) -> dict:
             {"id": c.id, "name": c.name}
             for c in MessageCategory.objects.filter(organisation_id=organisation_id)
         ],
-        "notes": [note_data(n) for n in reversed(notes)],
+        "notes": [shapes.note_data(n) for n in reversed(notes)],
     }

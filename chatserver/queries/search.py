@@ -18,9 +18,9 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from carriers.base import InvalidNumber, normalize_number
-from chatserver.queries import access
-from chatserver.models.indexes import SEARCH_CONFIG
 from chatserver.models import Contact, ContactNumber, Lead, Message
+from chatserver.models.indexes import SEARCH_CONFIG
+from chatserver.queries import access
 
 MAX_WORDS = 8
 MIN_DIGITS = 3

@@ -1,7 +1,8 @@
-"""MMS images: which are accepted, how large, and the URLs they are served at.
+"""MMS images: which are accepted, and how large.
 
 One place for the rules about images themselves; who may see them is
-``chatserver.queries.access`` (``may_see_images``), and storing them is
+``chatserver.queries.access`` (``may_see_images``), the URLs they are served
+at are ``chatserver.links``, and storing them is
 ``chatserver.actions.attachments``.
 
 - A message with images is an MMS: stored with ``encoding`` "MMS" and one
@@ -17,16 +18,11 @@ One place for the rules about images themselves; who may see them is
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
-from django.core import signing
-from django.urls import reverse
 
 from carriers.media import too_large
-
-if TYPE_CHECKING:
-    from chatserver.models import Agent, Attachment, Message
 
 MMS_ENCODING = "MMS"
 # Carriers take at most ten attachments on one MMS.
@@ -50,8 +46,6 @@ TYPE_NAMES = {
     "image/gif": "GIF",
     "image/webp": "WebP",
 }
-
-SIGNING_SALT = "chatserver.rules.images.outbound"
 
 
 class Refused(ValueError):
@@ -104,48 +98,6 @@ def check_image(content: bytes, declared: str, allowed: tuple[str, ...]) -> str:
     return actual
 
 
-def attachment_path(attachment_id: int, download: bool = False) -> str:
-    """Where an agent's console gets an image (access checked there)."""
-    path = reverse("attachment", args=[attachment_id])
-    return path + "?download=1" if download else path
-
-
-def signed_token(attachment_id: int) -> str:
-    return signing.TimestampSigner(salt=SIGNING_SALT).sign(str(attachment_id))
-
-
-def unsign(token: str) -> int:
-    """The attachment a carrier's URL names; SignatureExpired once it is older
-    than MMS_URL_MAX_AGE, BadSignature when it was not made here."""
-    value = signing.TimestampSigner(salt=SIGNING_SALT).unsign(
-        token, max_age=settings.MMS_URL_MAX_AGE
-    )
-    if not (value.isascii() and value.isdigit()):
-        raise signing.BadSignature("not an attachment id")
-    return int(value)
-
-
-def signed_url(attachment: Attachment) -> str:
-    """The absolute URL the carrier fetches an outbound image from: signed,
-    valid for MMS_URL_MAX_AGE seconds, no login needed."""
-    from chatserver.worker import loop as outbox
-
-    ext = EXTENSIONS.get(attachment.content_type, "img")
-    token = signed_token(attachment.id)
-    # The extension helps carriers that guess the type from the name.
-    return outbox.public_url(reverse("attachment-signed", args=[token, ext]))
-
-
-def outbound_urls(message: Message) -> tuple[str, ...]:
-    """The URLs of an outbound MMS's images, for its carrier, signed now."""
-    if message.encoding != MMS_ENCODING:
-        return ()
-    from chatserver.models import Attachment
-
-    accepted = message.attachments.filter(status=Attachment.Status.ACCEPTED)
-    return tuple(signed_url(a) for a in accepted.order_by("id"))
-
-
 URL_FIELDS = ("url", "download_url")
 
 
@@ -179,9 +131,3 @@ def hide_images(data: Any) -> Any:
     return data if copy is None else copy
 
 
-def for_agent(agent: Agent, data: Any) -> Any:
-    """``data`` as this agent may have it: without image URLs unless their
-    organisation has MMS on and they display images."""
-    from chatserver.queries import access
-
-    return data if access.may_see_images(agent) else hide_images(data)

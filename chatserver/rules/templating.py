@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from chatserver.models import Agent, Contact, Lead, Organisation, SenderNumber
+if TYPE_CHECKING:  # the rows a context holds; rules import no model
+    from chatserver.models import Agent, Contact, Lead, Organisation, SenderNumber
 
 
 class TemplateError(ValueError):
@@ -26,24 +28,15 @@ class Context:
 
     organisation: Organisation
     lead: Lead | None = None
-    contact: Contact | None = None  # the person texted; the lead's first if None
+    # The person texted (for a lead, its primary contact: the caller reads
+    # it, ``queries.contacts.primary_contact``): rules read no database.
+    contact: Contact | None = None
     agent: Agent | None = None
     sender: SenderNumber | None = None  # the number the text goes from
 
 
-def primary_contact(lead: Lead | None) -> Contact | None:
-    """The lead's borrower (or first contact): the one a template greets."""
-    if lead is None:
-        return None
-    contacts = sorted(
-        lead.contacts.all(), key=lambda c: (c.role != Contact.Role.BORROWER, c.id)
-    )
-    return contacts[0] if contacts else None
-
-
 def _person(ctx: Context, attribute: str) -> str:
-    person = ctx.contact or primary_contact(ctx.lead)
-    return getattr(person, attribute) if person else ""
+    return getattr(ctx.contact, attribute) if ctx.contact else ""
 
 
 def _user(ctx: Context, attribute: str) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import phonenumbers
+
 from carriers.base import InvalidNumber, normalize_number, unstorable, unstorable_in
 from chatserver.rules.errors import ActionError
 
@@ -67,3 +69,14 @@ def parse_client_id(client_id: Any) -> uuid.UUID | None:
         return uuid.UUID(str(client_id))
     except ValueError:
         raise ActionError("client_id must be a UUID.", "invalid") from None
+
+
+def pretty_number(number: str) -> str:
+    """A number as people write it, for a new lead's name."""
+    parsed = phonenumbers.parse(number)
+    return phonenumbers.format_number(
+        parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+
+
+# -- assignment and sharing -----------------------------------------------------

@@ -8,20 +8,14 @@ Anything an agent may not see answers 404, exactly as what does not exist.
 from __future__ import annotations
 
 import datetime
-import json
 
 from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chatserver.queries import access, buckets, reports, numbers as routing, search
-from chatserver import events
-from chatserver.commands import leads as lead_ops
-from chatserver.rules import images as media, templating
-from chatserver.actions import ActionError
-from chatserver.actions.leads import conversation_data, lead_data
-from chatserver.actions.notes import note_data
+from chatserver import events, shapes
+from chatserver.commands import leads as lead_commands
 from chatserver.models import (
     Agent,
     Contact,
@@ -33,50 +27,28 @@ from chatserver.models import (
     Note,
     Template,
 )
-from chatserver.web.api import api_error, api_login_required
-from chatserver.rules.text import check_text
+from chatserver.queries import (
+    access,
+    buckets,
+    console,
+    contacts,
+    numbers,
+    reports,
+    search,
+)
+from chatserver.rules import templating
+from chatserver.web.responses import api_error, api_login_required, read_json
 
 PAGE = 50
 LIMIT = 20  # search results of each kind
 MAX_PAGE = 200
 PREVIEW = 140
 
-# How a refusal's code maps to an HTTP status; anything else is 409 (the
-# request was understood but may not be done now).
-STATUS_OF = {
-    "not_found": 404,
-    "invalid": 400,
-    "empty": 400,
-    "too_long": 400,
-    "forbidden": 403,
-}
 
-
-def refusal(exc: ActionError) -> JsonResponse:
-    return api_error(exc.reason, STATUS_OF.get(exc.code, 409), exc.code, exc.details)
-
-
-def read_json(request: HttpRequest) -> dict:
-    """The request's JSON object (empty when no body), or ActionError."""
-    if not request.body:
-        return {}
-    try:
-        data = json.loads(request.body)
-    except (ValueError, RecursionError):  # (nesting deeper than json goes)
-        raise ActionError("The body must be JSON.", "invalid") from None
-    if not isinstance(data, dict):
-        raise ActionError("The body must be a JSON object.", "invalid")
-    check_text(data)
-    return data
-
-
-def run(request: HttpRequest, agent: Agent, operation, status=200, **fields):
-    """Do a ``lead_ops`` operation with the body's fields and the URL's."""
-    try:
-        data = {**read_json(request), **fields}
-        return JsonResponse(operation(agent, data), status=status)
-    except ActionError as exc:
-        return refusal(exc)
+def run(request: HttpRequest, agent: Agent, command, status=200, **named):
+    """Run a command (``chatserver.commands.leads``) with the body's fields
+    and the ids the URL names; refusals answer through ``api_login_required``."""
+    return JsonResponse(command(agent, {**read_json(request), **named}), status=status)
 
 
 # -- lists ---------------------------------------------------------------------------
@@ -114,17 +86,17 @@ def lead_items(agent: Agent, leads: list[Lead]) -> list[dict]:
     sms_ok = access.sms_allowed(agent)
     items = []
     for lead in leads:
-        contact = templating.primary_contact(lead)
-        numbers = list(contact.numbers.all()) if contact else []
+        contact = contacts.primary_contact(lead)
+        phones = list(contact.numbers.all()) if contact else []
         message = last.get(lead.last_message_id)
         items.append(
             {
-                **lead_data(lead),
+                **shapes.lead_data(lead),
                 "bucket": buckets.bucket_of(agent.id, lead.assignee_id, lead.status),
                 "contact": {
                     "id": contact.id,
                     "name": contact.name,
-                    "number": numbers[0].number if numbers else None,
+                    "number": phones[0].number if phones else None,
                 }
                 if contact
                 else None,
@@ -169,9 +141,9 @@ def leads(request: HttpRequest, agent: Agent) -> JsonResponse:
     """GET: the agent's leads, most recently updated first, with every bucket's
     count: ``?bucket=unassigned|mine|assigned|closed`` (all when absent),
     ``q=`` (name, contact, number), ``after=<next>``, ``limit=``.
-    POST: create a lead (``lead_ops.create``)."""
+    POST: create a lead (``lead_commands.create``)."""
     if request.method == "POST":
-        return run(request, agent, lead_ops.create, status=201)
+        return run(request, agent, lead_commands.create, status=201)
     bucket = request.GET.get("bucket", "all") or "all"
     if bucket != "all" and bucket not in buckets.BUCKETS:
         return api_error(
@@ -226,11 +198,11 @@ def lead_search(request: HttpRequest, agent: Agent) -> JsonResponse:
         {
             "q": query,
             "leads": lead_items(agent, found_leads),
-            "messages": media.for_agent(
+            "messages": access.images_for(
                 agent,
                 [
                     {
-                        **events.message_data(m),
+                        **shapes.message_data(m),
                         "lead_name": m.conversation.lead.name,
                         "contact_name": m.conversation.contact_number.contact.name,
                     }
@@ -252,12 +224,12 @@ def lead_detail(request: HttpRequest, agent: Agent, lead_id: int) -> JsonRespons
     lead = access.find_lead(agent, lead_id)
     if lead is None:
         return api_error("No such lead.", 404, "not_found")
-    contacts = lead.contacts.prefetch_related(
+    people = lead.contacts.prefetch_related(
         Prefetch("numbers", queryset=ContactNumber.objects.order_by("kind", "id"))
     ).order_by("id")
     conversations = (
         Conversation.objects.filter(lead=lead)
-        .select_related("contact_number__contact", "sender")
+        .select_related("lead", "contact_number__contact", "sender")
         .order_by("-last_message_at", "-id")
     )
     notes = Note.objects.filter(lead=lead).select_related("author__user")
@@ -265,13 +237,13 @@ def lead_detail(request: HttpRequest, agent: Agent, lead_id: int) -> JsonRespons
     return JsonResponse(
         {
             "lead": {
-                **lead_data(lead),
+                **shapes.lead_data(lead),
                 "bucket": buckets.bucket_of(agent.id, lead.assignee_id, lead.status),
                 "audience": events.audience_for_lead(lead),
                 "shared_with": [{"id": a.id, "name": a.name} for a in shared],
-                "contacts": [lead_ops.contact_data(c) for c in contacts],
-                "conversations": [conversation_data(c) for c in conversations],
-                "notes": [note_data(n) for n in notes],
+                "contacts": [contacts.contact_data(c) for c in people],
+                "conversations": console.conversation_summaries(list(conversations)),
+                "notes": [shapes.note_data(n) for n in notes],
                 "cannot_text": access.why_cannot_text(agent, lead),
             }
         }
@@ -310,12 +282,12 @@ def lead_notes(request: HttpRequest, agent: Agent, lead_id: int) -> JsonResponse
     """GET: the lead's notes, oldest first. POST ``{"body", "client_id"}``:
     add one."""
     if request.method == "POST":
-        return run(request, agent, lead_ops.add_note, status=201, lead=lead_id)
+        return run(request, agent, lead_commands.add_note, status=201, lead=lead_id)
     lead = access.find_lead(agent, lead_id)
     if lead is None:
         return api_error("No such lead.", 404, "not_found")
     notes = Note.objects.filter(lead=lead).select_related("author__user")
-    return JsonResponse({"notes": [note_data(n) for n in notes]})
+    return JsonResponse({"notes": [shapes.note_data(n) for n in notes]})
 
 
 @require_POST
@@ -327,7 +299,7 @@ def contact_numbers(
     return run(
         request,
         agent,
-        lead_ops.add_number,
+        lead_commands.add_number,
         status=201,
         lead=lead_id,
         contact=contact_id,
@@ -360,7 +332,8 @@ def templates(request: HttpRequest, agent: Agent) -> JsonResponse:
         context.lead = access.find_lead(agent, int(lead_id))
         if context.lead is None:
             return api_error("No such lead.", 404, "not_found")
-        context.sender = routing.sender_for(agent, agent.organisation_id)
+        context.contact = contacts.primary_contact(context.lead)
+        context.sender = numbers.sender_for(agent, agent.organisation_id)
     items = []
     for template in Template.objects.filter(organisation_id=agent.organisation_id):
         item = {
@@ -434,28 +407,28 @@ urlpatterns = [
     path("api/leads", leads, name="api-leads"),
     path("api/search", lead_search, name="api-search"),
     path("api/leads/<int:lead_id>", lead_detail, name="api-lead"),
-    path("api/leads/<int:lead_id>/assign", lead_action(lead_ops.assign)),
-    path("api/leads/<int:lead_id>/close", lead_action(lead_ops.close)),
-    path("api/leads/<int:lead_id>/reopen", lead_action(lead_ops.reopen)),
-    path("api/leads/<int:lead_id>/share", lead_action(lead_ops.share)),
-    path("api/leads/<int:lead_id>/unshare", lead_action(lead_ops.unshare)),
+    path("api/leads/<int:lead_id>/assign", lead_action(lead_commands.assign)),
+    path("api/leads/<int:lead_id>/close", lead_action(lead_commands.close)),
+    path("api/leads/<int:lead_id>/reopen", lead_action(lead_commands.reopen)),
+    path("api/leads/<int:lead_id>/share", lead_action(lead_commands.share)),
+    path("api/leads/<int:lead_id>/unshare", lead_action(lead_commands.unshare)),
     path("api/leads/<int:lead_id>/notes", lead_notes, name="api-lead-notes"),
     path(
         "api/leads/<int:lead_id>/contacts",
-        lead_action(lead_ops.add_contact, status=201),
+        lead_action(lead_commands.add_contact, status=201),
     ),
     path("api/leads/<int:lead_id>/contacts/<int:contact_id>/numbers", contact_numbers),
     path(
         "api/leads/<int:lead_id>/conversations",
-        lead_action(lead_ops.open_conversation),
+        lead_action(lead_commands.open_conversation),
     ),
     path(
         "api/conversations/<int:conversation_id>/close",
-        conversation_action(lead_ops.close_conversation),
+        conversation_action(lead_commands.close_conversation),
     ),
     path(
         "api/conversations/<int:conversation_id>/reopen",
-        conversation_action(lead_ops.reopen_conversation),
+        conversation_action(lead_commands.reopen_conversation),
     ),
     path("api/templates", templates, name="api-templates"),
     path("api/agents", agents, name="api-agents"),

@@ -21,25 +21,21 @@ from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.urls import path, re_path
 from django.views.decorators.http import require_http_methods, require_POST
 
-from chatserver.queries import access
-from chatserver import actions, events
-from chatserver.commands import leads as lead_ops
-from chatserver.rules import images as media
-from chatserver.queries.access import visible_conversations
+from carriers.media import megabytes
+from chatserver import actions, links, shapes
 from chatserver.actions.attachments import Image
+from chatserver.commands import fields
 from chatserver.models import Agent, Attachment, Message
-from chatserver.web.api import api_error, api_login_required, refused
+from chatserver.queries import access
+from chatserver.rules import images as media
 from chatserver.rules.text import check_text
+from chatserver.web.responses import api_error, api_login_required, plain
 
 log = logging.getLogger(__name__)
 
 # What an image response may do in a browser: be shown, nothing else (were
 # a file ever not the image we checked, it still could not run as a page).
 IMAGE_POLICY = "default-src 'none'; img-src 'self'; sandbox"
-
-
-def plain(status: int, reason: str) -> HttpResponse:
-    return HttpResponse(reason + "\n", status=status, content_type="text/plain")
 
 
 def serve(attachment: Attachment, download: bool, cache: str) -> HttpResponse:
@@ -85,7 +81,7 @@ def attachment(request: HttpRequest, attachment_id: int) -> HttpResponse:
 def signed(request: HttpRequest, token: str, ext: str) -> HttpResponse:
     """An outbound image, for its carrier: the signature is the permission."""
     try:
-        attachment_id = media.unsign(token)
+        attachment_id = links.unsign(token)
     except signing.SignatureExpired:
         return plain(410, "This link has expired.")
     except signing.BadSignature:
@@ -117,11 +113,9 @@ def form_flag(value: str | None) -> bool | None:
 @api_login_required
 def send_mms(request: HttpRequest, agent: Agent, conversation_id: int) -> JsonResponse:
     """Send a text with images: the same checks as any text, plus the images'."""
-    conversation = (
-        visible_conversations(agent).select_related("lead").filter(pk=conversation_id)
-    ).first()
-    if conversation is None:
-        return api_error("No such conversation.", 404, "not_found")
+    conversation = fields.conversation_for(
+        agent, {"conversation": conversation_id}, change=False
+    )
     uploads = request.FILES.getlist("image")
     if not uploads:
         return api_error("Attach an image (field 'image').", 400, "no_image")
@@ -138,14 +132,9 @@ def send_mms(request: HttpRequest, agent: Agent, conversation_id: int) -> JsonRe
         if not (category.isascii() and category.isdigit() and len(category) < 20):
             return api_error("'category' must be an id.")
         category = int(category)
-    try:
-        check_text({"body": body, "client_id": request.POST.get("client_id")})
-    except actions.ActionError as exc:
-        return api_error(exc.reason, 400, exc.code)
+    check_text({"body": body, "client_id": request.POST.get("client_id")})
     if sum(upload.size for upload in uploads) > media.max_bytes():
         # Refused before anything is read into memory.
-        from carriers.media import megabytes
-
         return api_error(
             f"The images are {megabytes(sum(u.size for u in uploads))} together; "
             f"carriers take {megabytes(media.max_bytes())} in one text.",
@@ -153,19 +142,16 @@ def send_mms(request: HttpRequest, agent: Agent, conversation_id: int) -> JsonRe
             "too_large",
         )
     images = [Image(u.read(), u.content_type or "", u.name or "") for u in uploads]
-    try:
-        message = actions.send_message(
-            agent,
-            conversation,
-            body,
-            request.POST.get("client_id") or None,
-            category,
-            schedule=schedule,
-            images=images,
-        )
-    except actions.ActionError as exc:
-        return refused(exc)
-    data = media.for_agent(agent, events.message_data(message))
+    message = actions.send_message(
+        agent,
+        conversation,
+        body,
+        request.POST.get("client_id") or None,
+        category,
+        schedule=schedule,
+        images=images,
+    )
+    data = access.images_for(agent, shapes.message_data(message))
     return JsonResponse({"message": data}, status=201)
 
 

@@ -20,6 +20,8 @@ from django.views.decorators.http import require_POST
 from carriers import get_adapter
 from carriers.base import BadRequest, Forbidden, WebhookRequest
 from chatserver import actions
+from chatserver.actions import webhooks as receipts
+from chatserver.web.responses import plain
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +50,6 @@ def webhook_request(request: HttpRequest) -> WebhookRequest:
     )
 
 
-def plain(status: int, reason: str) -> HttpResponse:
-    return HttpResponse(reason + "\n", status=status, content_type="text/plain")
-
-
 @csrf_exempt
 @require_POST
 def carrier_webhook(request: HttpRequest, carrier: str, kind: str) -> HttpResponse:
@@ -74,10 +72,10 @@ def carrier_webhook(request: HttpRequest, carrier: str, kind: str) -> HttpRespon
         return plain(400, f"Malformed request: {exc}")
     try:
         if settings.WEBHOOKS_QUEUED:
-            actions.inbox.accept(carrier, kind, parsed)
+            receipts.accept(carrier, kind, parsed)
         else:
             with transaction.atomic():
-                actions.inbox.apply(parsed)
+                receipts.apply(parsed)
     except actions.UnknownRecipient as exc:
         log.warning("%s %s webhook refused: %s", carrier, kind, exc)
         return plain(404, exc.reason)

@@ -14,9 +14,9 @@ import threading
 
 from carriers import get_adapter
 from carriers.base import MediaError
-from chatserver.rules import images as media
 from chatserver.actions import attachments
 from chatserver.models import Attachment
+from chatserver.rules import images as media
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,9 @@ from django.test import Client
 
 from carriers import get_adapter
 from chatserver import actions
-from chatserver.worker import media as inbound_media, loop as outbox
 from chatserver.models import Attachment, Consent, Event, Lead, Message, WebhookReceipt
+from chatserver.worker import loop as outbox
+from chatserver.worker import media as inbound_media
 from tests.mms.mms_support import JPEG, MediaHost
 
 LEAD_NUMBER = "+12125550187"

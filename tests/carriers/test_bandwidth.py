@@ -19,8 +19,8 @@ from carriers.base import (
     WebhookRequest,
 )
 from chatserver import actions
-from chatserver.worker import loop as outbox
 from chatserver.models import Consent, Lead, Message
+from chatserver.worker import loop as outbox
 from tests.carriers.contract import LEAD_NUMBER
 from tests.carriers.test_contract_bandwidth import (
     ACCOUNT_ID,

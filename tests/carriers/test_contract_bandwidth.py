@@ -20,8 +20,6 @@ import json
 import uuid
 from contextlib import contextmanager
 
-from django.test import Client
-
 from tests.carriers.bandwidth_mock import FakeBandwidth
 from tests.carriers.contract import LEAD_NUMBER, CarrierContract, Gateway, Signed
 

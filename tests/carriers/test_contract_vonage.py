@@ -18,7 +18,6 @@ import uuid
 from contextlib import contextmanager
 
 from django.conf import settings as django_settings
-from django.test import Client
 
 from tests.carriers.contract import LEAD_NUMBER, CarrierContract, Gateway, Signed
 from tests.carriers.vonage_mock import (

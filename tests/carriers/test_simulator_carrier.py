@@ -10,8 +10,8 @@ import pytest
 from carriers import get_adapter, simulator
 from carriers.base import InboundMessage
 from chatserver import actions
-from chatserver.worker import loop as outbox
 from chatserver.models import Consent, Lead, Message
+from chatserver.worker import loop as outbox
 from tests.conftest import SENDER_NUMBER
 
 INBOUND = "/carriers/simulator/inbound"

@@ -31,8 +31,8 @@ from carriers.base import (
 )
 from carriers.telnyx import TelnyxAdapter
 from chatserver import actions
-from chatserver.worker import loop as outbox
 from chatserver.models import Message, WebhookReceipt
+from chatserver.worker import loop as outbox
 from tests.carriers import telnyx_mock
 from tests.carriers.telnyx_mock import API_KEY, FakeTelnyx, TelnyxKeys
 from tests.twilio_mock import closed_port_url

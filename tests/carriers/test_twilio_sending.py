@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from carriers.base import InboundMessage
 from chatserver import actions
-from chatserver.worker import loop as outbox
 from chatserver.actions import delivery as sending
 from chatserver.models import Consent, Message
+from chatserver.worker import loop as outbox
 from tests.twilio_mock import TEST_SID, closed_port_url
 
 TWILIO_NUMBER = "+14155550102"

@@ -239,4 +239,5 @@ def test_sms_permission_a_deny_anywhere_wins_then_any_allow(
         {"body": "Hello Dana", "client_id": str(uuid.uuid4())},
         content_type="application/json",
     )
-    assert response.status_code == (201 if allowed else 409), response.content
+    # A forbidden send is a 403 (one map of refusals to statuses, issue 17).
+    assert response.status_code == (201 if allowed else 403), response.content

@@ -5,9 +5,9 @@ import pytest
 
 from carriers.base import CarrierError, DeliveryStatus, ErrorKind, StatusUpdate
 from chatserver import actions
-from chatserver.rules import keywords
 from chatserver.actions import delivery as sending
 from chatserver.models import Consent, Message
+from chatserver.rules import keywords
 from tests.chatserver.consent_support import (
     audit,
     auto_replies,

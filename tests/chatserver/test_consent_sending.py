@@ -7,10 +7,10 @@ import pytest
 import time_machine
 
 from chatserver import actions
-from chatserver.queries import console as console_state
 from chatserver.actions import delivery as sending
-from chatserver.actions.consent import NOTICES
+from chatserver.queries.consent import NOTICES
 from chatserver.models import Consent, Message
+from chatserver.queries import console as console_state
 from tests.chatserver.consent_support import (
     add_partner,
     audit,

@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
-from chatserver.queries import access
 from chatserver import actions
 from chatserver.models import (
     AgentGroup,
@@ -20,6 +19,7 @@ from chatserver.models import (
     SenderNumber,
     SmsPermission,
 )
+from chatserver.queries import access
 from tests.servers import BIN
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from django.db import connection, connections
 
 from carriers.base import InboundMessage
 from chatserver import actions
-from chatserver.actions.errors import UnknownRecipient
 from chatserver.models import Event, Lead, Message
+from chatserver.rules.errors import UnknownRecipient
 
 LEAD_NUMBER = "+12065550191"
 

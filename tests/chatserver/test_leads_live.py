@@ -9,7 +9,7 @@ from django.core import mail
 
 from carriers.base import InboundMessage
 from chatserver import actions
-from chatserver.actions.leads import claim_lead
+from chatserver.actions.assignment import claim_lead
 from chatserver.models import Lead, LeadClosure, Message
 from tests.chatserver.leads_support import (
     api,

@@ -15,9 +15,9 @@ from django.utils import timezone
 from carriers import simulator
 from carriers.base import SendResult
 from chatserver import actions
-from chatserver.worker import loop as outbox
 from chatserver.actions import delivery as sending
 from chatserver.models import Event, Message
+from chatserver.worker import loop as outbox
 
 
 @pytest.fixture

@@ -6,11 +6,13 @@ import datetime
 import pytest
 import time_machine
 
-from chatserver import actions, events
-from chatserver.worker import loop as outbox
-from chatserver.rules import quiet_hours
-from chatserver.actions import compliance, delivery as sending
+from chatserver import actions, events, shapes
+from chatserver.actions import scheduled
+from chatserver.actions import delivery as sending
 from chatserver.models import Consent, Message, Organisation
+from chatserver.queries.compliance import QuietHours
+from chatserver.rules import quiet_hours
+from chatserver.worker import loop as outbox
 from tests.chatserver.consent_support import inbound, manual_lead, outbound, state
 
 UTC = datetime.UTC
@@ -124,7 +126,7 @@ def test_a_send_in_quiet_hours_is_refused_with_the_leads_local_time(
     org, alice, la_conversation
 ):
     with time_machine.travel(NIGHT, tick=False):
-        with pytest.raises(compliance.QuietHours) as refused:
+        with pytest.raises(QuietHours) as refused:
             actions.send_message(alice, la_conversation, "Still up?")
     error = refused.value
     assert error.code == "quiet_hours"
@@ -161,13 +163,13 @@ def test_a_send_scheduled_in_quiet_hours_waits_for_the_next_allowed_time(
         )
     assert message.status == Message.Status.SCHEDULED
     assert message.send_after == MORNING
-    assert events.message_data(message)["scheduled_for"] == MORNING.isoformat()
+    assert shapes.message_data(message)["scheduled_for"] == MORNING.isoformat()
     with time_machine.travel(MORNING - datetime.timedelta(minutes=1), tick=False):
-        assert compliance.release_scheduled() == 0
+        assert scheduled.release_scheduled() == 0
     message.refresh_from_db()
     assert message.status == Message.Status.SCHEDULED
     with time_machine.travel(MORNING + datetime.timedelta(seconds=5), tick=False):
-        assert compliance.release_scheduled() == 1
+        assert scheduled.release_scheduled() == 1
         assert sending.due_message_ids() == [message.id]
     message.refresh_from_db()
     assert message.status == Message.Status.QUEUED
@@ -192,7 +194,7 @@ def test_a_lead_who_opts_out_before_the_hour_gets_nothing(
     message.refresh_from_db()
     assert (message.status, message.error_code) == (Message.Status.FAILED, "opted_out")
     with time_machine.travel(MORNING + datetime.timedelta(minutes=1), tick=False):
-        assert compliance.release_scheduled() == 0
+        assert scheduled.release_scheduled() == 0
         # Only the opt-out confirmation (sent at once, quiet hours or not) is due.
         assert [Message.objects.get(pk=i).kind for i in sending.due_message_ids()] == [
             "auto_reply"
@@ -209,7 +211,7 @@ def test_a_scheduled_message_is_checked_again_when_its_hour_comes(
     # Consent changed without the actions' help (an admin's edit, say) ...
     Consent.objects.filter(number=LOS_ANGELES).update(state=Consent.State.REVOKED)
     with time_machine.travel(MORNING, tick=False):
-        assert compliance.release_scheduled() == 0
+        assert scheduled.release_scheduled() == 0
     revoked.refresh_from_db()
     assert revoked.status == Message.Status.FAILED
     assert (
@@ -221,7 +223,7 @@ def test_a_scheduled_message_is_checked_again_when_its_hour_comes(
         again = actions.send_message(alice, la_conversation, "Three", schedule=True)
     actions.assign_lead(la_conversation.lead, bob, actor=alice)
     with time_machine.travel(MORNING + datetime.timedelta(days=1), tick=False):
-        assert compliance.release_scheduled() == 0
+        assert scheduled.release_scheduled() == 0
     again.refresh_from_db()
     assert again.status == Message.Status.FAILED
     assert again.error_reason == "This lead is assigned to Bob."
@@ -237,7 +239,7 @@ def test_a_scheduled_message_still_in_quiet_hours_waits_again(
     # The organisation moved its mornings to 10:00 meanwhile.
     Organisation.objects.filter(pk=org.pk).update(quiet_hours_end=datetime.time(10))
     with time_machine.travel(MORNING, tick=False):
-        assert compliance.release_scheduled() == 0
+        assert scheduled.release_scheduled() == 0
     message.refresh_from_db()
     assert message.status == Message.Status.SCHEDULED
     assert message.send_after == MORNING + datetime.timedelta(hours=2)
@@ -247,7 +249,7 @@ def test_a_scheduled_message_still_in_quiet_hours_waits_again(
 def test_an_authorization_request_also_keeps_quiet_hours(org, sender, alice):
     conversation = manual_lead(org, sender, NEW_YORK)
     with time_machine.travel(NIGHT, tick=False):  # 00:30 in New York
-        with pytest.raises(compliance.QuietHours):
+        with pytest.raises(QuietHours):
             actions.request_authorization(alice, conversation)
         assert state(org, NEW_YORK) == Consent.State.NOT_AUTHORIZED
         request = actions.request_authorization(alice, conversation, schedule=True)

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from carriers.base import InboundMessage
 from chatserver import actions
-from chatserver.queries import search
 from chatserver.models import Contact, Lead, Message
+from chatserver.queries import search
 from tests.chatserver.leads_support import api, login, make_lead, number_of
 from tests.conftest import SENDER_NUMBER, fictional_number, require_or_skip
 

@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from chatserver import actions
-from chatserver.rules import templating
 from chatserver.models import Contact, ContactNumber, MessageCategory, Template
+from chatserver.rules import templating
 from tests.chatserver.leads_support import api, login, make_lead
 
 pytestmark = pytest.mark.django_db

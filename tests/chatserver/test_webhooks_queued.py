@@ -12,10 +12,10 @@ import uuid
 import pytest
 from django.db import OperationalError, connection
 
-from chatserver import actions
-from chatserver.worker import loop as outbox
+from chatserver import actions, doorbell
 from chatserver.actions import webhooks as inbox
 from chatserver.models import Event, Message, WebhookReceipt
+from chatserver.worker import loop as outbox
 from tests.carriers.twilio_support import (
     INBOUND,
     LEAD_NUMBER,
@@ -171,7 +171,7 @@ def test_a_leads_text_is_applied_while_the_worker_waits_on_a_slow_carrier(
         assert reply.status == Message.Status.SENDING  # Twilio still silent
     finally:
         stop.set()
-        outbox.wake()
+        doorbell.wake()
         twilio_errors.release()
         worker.join(20)
     assert not worker.is_alive()

@@ -9,9 +9,9 @@ from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 
 from chatserver import events
-from chatserver.queries import console as state
-from chatserver.publish import emit
 from chatserver.models import Event
+from chatserver.publish import emit
+from chatserver.queries import replay
 from tests.conftest import require_or_skip
 from tests.consumers.console_support import connect, db, lead_number
 
@@ -31,8 +31,9 @@ async def test_a_transaction_that_commits_last_gets_the_later_cursor(alice, text
     def note(body):
         return emit(
             alice.organisation_id,
-            events.NOTE_CREATED,
-            {"lead": lead_id, "note": {"body": body}},
+            events.NoteCreated(
+                type=events.NOTE_CREATED, lead=lead_id, note={"body": body}
+            ),
             [group],
             lead_id=lead_id,
         )
@@ -74,6 +75,6 @@ async def test_a_transaction_that_commits_last_gets_the_later_cursor(alice, text
     ]
     assert [n["cursor"] for n in notes] == [fast.cursor, slow.cursor]
     # ...and a console that saw only the first and resumes from it gets the other.
-    replay = await db(state.missed_events)(alice, fast.cursor)
+    replay = await db(replay.missed_events)(alice, fast.cursor)
     assert [e.id for e in replay.events] == [slow_id]
     await console.close()

@@ -19,7 +19,8 @@ import uuid
 import pytest
 
 from chatserver import actions, events
-from chatserver.actions import attachments, delivery as sending
+from chatserver.actions import attachments
+from chatserver.actions import delivery as sending
 from chatserver.models import Attachment, Message
 from tests.browser.test_console_state import run
 from tests.conftest import fictional_number
@@ -230,4 +231,4 @@ async def test_plan_changed(team, org):
 
 def test_every_event_type_is_covered():
     """Runs last in this module: a new event type needs a test above."""
-    assert set(events.EVENT_TYPES) <= COVERED, set(events.EVENT_TYPES) - COVERED
+    assert set(events.FRAME_TYPES) <= COVERED, set(events.FRAME_TYPES) - COVERED

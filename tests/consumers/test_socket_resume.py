@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from carriers.base import DeliveryStatus, StatusUpdate
 from chatserver import actions
-from chatserver.queries import console as state
 from chatserver.actions.messages import queue_message
 from chatserver.models import Event, Message
+from chatserver.queries import replay
 from tests.consumers.console_support import (
     channel_layer_fixture,  # noqa: F401 (the `layer` fixture)
     connect,
@@ -142,13 +142,13 @@ async def expect_reload(agent, cursor):
 async def test_a_gap_with_too_many_events_gets_a_reload(
     layer, alice, text_in, monkeypatch
 ):
-    monkeypatch.setattr(state, "RESUME_MAX_EVENTS", 3)
+    monkeypatch.setattr(replay, "RESUME_MAX_EVENTS", 3)
     cursor = await away_while(alice, ["one", "two", "three", "four"], text_in)
     back, reload = await expect_reload(alice, cursor)
     # A reload is a full fresh state, as a hello.
     assert reload["agent"]["id"] == alice.id
     assert reload["unread"]["total"] == 4
-    assert reload["cursor"] == await db(state.latest_cursor)(alice)
+    assert reload["cursor"] == await db(replay.latest_cursor)(alice)
     assert len(reload["conversations"]) == 1
     # ...and the socket goes on from it.
     await db(text_in)("five", from_number=lead_number())

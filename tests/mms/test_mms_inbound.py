@@ -9,9 +9,10 @@ from django.core.files.storage import default_storage
 from django.test import Client
 
 from chatserver import actions
-from chatserver.worker import media as inbound_media, loop as outbox
 from chatserver.actions import attachments
 from chatserver.models import Attachment, Event, Message
+from chatserver.worker import loop as outbox
+from chatserver.worker import media as inbound_media
 from tests.mms.mms_support import (
     GIF,
     HTML,

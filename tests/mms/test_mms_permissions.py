@@ -13,8 +13,8 @@ from django.test import Client
 from carriers import simulator
 from carriers.base import InboundMessage, MediaItem
 from chatserver import actions
-from chatserver.worker import media as inbound_media
 from chatserver.models import Agent, Attachment, Organisation
+from chatserver.worker import media as inbound_media
 from tests.consumers.console_support import (
     channel_layer_fixture,  # noqa: F401 (the `layer` fixture)
     connect,

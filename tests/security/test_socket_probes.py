@@ -20,10 +20,11 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from chatserver.commands import leads as lead_ops
+from chatserver import commands
 from chatserver.models import Message
-from consumers import console as console_module
-from consumers.console import MAX_FRAME_BYTES, ConsoleConsumer
+from consumers import frames as console_module
+from consumers.console import ConsoleConsumer
+from consumers.frames import MAX_FRAME_BYTES
 from tests.consumers.console_support import connect, connect_with, db, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -208,7 +209,7 @@ SHAPES = {
 def test_every_client_message_type_has_a_shape_probed_below():
     """A new client message type fails here until its fields are probed."""
     assert set(SHAPES) == set(ConsoleConsumer.handlers)
-    assert set(lead_ops.COMMANDS) <= set(SHAPES)
+    assert set(commands.LEAD_COMMANDS) <= set(SHAPES)
 
 
 async def test_every_field_of_every_message_given_the_wrong_type_is_an_error(

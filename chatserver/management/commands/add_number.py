@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 import carriers
@@ -28,9 +27,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Added {sender.number} on {sender.carrier} for {organisation.name!r}."
         )
-        missing = carriers.missing_settings(
-            sender.carrier, lambda name: getattr(settings, name, "")
-        )
+        missing = carriers.missing_settings(sender.carrier)
         if missing:
             self.stdout.write(
                 self.style.WARNING(

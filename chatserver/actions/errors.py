@@ -1,5 +1,0 @@
-"""Errors actions raise (defined with the pure rules, which raise them too)."""
-
-from chatserver.rules.errors import ActionError, UnknownRecipient
-
-__all__ = ["ActionError", "UnknownRecipient"]

@@ -1,0 +1,178 @@
+"""A lead's text: stored once, on the lead and thread its number reaches
+(a new lead for a new number), published, and its consent consequences
+applied. The one path of an inbound text through the domain."""
+
+from __future__ import annotations
+
+import zlib
+
+from django.db import IntegrityError, transaction
+
+from carriers.base import InboundMessage
+from chatserver import events
+from chatserver.actions import attachments, consent
+from chatserver.actions.closing import reopen_lead
+from chatserver.actions.lead_events import publish_lead
+from chatserver.actions.messages import count_segments, publish_message_created, touch
+from chatserver.models import (
+    Contact,
+    ContactNumber,
+    Conversation,
+    Lead,
+    Message,
+    SenderNumber,
+)
+from chatserver.queries import numbers
+from chatserver.rules import keywords
+from chatserver.rules.errors import UnknownRecipient
+from chatserver.rules.text import pretty_number
+
+Status = Message.Status
+
+
+# PostgreSQL advisory locks serialising inbound routing per phone number live
+# in this namespace (the first key).
+ROUTING_LOCK_NAMESPACE = 0x524F5554
+
+
+def lock_number(organisation_id: int, number: str) -> None:
+    """Hold a lock on one phone number of an organisation until the
+    transaction ends, so two first texts from a new number arriving at once
+    make one lead, not two. (SQLite transactions already run one at a time.)"""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return
+    key = zlib.crc32(f"{organisation_id}:{number}".encode()) - 2**31
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", [ROUTING_LOCK_NAMESPACE, key]
+        )
+
+
+def conversation_for_inbound(sender: SenderNumber, from_number: str) -> Conversation:
+    """The conversation an inbound text goes to, creating what is missing.
+
+    An unknown number becomes a new lead in Unassigned with source "sms".
+    Call it inside a transaction.
+    """
+    # Two first texts from one new number at once must make one lead (and two
+    # texts one thread): the second waits here and then finds the first's.
+    lock_number(sender.organisation_id, from_number)
+    picked = numbers.pick_lead(sender, from_number)
+    if picked is None:
+        lead = Lead.objects.create(
+            organisation_id=sender.organisation_id,
+            name=pretty_number(from_number),
+            source="sms",
+        )
+        contact = Contact.objects.create(organisation_id=sender.organisation_id)
+        contact.leads.add(lead)
+        number = ContactNumber.objects.create(
+            organisation_id=sender.organisation_id,
+            contact=contact,
+            number=from_number,
+        )
+        conversation = Conversation.objects.create(
+            organisation=sender.organisation,
+            lead=lead,
+            contact_number=number,
+            sender=sender,
+        )
+        publish_lead(lead, events.LEAD_CREATED)
+        return conversation
+    lead, number = picked
+    conversation, _ = Conversation.objects.select_related(
+        "lead", "contact_number__contact"
+    ).get_or_create(
+        lead=lead,
+        contact_number=number,
+        sender=sender,
+        defaults={"organisation_id": sender.organisation_id},
+    )
+    # Rows the caller already holds: what follows (events, consent) reads them.
+    conversation.sender = sender
+    conversation.organisation = sender.organisation
+    return conversation
+
+
+def sender_for(inbound: InboundMessage) -> SenderNumber:
+    """Our number a text was sent to, or UnknownRecipient.
+
+    A number on one carrier takes texts from that carrier only: the
+    simulator's webhook cannot put texts on a Twilio number's leads.
+    """
+    sender = (
+        SenderNumber.objects.select_related("organisation", "agent")
+        .filter(number=inbound.to_number, carrier=inbound.carrier)
+        .first()
+    )
+    if sender is None:
+        raise UnknownRecipient(
+            f"{inbound.to_number} is not one of our {inbound.carrier} numbers"
+        )
+    return sender
+
+
+def receive_inbound(inbound: InboundMessage) -> Message | None:
+    """Store a text a lead sent us, once, and tell the agents who may see it.
+
+    Returns None when the carrier redelivered a message we already have: the
+    duplicate is acknowledged and changes nothing (the unique carrier message
+    id refuses it, and its savepoint takes back all it did).
+    """
+    sender = sender_for(inbound)
+    # All of it or nothing; but inside a caller's transaction (the webhook
+    # view's, or the worker's savepoint per receipt) no savepoint of its own:
+    # the caller's already takes back a failure, and each savepoint costs two
+    # round trips that a lead's text waits behind.
+    with transaction.atomic(savepoint=False):
+        return store_inbound(sender, inbound)
+
+
+def store_inbound(sender: SenderNumber, inbound: InboundMessage) -> Message | None:
+    """``receive_inbound``'s work, in its transaction."""
+    encoding, segments = count_segments(inbound.body, mms=bool(inbound.media))
+    try:
+        # One savepoint for the lead it may create and the message: when the
+        # same webhook arrives twice at once, the loser leaves no trace (no
+        # empty lead, no event).
+        with transaction.atomic():
+            conversation = conversation_for_inbound(sender, inbound.from_number)
+            message = Message.objects.create(
+                organisation_id=sender.organisation_id,
+                conversation=conversation,
+                direction=Message.Direction.INBOUND,
+                body=inbound.body,
+                status=Status.RECEIVED,
+                carrier=inbound.carrier,
+                carrier_message_id=inbound.carrier_message_id,
+                encoding=encoding,
+                segments=segments,
+                possible_optout=keywords.reads_like_optout(inbound.body),
+            )
+            if inbound.media:
+                # Recorded now, fetched later, off the webhook's path.
+                attachments.record_inbound(message, inbound)
+    except IntegrityError:
+        # The same webhook again (redelivered, or twice at once): stored before.
+        return None
+    touch(conversation, message.created_at)
+    reopen_on_inbound(conversation)
+    publish_message_created(message)
+
+    # After the message's own event, so consoles show the lead's STOP before
+    # the consent change and the confirmation it caused.
+    consent.on_inbound(message, inbound)
+    return message
+
+
+def reopen_on_inbound(conversation: Conversation) -> None:
+    """A lead who writes again is worth a look: reopen what was closed."""
+    if conversation.status == Conversation.Status.CLOSED:
+        Conversation.objects.filter(pk=conversation.pk).update(
+            status=Conversation.Status.OPEN
+        )
+        conversation.status = Conversation.Status.OPEN
+    if conversation.lead.status == Lead.Status.CLOSED:
+        # The reopened lead from now on: the text's events go to its audience.
+        conversation.lead = reopen_lead(conversation.lead, agent=None)

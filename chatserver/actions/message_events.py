@@ -1,0 +1,82 @@
+"""What consoles are told when a message is stored, moves on, or changes."""
+
+from __future__ import annotations
+
+from chatserver import events, shapes
+from chatserver.models import Message
+from chatserver.publish import UNREAD_OF, emit
+
+
+def publish_message_created(message: Message) -> None:
+    """Tell everyone who may see the lead about a new message."""
+    conversation = message.conversation
+    lead = conversation.lead
+    number = conversation.contact_number
+    emit(
+        message.organisation_id,
+        events.MessageCreated(
+            type=events.MESSAGE_CREATED,
+            lead=lead.id,
+            conversation=message.conversation_id,
+            message=shapes.message_data(message),
+            # Enough to list a conversation the console has not seen yet.
+            summary={
+                "lead_name": lead.name,
+                "contact_name": number.contact.name,
+                "contact_number": number.number,
+            },
+        ),
+        events.groups_for_lead(lead),
+        lead_id=lead.id,
+        socket_fields={
+            "conversation": message.conversation_id,
+            "direction": message.direction,
+            "author": message.author_id,
+            # A lead's message changes everyone's unread count: sockets get
+            # each agent's new count with it (see publish.layer_message).
+            **(
+                {UNREAD_OF: message.conversation_id}
+                if message.direction == Message.Direction.INBOUND
+                else {}
+            ),
+        },
+    )
+
+
+def publish_message_status(message: Message) -> None:
+    """Tell everyone who may see the lead that a message's status moved."""
+    lead = message.conversation.lead
+    emit(
+        message.organisation_id,
+        events.MessageStatus(
+            type=events.MESSAGE_STATUS,
+            lead=lead.id,
+            conversation=message.conversation_id,
+            message=message.id,
+            status=message.status,
+            error_code=message.error_code,
+            error_reason=message.error_reason,
+        ),
+        events.groups_for_lead(lead),
+        lead_id=lead.id,
+    )
+
+
+def publish_message_updated(message: Message) -> None:
+    """Tell everyone who may see the lead that a message changed (its images,
+    its opt-out flag)."""
+    message = Message.objects.select_related("conversation__lead", "author__user").get(
+        pk=message.pk
+    )
+    lead = message.conversation.lead
+    emit(
+        message.organisation_id,
+        events.MessageUpdated(
+            type=events.MESSAGE_UPDATED,
+            lead=lead.id,
+            conversation=message.conversation_id,
+            message=shapes.message_data(message),
+        ),
+        events.groups_for_lead(lead),
+        lead_id=lead.id,
+    )

@@ -1,0 +1,103 @@
+"""An agent's text: checked (rights, consent, quiet hours, plan, images),
+queued for the outbox, and the lead claimed when nobody had it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from django.db import IntegrityError, transaction
+
+from carriers.segments import check_limit
+from chatserver.actions import attachments
+from chatserver.actions.assignment import claim_lead
+from chatserver.actions.attachments import Image
+from chatserver.actions.messages import mark_read, queue_message
+from chatserver.models import Agent, Conversation, Message, MessageCategory
+from chatserver.queries import access, compliance
+from chatserver.rules.errors import ActionError
+from chatserver.rules.text import parse_client_id
+
+
+def send_message(
+    agent: Agent,
+    conversation: Conversation,
+    body: str,
+    client_id: uuid.UUID | str | None = None,
+    category_id: int | None = None,
+    schedule: bool = False,
+    images: Sequence[Image] = (),
+) -> Message:
+    """Queue an agent's text for sending, after every check.
+
+    Sending again with the same ``client_id`` returns the first message: a
+    retry from a flaky connection never texts the lead twice. Raises
+    ActionError with a reason the agent understands when the text may not go.
+    In the lead's quiet hours ``schedule`` stores it as scheduled for the next
+    allowed time instead of refusing it. ``images`` make it an MMS (the text
+    may then be empty).
+    """
+    client_id = parse_client_id(client_id)
+    if client_id is not None:
+        existing = Message.objects.filter(author=agent, client_id=client_id).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            return _queue_agent_message(
+                agent, conversation, body, client_id, category_id, schedule, images
+            )
+    except IntegrityError:
+        existing = Message.objects.filter(author=agent, client_id=client_id).first()
+        if existing is None:
+            raise
+        return existing
+
+
+def _queue_agent_message(
+    agent, conversation, body, client_id, category_id, schedule=False, images=()
+):
+    conversation = (
+        Conversation.objects.select_related("lead", "sender", "contact_number")
+        .select_for_update()
+        .get(pk=conversation.pk)
+    )
+    lead = conversation.lead
+    reason = access.why_cannot_text(agent, lead)
+    if reason:
+        raise ActionError(reason, "forbidden")
+    body = body.strip() if isinstance(body, str) else ""
+    if not body and not images:
+        raise ActionError("Type a message first.", "empty")
+    organisation = agent.organisation
+    problem = check_limit(body, organisation.message_limit) if body else None
+    if problem:
+        raise ActionError(problem, "too_long")
+    checked = []
+    if images:
+        reason = access.why_cannot_send_images(agent)
+        if reason:
+            raise ActionError(reason, "forbidden")
+        checked = attachments.check_outbound(images)
+    if category_id is not None and not MessageCategory.objects.filter(
+        pk=category_id, organisation_id=conversation.organisation_id
+    ).exists():
+        raise ActionError("No such message category.", "not_found")
+
+    compliance.check_can_send(conversation)
+    outgoing = compliance.decorate(conversation, body)
+    message = queue_message(
+        conversation,
+        outgoing,
+        author=agent,
+        client_id=client_id,
+        category_id=category_id,
+        send_after=compliance.scheduled_time(conversation, schedule=schedule),
+        checked_images=checked,
+    )
+    if lead.assignee_id is None:
+        # Refuses (and so rolls the message back) if a colleague replied first.
+        claim_lead(lead, agent, reason="replied")
+    # Replying means the agent has read what they answer.
+    mark_read(agent, conversation, message.id)
+    return message

@@ -1,0 +1,133 @@
+"""Organisations (tenants), their agents and agent groups: who may do what."""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+
+
+class SmsPermission(models.TextChoices):
+    """Allow SMS on a user or a group: deny wins, unset defers to the others."""
+
+    UNSET = "", "Unset"
+    ALLOW = "allow", "Allow"
+    DENY = "deny", "Deny"
+
+
+class Organisation(models.Model):
+    """A company that texts its leads: a tenant."""
+
+    class MessageLimit(models.TextChoices):
+        STANDARD = "standard", "Standard (160 characters, GSM-7)"
+        ADVANCED = "advanced", "Advanced (640 characters, any character)"
+
+    name = models.CharField(max_length=200, unique=True)
+    message_limit = models.CharField(
+        max_length=16, choices=MessageLimit, default=MessageLimit.STANDARD
+    )
+    texted_first_authorizes = models.BooleanField(
+        default=True,
+        help_text="A lead who texts in first is authorized for replies.",
+    )
+    authorization_request_text = models.TextField(
+        default="{org} would like to text you about your inquiry. "
+        "Reply YES to agree or STOP to opt out."
+    )
+    intro_text = models.CharField(
+        max_length=160,
+        blank=True,
+        default="{org}: Reply STOP to opt out.",
+        help_text="Sent with the first message to a number.",
+    )
+    optout_footer = models.CharField(
+        max_length=60,
+        blank=True,
+        default="",
+        help_text="Appended to every message when set, e.g. 'Reply STOP to opt out'.",
+    )
+    optout_confirmation_text = models.TextField(
+        default="{org}: You are unsubscribed and will get no more messages. "
+        "Reply START to resubscribe."
+    )
+    optin_confirmation_text = models.TextField(
+        default="{org}: You are subscribed again. Reply STOP to opt out."
+    )
+    help_text = models.TextField(
+        default="{org}: Reply STOP to opt out. Msg & data rates may apply."
+    )
+    quiet_hours_start = models.TimeField(
+        default=datetime.time(21, 0),
+        help_text="No sends from this time (recipient's local time)...",
+    )
+    quiet_hours_end = models.TimeField(
+        default=datetime.time(8, 0), help_text="...until this time."
+    )
+    mms_enabled = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Agent(models.Model):
+    """A user's seat in an organisation: what they may see and do."""
+
+    class Access(models.TextChoices):
+        ALL = "all", "All leads"
+        UNASSIGNED = "unassigned", "Unassigned leads"
+        MINE = "mine", "My leads"
+        ASSIGNED = "assigned", "Assigned leads"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="agents"
+    )
+    access = models.CharField(max_length=16, choices=Access, default=Access.MINE)
+    sms = models.CharField(
+        "allow SMS", max_length=8, choices=SmsPermission, blank=True, default=""
+    )
+    display_images = models.BooleanField(default=True)
+    is_external = models.BooleanField(
+        default=False,
+        help_text="An outside partner: sees only leads shared with them, read-only.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user__username"]
+
+    def __str__(self):
+        return self.user.get_full_name() or self.user.username
+
+    @property
+    def name(self) -> str:
+        return str(self)
+
+
+class AgentGroup(models.Model):
+    """A team of agents, with an SMS permission of its own."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="agent_groups"
+    )
+    name = models.CharField(max_length=100)
+    sms = models.CharField(
+        "allow SMS", max_length=8, choices=SmsPermission, blank=True, default=""
+    )
+    members = models.ManyToManyField(Agent, related_name="agent_groups", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="unique_group_name_per_org"
+            )
+        ]
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,49 @@
+"""Consent as it stands: whether an organisation may text a number, and
+what each state means to an agent."""
+
+from __future__ import annotations
+
+from chatserver.models import Consent, Organisation
+
+State = Consent.State
+
+# What the composer says when the state forbids texting (also the reason a
+# refused send gives).
+NOTICES = {
+    State.NOT_AUTHORIZED: "This number has not authorized texts: "
+    "send an authorization request first.",
+    State.PENDING: "Waiting for the lead to authorize texts (reply YES).",
+    State.REVOKED: "This number has opted out: it cannot be texted unless the lead "
+    "texts START.",
+}
+
+
+def notice(state: str) -> str | None:
+    """Why the composer is disabled in this state, or None when it is not."""
+    return NOTICES.get(state)
+
+
+def render(text: str, organisation: Organisation) -> str:
+    """An organisation's configured text with ``{org}`` filled in.
+
+    Plain replacement, not ``str.format``: an admin's stray brace must not
+    break sending.
+    """
+    return text.replace("{org}", organisation.name).strip()
+
+
+def state_of(organisation_id: int, number: str) -> str:
+    """The consent state of a number for an organisation."""
+    consent = Consent.objects.filter(
+        organisation_id=organisation_id, number=number
+    ).first()
+    return consent.state if consent else State.NOT_AUTHORIZED
+
+
+def states_of(organisation_id: int, numbers) -> dict[str, str]:
+    """The consent states of many numbers at once (absent ones are not listed)."""
+    return dict(
+        Consent.objects.filter(
+            organisation_id=organisation_id, number__in=list(numbers)
+        ).values_list("number", "state")
+    )

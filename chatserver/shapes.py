@@ -1,0 +1,131 @@
+"""How rows look to consoles: the JSON shapes of leads, messages, notes and
+contacts, in events and API answers alike (one place for each)."""
+
+from __future__ import annotations
+
+from typing import Literal, NotRequired, TypedDict
+
+from chatserver import links
+from chatserver.models import Lead, Message, Note
+from chatserver.rules import images
+
+
+class AttachmentData(TypedDict):
+    """An image on an MMS. ``status``: pending (being fetched from the
+    carrier), accepted, or rejected (``reason`` says why). ``url`` and
+    ``download_url`` only for accepted ones, and only for agents who may see
+    images (``queries.access.images_for``)."""
+
+    id: int
+    status: Literal["pending", "accepted", "rejected"]
+    content_type: str
+    size: int
+    reason: str
+    url: NotRequired[str]
+    download_url: NotRequired[str]
+
+
+class MessageData(TypedDict):
+    id: int
+    conversation: int
+    lead: int
+    direction: Literal["in", "out"]
+    kind: str
+    body: str
+    status: str
+    author: int | None
+    author_name: str
+    created_at: str
+    encoding: str
+    segments: int
+    error_code: str
+    error_reason: str
+    possible_optout: bool
+    # When a scheduled message (quiet hours) is to go; None otherwise.
+    scheduled_for: str | None
+    # The images of an MMS (encoding "MMS"); empty for a plain SMS.
+    attachments: list[AttachmentData]
+    client_id: NotRequired[str | None]
+
+
+def scheduled_for(message: Message) -> str | None:
+    """When a scheduled message is to go (ISO 8601), None for any other."""
+    if message.status == "scheduled" and message.send_after:
+        return message.send_after.isoformat()
+    return None
+
+
+def message_data(message: Message) -> MessageData:
+    """A message as consoles see it."""
+    return {
+        "id": message.id,
+        "conversation": message.conversation_id,
+        "lead": message.conversation.lead_id,
+        "direction": message.direction,
+        "kind": message.kind,
+        "body": message.body,
+        "status": message.status,
+        "author": message.author_id,
+        "author_name": message.author.name if message.author_id else "",
+        "created_at": message.created_at.isoformat(),
+        "encoding": message.encoding,
+        "segments": message.segments,
+        "error_code": message.error_code,
+        "error_reason": message.error_reason,
+        "possible_optout": message.possible_optout,
+        "scheduled_for": scheduled_for(message),
+        "attachments": attachments_data(message),
+        "client_id": str(message.client_id) if message.client_id else None,
+    }
+
+
+def attachments_data(message: Message) -> list[AttachmentData]:
+    """The images of a message as consoles see them (with their URLs: see
+    ``queries.access.images_for`` for agents who may not see images)."""
+    # Only an MMS has any: a plain SMS costs no query (nor does a message
+    # whose attachments were prefetched).
+    if message.encoding != images.MMS_ENCODING:
+        return []
+    items: list[AttachmentData] = []
+    for attachment in sorted(message.attachments.all(), key=lambda a: a.id):
+        item: AttachmentData = {
+            "id": attachment.id,
+            "status": attachment.status,
+            "content_type": attachment.content_type,
+            "size": attachment.size,
+            "reason": attachment.reason,
+        }
+        if attachment.status == "accepted":
+            item["url"] = links.attachment_path(attachment.id)
+            item["download_url"] = links.attachment_path(attachment.id, download=True)
+        items.append(item)
+    return items
+
+
+def lead_data(lead: Lead) -> dict:
+    """A lead as consoles see it in events and lists."""
+    return {
+        "id": lead.id,
+        "name": lead.name,
+        "status": lead.status,
+        "assignee": lead.assignee_id,
+        "assignee_name": lead.assignee.name if lead.assignee_id else "",
+        "source": lead.source,
+        "created_by": lead.created_by_id,
+        "last_activity_at": lead.last_activity_at.isoformat(),
+        "closed_at": lead.closed_at.isoformat() if lead.closed_at else None,
+        "created_at": lead.created_at.isoformat(),
+    }
+
+
+def note_data(note: Note) -> dict:
+    """A note as consoles see it."""
+    return {
+        "id": note.id,
+        "lead": note.lead_id,
+        "author": note.author_id,
+        "author_name": note.author.name if note.author_id else "",
+        "body": note.body,
+        "created_at": note.created_at.isoformat(),
+        "client_id": str(note.client_id) if note.client_id else None,
+    }
