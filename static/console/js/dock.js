@@ -195,7 +195,7 @@ export class Dock {
         this.overflowMenu.hidden = true;
         this.open(box.id);
       },
-    }, box.title.textContent))));
+    }, box.header.name()))));
   }
 
   toggleOverflow() {
@@ -206,12 +206,7 @@ export class Dock {
   /** After a reconnect that could not replay: reload what every box shows
    * (from its newest page: what was loaded before may now have a gap). */
   reloadAll() {
-    for (const box of this.boxes.values()) {
-      box.history.reset();
-      box.scrolledOnce = false;
-      box.loadLatest();
-      box.refresh();
-    }
+    for (const box of this.boxes.values()) box.reload();
   }
 
   refreshAll() {

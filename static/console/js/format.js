@@ -78,6 +78,11 @@ export function prettyNumber(number) {
   return match ? `+1 ${match[1]}-${match[2]}-${match[3]}` : number || "";
 }
 
+/** A contact's name, or "" for one without (the server says "(no name)"). */
+export function named(name) {
+  return name && name !== "(no name)" ? name : "";
+}
+
 // Outbound delivery states as agents read them; `tone` picks the colour.
 export const STATUS = {
   scheduled: { label: "Scheduled", icon: "clock", tone: "muted" },

@@ -1,0 +1,269 @@
+// A chatbox's thread: the messages of its conversation and the lead's
+// internal notes, by day, consecutive messages of one side grouped.
+//
+// History comes in pages: the newest when the chatbox opens (or reloads after
+// a reconnect), older ones as the agent scrolls back, keeping their place.
+// New messages keep the thread at the bottom if it was there. While the agent
+// is looking at it (the chatbox says when), the thread marks the conversation
+// read up to its newest message.
+
+import * as api from "./api.js";
+import { h, icon, setText } from "./dom.js";
+import { clock, dayHeading, dayKey, fullTime, STATUS } from "./format.js";
+import { attachmentsView } from "./mms.js";
+
+// Scrolled this close to the top, the next page of history loads.
+const LOAD_MORE_AT_PX = 120;
+// Consecutive messages of one side this close together share one group.
+const GROUP_GAP_MS = 5 * 60 * 1000;
+
+const KIND_LABEL = {
+  authorization_request: "Consent request",
+  auto_reply: "Automatic reply",
+};
+
+export class Thread {
+  /**
+   * @param {object} options
+   * @param {number} options.conversationId
+   * @param {import("./state.js").Store} options.store
+   * @param {import("./socket.js").ConsoleSocket} options.socket
+   * @param {import("./state.js").History} options.history  the conversation's
+   * @param {() => number} options.leadId  the lead, whose notes show here too
+   * @param {() => boolean} options.isReading  whether the agent looks at it now
+   * @param {(reason: string) => void} options.showError
+   * @param {{confirm: (message: object) => void, dismiss: (message: object) => void}} options.optout
+   *   what the buttons under a possible opt-out do
+   */
+  constructor({ conversationId, store, socket, history, leadId, isReading, showError, optout }) {
+    this.id = conversationId;
+    this.store = store;
+    this.socket = socket;
+    this.history = history;
+    this.leadId = leadId;
+    this.isReading = isReading;
+    this.showError = showError;
+    this.optout = optout;
+    this.renderedVersion = -1;
+    this.scrolledOnce = false; // scrolled to the bottom once the first page was in
+    this.loadingOlder = false;
+    this.readSentUpTo = 0;
+    this.refetching = false;
+
+    this.olderButton = h("button", {
+      type: "button",
+      className: "older-button",
+      hidden: true,
+      onclick: () => this.loadOlder(),
+    }, "Load earlier messages");
+    this.historyStart = h("p", { className: "history-start", hidden: true }, "Start of the conversation");
+    this.list = h("ol", { className: "messages", attrs: { "aria-label": "Messages" } });
+    this.el = h("div", {
+      className: "thread-scroll",
+      tabIndex: 0,
+      attrs: { role: "region", "aria-label": "Conversation history" },
+      onscroll: () => this.onScroll(),
+    }, this.olderButton, this.historyStart, this.list);
+  }
+
+  // -- rendering ----------------------------------------------------------
+
+  render(force = false) {
+    if (!force && this.renderedVersion === this.history.version) return;
+    this.renderedVersion = this.history.version;
+    const scroller = this.el;
+    const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 60;
+    const items = [];
+    const notes = this.store.notes.get(this.leadId());
+    const entries = this.history.ordered().map((m) => ({ at: m.created_at, message: m }));
+    if (notes) {
+      const oldest = this.history.more && this.history.oldestLoaded
+        ? (this.history.messages.get(this.history.oldestLoaded) || {}).created_at : null;
+      for (const note of notes.values()) {
+        if (!oldest || note.created_at >= oldest) entries.push({ at: note.created_at, note });
+      }
+      entries.sort((a, b) => (a.at || "").localeCompare(b.at || ""));
+    }
+    let lastDay = null;
+    let previous = null;
+    for (const entry of entries) {
+      const day = entry.at ? dayKey(entry.at) : lastDay;
+      if (day !== lastDay) {
+        items.push(h("li", { className: "day" }, h("span", {}, dayHeading(entry.at))));
+        lastDay = day;
+        previous = null;
+      }
+      if (entry.note) {
+        items.push(this.noteItem(entry.note));
+        previous = null;
+        continue;
+      }
+      const message = entry.message;
+      const grouped = previous && previous.direction === message.direction &&
+        previous.author === message.author &&
+        new Date(message.created_at) - new Date(previous.created_at) < GROUP_GAP_MS;
+      items.push(this.messageItem(message, grouped));
+      previous = message;
+    }
+    if (!items.length && this.history.loaded) {
+      items.push(h("li", { className: "thread-empty" }, "No messages yet. Say hello!"));
+    }
+    this.list.replaceChildren(...items);
+    this.olderButton.hidden = !this.history.more || !this.history.loaded || !this.history.oldestLoaded;
+    this.historyStart.hidden = this.history.more || !this.history.loaded || !entries.length;
+    if (atBottom || !this.scrolledOnce) {
+      scroller.scrollTop = scroller.scrollHeight;
+      if (this.history.loaded) this.scrolledOnce = true;
+    }
+  }
+
+  /** The next render scrolls to the bottom (a message the agent just sent,
+   * a reload), wherever the agent had scrolled to. */
+  followNewest() {
+    this.scrolledOnce = false;
+  }
+
+  scrollToBottom() {
+    this.el.scrollTop = this.el.scrollHeight;
+  }
+
+  messageItem(message, grouped) {
+    const out = message.direction === "out";
+    const me = this.store.agent && message.author === this.store.agent.id;
+    const status = out ? STATUS[message.status] || { label: message.status, icon: "clock", tone: "muted" } : null;
+    const meta = [h("time", { dateTime: message.created_at || "", title: fullTime(message.created_at) },
+      clock(message.created_at))];
+    if (out && message.author_name && !me) meta.unshift(h("span", { className: "author" }, message.author_name));
+    if (out && !message.author) meta.unshift(h("span", { className: "author" }, KIND_LABEL[message.kind] || "Automatic"));
+    // An MMS is billed as one MMS message, not by segments: say which it was.
+    if (message.encoding === "MMS") {
+      meta.push(h("span", { className: "mms-chip", title: "An MMS: billed as one message, whatever its length" }, "MMS"));
+    }
+    if (out) {
+      let label = status.label;
+      if (message.status === "scheduled" && message.scheduled_for) {
+        label = `Scheduled for ${clock(message.scheduled_for)}`;
+      }
+      meta.push(h("span", {
+        className: `status ${status.tone}`,
+        dataset: { testid: "status" },
+        attrs: { "aria-label": `Status: ${label}` },
+      }, icon(status.icon, "icon status-icon"), label));
+    }
+    const failure = out && message.error_reason && ["failed", "undelivered", "check"].includes(message.status)
+      ? h("div", { className: "failure", attrs: { role: "note" } }, message.error_reason) : null;
+    const optout = !out && message.possible_optout ? h("div", { className: "optout-flag" },
+      "This may be a request to stop texting.",
+      h("button", {
+        type: "button",
+        className: "link-button",
+        onclick: () => this.optout.confirm(message),
+      }, "Confirm opt-out"),
+      h("button", {
+        type: "button",
+        className: "link-button",
+        onclick: () => this.optout.dismiss(message),
+      }, "Not an opt-out")) : null;
+    const kind = KIND_LABEL[message.kind] && message.author ? h("div", { className: "kind" }, KIND_LABEL[message.kind]) : null;
+    return h(
+      "li",
+      {
+        className: `msg ${out ? "out" : "in"}${grouped ? " grouped" : ""}${message.status === "pending" ? " pending" : ""}`,
+        dataset: {
+          testid: "message",
+          messageId: message.id ? String(message.id) : "",
+          status: message.status,
+          direction: message.direction,
+        },
+      },
+      kind,
+      attachmentsView(message),
+      message.body || !(message.attachments || []).length ? h("div", { className: "bubble" }, message.body) : null,
+      failure,
+      optout,
+      h("div", { className: "msg-meta" }, meta),
+    );
+  }
+
+  noteItem(note) {
+    return h("li", { className: "note", dataset: { testid: "note" } },
+      h("div", { className: "note-head" }, icon("note"), "Internal note",
+        note.author_name ? ` · ${note.author_name}` : "",
+        h("time", { dateTime: note.created_at || "", title: fullTime(note.created_at) },
+          ` · ${clock(note.created_at)}`)),
+      h("div", { className: "note-body" }, note.body || ""));
+  }
+
+  // -- history pages ------------------------------------------------------
+
+  /** Load (or reload, after a reconnect) the newest page of history. */
+  async loadLatest() {
+    try {
+      const page = await api.history(this.id);
+      this.history.addPage(page);
+      this.render();
+      this.maybeMarkRead();
+    } catch (error) {
+      this.showHistoryError(error);
+    }
+  }
+
+  /** After a reconnect that could not replay: forget what was loaded (it may
+   * have a gap now) and start again from the newest page. */
+  reload() {
+    this.history.reset();
+    this.followNewest();
+    this.loadLatest();
+  }
+
+  async loadOlder() {
+    if (this.loadingOlder || !this.history.more || !this.history.oldestLoaded) return;
+    this.loadingOlder = true;
+    this.olderButton.disabled = true;
+    setText(this.olderButton, "Loading…");
+    const before = this.el.scrollHeight - this.el.scrollTop;
+    try {
+      const page = await api.history(this.id, this.history.oldestLoaded);
+      this.history.addPage(page, { older: true });
+      this.render();
+      // Keep the messages the agent was reading where they were.
+      this.el.scrollTop = this.el.scrollHeight - before;
+    } catch (error) {
+      this.showHistoryError(error);
+    } finally {
+      this.loadingOlder = false;
+      this.olderButton.disabled = false;
+      setText(this.olderButton, "Load earlier messages");
+    }
+  }
+
+  showHistoryError(error) {
+    this.showError(`Could not load the history: ${error.reason || error.message}`);
+  }
+
+  onScroll() {
+    if (this.el.scrollTop < LOAD_MORE_AT_PX) this.loadOlder();
+  }
+
+  // -- read marks ---------------------------------------------------------
+
+  maybeMarkRead() {
+    if (!this.history.loaded || !this.isReading()) return;
+    const last = this.history.lastId();
+    if (!last || this.store.unreadOf(this.id) === 0) return;
+    if (last <= this.readSentUpTo) {
+      // Still unread although we read up to our newest: a message reached
+      // the server but not us (the doorbell can drop one). Fetch it.
+      if (!this.refetching) {
+        this.refetching = true;
+        window.setTimeout(() => {
+          this.refetching = false;
+          if (this.store.unreadOf(this.id) > 0) this.loadLatest();
+        }, 1500);
+      }
+      return;
+    }
+    this.readSentUpTo = last;
+    this.socket.send({ type: "conversation.read", conversation: this.id, message: last }, `read:${this.id}`);
+  }
+}
