@@ -37,6 +37,7 @@ from bandwidth.models.message_request import MessageRequest
 from django.conf import settings
 from pydantic import ValidationError
 
+from carriers import bandwidth_errors
 from carriers.base import (
     MAX_ID_LENGTH,
     MAX_MEDIA_URL_LENGTH,
@@ -68,12 +69,6 @@ MAX_MEDIA = 10
 # Bandwidth gave up waiting for the carrier's receipt: the text may well have
 # arrived (its docs say so), so it is not reported as failed.
 UNCONFIRMED_CODES = {"9902"}
-ADMIN = "an admin must check it in Bandwidth"
-INVALID, PERMANENT = ErrorKind.INVALID_NUMBER, ErrorKind.PERMANENT
-CREDENTIALS = (
-    "Bandwidth refused our API credentials: an admin must check "
-    "BANDWIDTH_USERNAME (client ID) and BANDWIDTH_PASSWORD (client secret)."
-)
 
 
 class _Configuration(Configuration):
@@ -104,7 +99,11 @@ class _Configuration(Configuration):
                 retries=False,
             )
             if response.status in (400, 401, 403):
-                raise CarrierError(PERMANENT, str(response.status), CREDENTIALS)
+                raise CarrierError(
+                    ErrorKind.PERMANENT,
+                    str(response.status),
+                    bandwidth_errors.CREDENTIALS,
+                )
             body = response.json()
             token, lifetime = str(body["access_token"]), float(body["expires_in"])
         except (urllib3.exceptions.HTTPError, ValueError, TypeError, KeyError) as exc:
@@ -154,45 +153,9 @@ class BandwidthAdapter(CarrierAdapter):
         "message-failed": DeliveryStatus.FAILED,
     }
 
-    # Bandwidth's errorCodes of message-failed callbacks
-    # (https://dev.bandwidth.com/docs/messaging/errors): how the domain treats
-    # each and what the agent is told. Others fail with Bandwidth's description.
-    ERRORS: ClassVar[dict[str, tuple[ErrorKind, str]]] = {
-        "4775": (ErrorKind.OPTED_OUT, "The recipient has opted out (replied STOP)."),
-        "4720": (INVALID, "This number cannot receive texts (invalid, or a landline)."),
-        "4721": (INVALID, "This number is no longer in service."),
-        "4303": (INVALID, "This is not a valid phone number."),
-        "4350": (INVALID, "This is not a valid phone number."),
-        "4404": (INVALID, "This number cannot receive texts."),
-        "4406": (INVALID, "This number is not in service."),
-        "4434": (INVALID, "This toll-free number cannot receive texts."),
-        "4700": (INVALID, "The number's carrier or phone does not take texts."),
-        "4701": (PERMANENT, "The phone cannot be reached by text."),
-        "4702": (PERMANENT, "The phone is switched off or out of coverage."),
-        "4730": (PERMANENT, "No route to the phone (it may be roaming)."),
-        "4482": (PERMANENT, "The number is blocked from receiving texts."),
-        "4772": (PERMANENT, "The lead's carrier blocked the text."),
-        "4470": (PERMANENT, "Bandwidth filtered it as spam."),
-        "4770": (PERMANENT, "The lead's carrier filtered it as spam."),
-        "4785": (PERMANENT, "Over the carrier's volume limit: send it later."),
-        "4411": (PERMANENT, "The images are too large to send."),
-        "4412": (PERMANENT, "This kind of file cannot be sent."),
-        "4432": (PERMANENT, f"Texting this country is not enabled: {ADMIN}."),
-        "4403": (PERMANENT, f"Our number cannot send texts: {ADMIN}."),
-        "4405": (PERMANENT, f"Our number cannot send texts: {ADMIN}."),
-        "4407": (PERMANENT, f"Our number cannot send texts: {ADMIN}."),
-        "4481": (PERMANENT, f"Bandwidth blocks our number (spam reports): {ADMIN}."),
-        "4452": (PERMANENT, f"BANDWIDTH_APPLICATION_ID is wrong: {ADMIN}."),
-        "4773": (PERMANENT, f"Our number's 10DLC campaign is not active: {ADMIN}."),
-        "4795": (PERMANENT, f"Our toll-free number is not verified: {ADMIN}."),
-    }
+    ERRORS: ClassVar = bandwidth_errors.ERRORS
 
-    # Answers to a send (createMessage), beyond 400, 429 and 5xx.
-    HTTP_STATUS_ERRORS: ClassVar[dict[int, tuple[ErrorKind, str]]] = {
-        401: (PERMANENT, CREDENTIALS),
-        403: (PERMANENT, f"Our API credential lacks the Messaging role: {ADMIN}."),
-        404: (PERMANENT, f"BANDWIDTH_ACCOUNT_ID is wrong: {ADMIN}."),
-    }
+    HTTP_STATUS_ERRORS: ClassVar = bandwidth_errors.HTTP_STATUS_ERRORS
 
     def __init__(self) -> None:
         self._clients: dict[tuple, tuple[MessagesApi, _Configuration]] = {}
@@ -375,7 +338,9 @@ class BandwidthAdapter(CarrierAdapter):
         fields = answer.get("fieldErrors")
         if status == 400 and isinstance(fields, list):
             if any(isinstance(f, dict) and f.get("fieldName") == "to" for f in fields):
-                return CarrierError(INVALID, code, "This is not a valid phone number.")
+                return CarrierError(
+                    ErrorKind.INVALID_NUMBER, code, "This is not a valid phone number."
+                )
         if status in cls.HTTP_STATUS_ERRORS:
             kind, reason = cls.HTTP_STATUS_ERRORS[status]
             return CarrierError(kind, code, reason)
@@ -384,7 +349,9 @@ class BandwidthAdapter(CarrierAdapter):
             # own wrapping of a TLS failure, before anything was sent.)
             reason = f"Bandwidth answered HTTP {status}: {described}"
             return CarrierError(ErrorKind.RETRYABLE, code, reason)
-        return CarrierError(PERMANENT, code, f"Bandwidth refused the text: {described}")
+        return CarrierError(
+            ErrorKind.PERMANENT, code, f"Bandwidth refused the text: {described}"
+        )
 
     @staticmethod
     def network_error(exc: Exception) -> CarrierError:

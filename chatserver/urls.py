@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.views import LoginView
 from django.urls import include, path
 
-from chatserver.web import api, leads, login, media, pages, simulator, webhooks
+from chatserver.web import api, leads, login, media, pages, simulator, team, webhooks
 
 urlpatterns = [
     path("", pages.console, name="console"),
@@ -49,7 +49,9 @@ urlpatterns = [
     ),
 ]
 
-# Leads, search, templates and reports (chatserver/web/leads.py).
+# Leads and search (chatserver/web/leads.py).
 urlpatterns += leads.urlpatterns
+# The team: templates, agents, engagement figures (chatserver/web/team.py).
+urlpatterns += team.urlpatterns
 # MMS images: to agents, from agents, to carriers (chatserver/web/media.py).
 urlpatterns += media.urlpatterns

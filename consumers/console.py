@@ -14,26 +14,22 @@ event type without a method of its own is simply relayed.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 from collections import deque
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.contrib.auth.signals import user_logged_out
 from django.db import DatabaseError
-from django.dispatch import receiver
 
 from chatserver import commands, events, shapes
 from chatserver.commands import fields, messages
 from chatserver.models import Agent
-from chatserver.publish import publish
 from chatserver.queries import access, console, replay
 from chatserver.rules import images
 from chatserver.rules.errors import ActionError
 from consumers import frames, layer_watch
-from consumers.auth import resolve_user
+from consumers.auth import load_agent, resolve_user, session_tag
 from consumers.db import database_sync_to_async
 from consumers.tallies import Tallies
 
@@ -49,34 +45,6 @@ RIGHTS_EVENTS = (events.AGENT_UPDATED, events.ORGANISATION_UPDATED)
 # Close codes (4000-4999 are the application's own).
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_AN_AGENT = 4403
-
-
-def load_agent(user_id: int) -> Agent | None:
-    """The user's agent seat as it is now (None: deactivated, or no seat)."""
-    return (
-        Agent.objects.select_related("organisation", "user")
-        .filter(user_id=user_id, user__is_active=True)
-        .first()
-    )
-
-
-def session_tag(session_key: str | None) -> str | None:
-    """A session's name on the channel layer (never the key itself)."""
-    if not session_key:
-        return None
-    return hashlib.sha256(session_key.encode()).hexdigest()[:32]
-
-
-@receiver(user_logged_out)
-def close_sockets_on_logout(sender, request, user, **kwargs):
-    """Logging out closes the sockets of that session, in every process."""
-    agent = getattr(user, "agent", None) if user is not None else None
-    session = getattr(request, "session", None)
-    tag = session_tag(session.session_key if session is not None else None)
-    if agent is not None and tag:
-        publish(
-            [events.agent_group(agent.id)], {"type": "session.ended", "session": tag}
-        )
 
 
 class Deactivated(Exception):

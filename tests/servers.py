@@ -286,7 +286,7 @@ def text_through_simulator(
     as the network signs it; returns the HTTP status."""
     from django.test import override_settings
 
-    from carriers import simulator
+    from carriers import phone_network
 
     url = f"{server.url}/carriers/simulator/inbound"
     fields = {
@@ -297,7 +297,7 @@ def text_through_simulator(
     }
     data = urllib.parse.urlencode(fields).encode()
     with override_settings(SECRET_KEY=secret_key):
-        headers = simulator.signed_headers(url, data)
+        headers = phone_network.signed_headers(url, data)
     request = urllib.request.Request(url, data=data, headers=headers)
     with urllib.request.urlopen(request, timeout=15) as response:
         return response.status

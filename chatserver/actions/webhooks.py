@@ -21,14 +21,8 @@ from django.db import DatabaseError, DataError, transaction
 from django.utils import timezone
 
 from carriers import get_adapter
-from carriers.base import (
-    BadRequest,
-    InboundMessage,
-    StatusUpdate,
-    WebhookRequest,
-    event_from_json,
-    event_to_json,
-)
+from carriers.base import BadRequest, InboundMessage, StatusUpdate, WebhookRequest
+from carriers.receipts import event_from_json, event_to_json
 from chatserver import doorbell
 from chatserver.actions.delivery import record_status
 from chatserver.actions.inbound import receive_inbound, sender_for

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Max
 
-from chatserver import events, shapes
+from chatserver import shapes
 from chatserver.models import Agent, Conversation, Lead, Message
 from chatserver.queries import access, buckets, consent, replay, unread
 from chatserver.rules import images

@@ -4,7 +4,7 @@ A development tool for staff. It shows the simulated phones of the
 organisation's leads (and any number typed in), each with its thread as the
 phone sees it, and sends a phone's text into the server the way a carrier
 does: the simulated network POSTs it, signed, to ``/carriers/simulator/inbound``
-(``carriers.simulator.text_company``). Nothing here writes domain rows.
+(``carriers.phone_network.text_company``). Nothing here writes domain rows.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from carriers import simulator
+from carriers import phone_network, simulator
 from carriers.base import InvalidNumber, normalize_number
 from chatserver.models import ContactNumber, Organisation, SenderNumber
 
@@ -62,7 +62,7 @@ def company_numbers(organisation: Organisation) -> list[str]:
 def phones(organisation: Organisation, companies: list[str]) -> list[dict]:
     """Every phone to show: the leads' numbers, then any other number that
     texted or was texted by one of the company numbers."""
-    modes, messages = simulator.network().state()
+    modes, messages = phone_network.network().state()
     labels: dict[str, list[str]] = {}
     numbers = ContactNumber.objects.filter(organisation=organisation).prefetch_related(
         "contact__leads"
@@ -79,7 +79,7 @@ def phones(organisation: Organisation, companies: list[str]) -> list[dict]:
         {
             "number": number,
             "label": ", ".join(dict.fromkeys(names)) or "Unknown number",
-            "mode": modes.get(number, simulator.DEFAULT_MODE),
+            "mode": modes.get(number, phone_network.DEFAULT_MODE),
             "messages": counts.get(number, 0),
         }
         for number, names in sorted(labels.items())
@@ -107,7 +107,7 @@ def thread(phone: str, companies: list[str]) -> list[dict]:
             ],
             "media_problem": message.get("media_problem", ""),
         }
-        for message in simulator.network().messages(phone)
+        for message in phone_network.network().messages(phone)
         if message["company"] in companies
     ]
 
@@ -116,7 +116,7 @@ def phone_state(phone: str, companies: list[str]) -> dict:
     """What the page shows of one phone (the JSON the page polls)."""
     return {
         "phone": phone,
-        "mode": simulator.network().mode(phone) if phone else simulator.DEFAULT_MODE,
+        "mode": phone_network.network().mode(phone) if phone else phone_network.DEFAULT_MODE,
         "messages": thread(phone, companies) if phone else [],
     }
 
@@ -167,7 +167,7 @@ def render_page(
             "phones": phones(organisation, companies),
             "phone": phone,
             "state": phone_state(phone, companies),
-            "modes": simulator.MODES.items(),
+            "modes": phone_network.MODES.items(),
             "error": error,
             "body": body,
             "typed_phone": typed_phone or phone,
@@ -221,7 +221,7 @@ def text(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     # Whatever the phone sends goes to the company as sent: the server, not
     # the phone, decides what it accepts.
     media = [(p.read(), p.content_type or "") for p in pictures]
-    simulator.text_company(
+    phone_network.text_company(
         phone, company, body, inbound_webhook_url(request), media=media
     )
     return redirect(page_url(phone))
@@ -235,11 +235,11 @@ def mode(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     chosen = request.POST.get("mode", "")
     if not error and not phone:
         error = "Choose or type a phone first."
-    if not error and chosen not in simulator.MODES:
+    if not error and chosen not in phone_network.MODES:
         error = f"Unknown mode {chosen!r}."
     if error:
         return render_page(request, organisation, phone, error, status=400)
-    simulator.network().set_mode(phone, chosen)
+    phone_network.network().set_mode(phone, chosen)
     return redirect(page_url(phone))
 
 
@@ -247,7 +247,7 @@ def mode(request: HttpRequest, organisation: Organisation) -> HttpResponse:
 @staff_only
 def media(request: HttpRequest, organisation: Organisation, media_id: str):
     """A picture on the simulated network, for the page to show."""
-    found = simulator.network().media_file(media_id)
+    found = phone_network.network().media_file(media_id)
     if found is None:
         return HttpResponse("No such picture.\n", status=404, content_type="text/plain")
     path_, content_type = found

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from django.conf import settings as django_settings
 
-from carriers import simulator
+from carriers import phone_network
 from tests.carriers.contract import CarrierContract, Gateway, Signed
 from tests.mms.mms_support import JPEG
 
@@ -45,7 +45,7 @@ class Simulator(Gateway):
         if secret is not None:
             real, django_settings.SECRET_KEY = django_settings.SECRET_KEY, secret
         try:
-            signature = simulator.signature(url, timestamp, body, nonce)
+            signature = phone_network.signature(url, timestamp, body, nonce)
         finally:
             if secret is not None:
                 django_settings.SECRET_KEY = real
@@ -88,7 +88,7 @@ class Simulator(Gateway):
 
     @contextmanager
     def media_host(self, settings):
-        yield NetworkMedia(simulator.network())
+        yield NetworkMedia(phone_network.network())
 
     def media_url(self, host, name):
         return host.add(name)
@@ -98,13 +98,13 @@ class Simulator(Gateway):
 
     @contextmanager
     def api(self, settings):
-        yield simulator.network()
+        yield phone_network.network()
 
     def sent_to(self, network):
         return [
             {"to": m["phone"], "from": m["company"], "text": m["body"]}
             for m in network.messages()
-            if m["direction"] == simulator.TO_PHONE
+            if m["direction"] == phone_network.TO_PHONE
         ]
 
     MODES = {"opted_out": "opted_out", "invalid_number": "invalid"}
@@ -113,7 +113,7 @@ class Simulator(Gateway):
     def refusing(self, settings, kind):
         from tests.carriers.contract import LEAD_NUMBER
 
-        network = simulator.network()
+        network = phone_network.network()
         network.set_mode(LEAD_NUMBER, self.MODES[kind])
         yield network
 
@@ -123,11 +123,11 @@ class NetworkMedia:
 
     def __init__(self, network):
         self.network = network
-        self.url = simulator.MEDIA_ORIGIN
+        self.url = phone_network.MEDIA_ORIGIN
 
     def add(self, name: str) -> str:
         stored = self.network.store_media(JPEG, "image/jpeg")
-        return f"{simulator.MEDIA_ORIGIN}/{stored['id']}"
+        return f"{phone_network.MEDIA_ORIGIN}/{stored['id']}"
 
     def serve(self, path, body, content_type):
         pass  # stored by ``add``

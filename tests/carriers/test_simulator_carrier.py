@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from carriers import get_adapter, simulator
+from carriers import get_adapter, phone_network, simulator
 from carriers.base import InboundMessage
 from chatserver import actions
 from chatserver.models import Consent, Lead, Message
@@ -21,14 +21,14 @@ PHONE = "+13125550177"
 @pytest.fixture
 def network(settings, tmp_path):
     settings.SIMULATOR_DIR = tmp_path / "simulator"
-    return simulator.network()
+    return phone_network.network()
 
 
 def post_signed(client, path, fields, *, url=None, headers=None):
     body = urlencode(fields).encode()
     from django.conf import settings
 
-    signed = simulator.signed_headers(url or settings.PUBLIC_BASE_URL + path, body)
+    signed = phone_network.signed_headers(url or settings.PUBLIC_BASE_URL + path, body)
     if headers is not None:
         signed.update(headers)
     extra = {
@@ -73,7 +73,7 @@ def test_nobody_outside_can_inject_texts(
             INBOUND, urlencode(fields), content_type="application/x-www-form-urlencoded"
         )
     elif forgery == "tampered":
-        good = simulator.signed_headers(
+        good = phone_network.signed_headers(
             settings.PUBLIC_BASE_URL + INBOUND, urlencode(fields).encode()
         )
         fields["Body"] = "Transfer the money"
@@ -92,7 +92,7 @@ def test_nobody_outside_can_inject_texts(
             fields,
             headers={
                 "X-Simulator-Timestamp": old,
-                "X-Simulator-Signature": simulator.signature(url, old, body),
+                "X-Simulator-Signature": phone_network.signature(url, old, body),
             },
         )
     assert response.status_code == 403
@@ -104,7 +104,7 @@ def test_a_signature_made_with_another_secret_key_is_refused(
 ):
     fields = text_from_phone()
     settings.SECRET_KEY = "another-installation"
-    headers = simulator.signed_headers(
+    headers = phone_network.signed_headers(
         settings.PUBLIC_BASE_URL + INBOUND, urlencode(fields).encode()
     )
     settings.SECRET_KEY = "tests-only-not-a-secret"

@@ -12,7 +12,7 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from carriers import simulator
+from carriers import phone_network
 from carriers.base import SendResult
 from chatserver import actions
 from chatserver.actions import delivery as sending
@@ -23,7 +23,7 @@ from chatserver.worker import loop as outbox
 @pytest.fixture
 def network(settings, tmp_path):
     settings.SIMULATOR_DIR = tmp_path / "simulator"
-    return simulator.network()
+    return phone_network.network()
 
 
 def require_postgresql():
@@ -113,7 +113,7 @@ def test_a_late_receipt_settles_a_text_marked_for_checking(
 
     path = f"/carriers/simulator/status?ref={message.id}"
     body = urlencode({"MessageId": "SIM" + "b" * 32, "Status": "delivered"}).encode()
-    headers = simulator.signed_headers(settings.PUBLIC_BASE_URL + path, body)
+    headers = phone_network.signed_headers(settings.PUBLIC_BASE_URL + path, body)
     response = client.post(
         path,
         body,

@@ -6,7 +6,7 @@ import datetime
 import pytest
 import time_machine
 
-from chatserver import actions, events, shapes
+from chatserver import actions, shapes
 from chatserver.actions import scheduled
 from chatserver.actions import delivery as sending
 from chatserver.models import Consent, Message, Organisation
@@ -273,12 +273,12 @@ def test_keyword_replies_go_at_once_even_in_quiet_hours(org, sender, la_conversa
 @pytest.fixture
 def phones(settings, tmp_path):
     """The simulator's phone network, empty, for this test only."""
-    from carriers import simulator
+    from carriers import phone_network
 
     settings.SIMULATOR_DIR = tmp_path / "simulator"
     # Its delivery receipts go nowhere reachable from a test; none are needed.
     settings.PUBLIC_BASE_URL = "http://127.0.0.1:9"
-    return simulator.network()
+    return phone_network.network()
 
 
 @pytest.mark.django_db(transaction=True)

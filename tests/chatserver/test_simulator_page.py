@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from carriers import simulator
+from carriers import phone_network
 from chatserver import actions
 from tests.conftest import SENDER_NUMBER
 
@@ -14,7 +14,7 @@ PHONE = "+16175550108"
 @pytest.fixture
 def network(settings, tmp_path):
     settings.SIMULATOR_DIR = tmp_path / "simulator"
-    return simulator.network()
+    return phone_network.network()
 
 
 @pytest.fixture
@@ -77,8 +77,8 @@ def test_the_networks_behaviour_for_a_phone_can_be_changed(client, staff, networ
 
 
 def test_the_state_shows_only_this_organisations_threads(client, staff, network):
-    network.add_message(simulator.TO_PHONE, PHONE, SENDER_NUMBER, "Ours", "received")
-    network.add_message(simulator.TO_PHONE, PHONE, "+14155550109", "Theirs", "received")
+    network.add_message(phone_network.TO_PHONE, PHONE, SENDER_NUMBER, "Ours", "received")
+    network.add_message(phone_network.TO_PHONE, PHONE, "+14155550109", "Theirs", "received")
     state = client.get("/simulator/state", {"phone": PHONE}).json()
     assert [m["body"] for m in state["messages"]] == ["Ours"]
     assert client.get("/simulator/state", {"phone": "nope"}).status_code == 400

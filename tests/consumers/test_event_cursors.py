@@ -75,6 +75,6 @@ async def test_a_transaction_that_commits_last_gets_the_later_cursor(alice, text
     ]
     assert [n["cursor"] for n in notes] == [fast.cursor, slow.cursor]
     # ...and a console that saw only the first and resumes from it gets the other.
-    replay = await db(replay.missed_events)(alice, fast.cursor)
-    assert [e.id for e in replay.events] == [slow_id]
+    gap = await db(replay.missed_events)(alice, fast.cursor)
+    assert [e.id for e in gap.events] == [slow_id]
     await console.close()

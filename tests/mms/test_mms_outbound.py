@@ -16,7 +16,6 @@ from django.test import Client
 from carriers.base import InboundMessage
 from chatserver import actions, links
 from chatserver.models import Attachment, Message
-from chatserver.rules import images as media
 from chatserver.worker import loop as outbox
 from tests.mms.mms_support import GIF, HTML, JPEG, RecordingProxy, png
 

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
-from carriers import simulator
+from carriers import phone_network
 from carriers.base import InboundMessage, MediaItem
 from chatserver import actions
 from chatserver.models import Agent, Attachment, Organisation
@@ -45,7 +45,7 @@ def carol(make_agent):
 def lead_sends_photo(sender, body="The leak is here") -> Attachment:
     """A phone on the simulated network texts a photo, as the simulator page
     does (stored on the network, named by the webhook's MediaUrl0)."""
-    stored = simulator.network().store_media(PHOTO, "image/png")
+    stored = phone_network.network().store_media(PHOTO, "image/png")
     actions.receive_inbound(
         InboundMessage(
             carrier="simulator",
@@ -53,7 +53,7 @@ def lead_sends_photo(sender, body="The leak is here") -> Attachment:
             from_number=LEAD,
             to_number=sender.number,
             body=body,
-            media=(MediaItem(f"{simulator.MEDIA_ORIGIN}/{stored['id']}", "image/png"),),
+            media=(MediaItem(f"{phone_network.MEDIA_ORIGIN}/{stored['id']}", "image/png"),),
         )
     )
     return Attachment.objects.get(message__body=body)

@@ -15,15 +15,8 @@ from hypothesis import strategies as st
 from phonenumbers import geocoder
 
 from chatserver.rules.area_codes import AREA_CODES, NAMES
-from chatserver.rules.governor import (
-    RULES,
-    SOLICITATIONS_BY_DEFAULT,
-    Cap,
-    Exemption,
-    check,
-    rules_for,
-    state_of,
-)
+from chatserver.rules.governor import check, rules_for, state_of
+from chatserver.rules.laws import RULES, SOLICITATIONS_BY_DEFAULT, Cap, Exemption
 
 UTC = dt.UTC
 HOUR = dt.timedelta(hours=1)

@@ -19,7 +19,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from carriers import simulator
+from carriers import phone_network
 from chatserver import actions
 from chatserver.models import Agent, MessageCategory, Note, Template
 from consumers.console import ConsoleConsumer
@@ -474,8 +474,8 @@ def test_the_simulator_shows_staff_only_their_own_organisations_phones(
     settings.SIMULATOR_DIR = tmp_path / "simulator"
     _, lead, *_ = victim
     phone = number_of(lead)
-    simulator.network().add_message(
-        simulator.FROM_PHONE,
+    phone_network.network().add_message(
+        phone_network.FROM_PHONE,
         phone,
         sender.number,
         f"{LEAD_SECRET} texting",

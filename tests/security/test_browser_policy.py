@@ -13,7 +13,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
-from carriers import simulator
+from carriers import phone_network
 from chatserver import actions
 from chatserver.models import Event, Lead, Message, Note, Organisation
 from tests.chatserver.leads_support import make_lead
@@ -78,8 +78,8 @@ def staff(org, sender, make_agent, text_in, settings, tmp_path):
     lead.name = HOSTILE
     lead.save()
     actions.add_note(olive, lead, HOSTILE)
-    simulator.network().add_message(
-        simulator.FROM_PHONE, "+14155550177", sender.number, HOSTILE, "delivered"
+    phone_network.network().add_message(
+        phone_network.FROM_PHONE, "+14155550177", sender.number, HOSTILE, "delivered"
     )
     client = Client()
     client.force_login(olive.user)

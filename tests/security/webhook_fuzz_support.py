@@ -13,7 +13,7 @@ from django.test import RequestFactory
 from django.test.client import encode_multipart
 from hypothesis import strategies as st
 
-from carriers import simulator
+from carriers import phone_network
 from tests.twilio_mock import sign_like_twilio
 
 BOUNDARY = "fuzzBoundary7MA4YWxkTrZu0gW"
@@ -145,7 +145,7 @@ def twilio_signature(url: str, path: str, body: bytes, content_type: str, token:
 
 def simulator_headers(url: str, body: bytes) -> dict[str, str]:
     """The simulator's signature headers, as Django test client extras."""
-    signed = simulator.signed_headers(url, body)
+    signed = phone_network.signed_headers(url, body)
     return {
         "HTTP_X_SIMULATOR_TIMESTAMP": signed["X-Simulator-Timestamp"],
         "HTTP_X_SIMULATOR_NONCE": signed["X-Simulator-Nonce"],

@@ -26,7 +26,7 @@ export class PendingSends {
    * @param {number} options.conversationId
    * @param {import("./state.js").Store} options.store
    * @param {import("./socket.js").ConsoleSocket} options.socket
-   * @param {import("./state.js").History} options.history  where pending bubbles go
+   * @param {import("./history.js").History} options.history  where pending bubbles go
    * @param {import("./thread.js").Thread} options.thread  redrawn as sends move
    * @param {import("./composer.js").Composer} options.composer  gets refused texts back
    * @param {import("./mms.js").ImagePicker} options.picker  gets refused images back

@@ -28,7 +28,7 @@ export class Thread {
    * @param {number} options.conversationId
    * @param {import("./state.js").Store} options.store
    * @param {import("./socket.js").ConsoleSocket} options.socket
-   * @param {import("./state.js").History} options.history  the conversation's
+   * @param {import("./history.js").History} options.history  the conversation's
    * @param {() => number} options.leadId  the lead, whose notes show here too
    * @param {() => boolean} options.isReading  whether the agent looks at it now
    * @param {(reason: string) => void} options.showError

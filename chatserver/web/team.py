@@ -1,0 +1,114 @@
+"""The JSON API for the team's shared things: its message templates (filled in
+for a lead), its agents, and the admins' engagement figures."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+from django.views.decorators.http import require_GET
+
+from chatserver.models import Agent, MessageCategory, Template
+from chatserver.queries import access, contacts, numbers, reports
+from chatserver.rules import templating
+from chatserver.web.responses import api_error, api_login_required
+
+
+@require_GET
+@api_login_required
+def templates(request: HttpRequest, agent: Agent) -> JsonResponse:
+    """The organisation's templates and message categories. With
+    ``?conversation=<id>`` (or ``?lead=<id>``) each template also comes filled
+    in (``text``) for that lead, its contact and this agent."""
+    context = templating.Context(organisation=agent.organisation, agent=agent)
+    conversation_id = request.GET.get("conversation", "")
+    lead_id = request.GET.get("lead", "")
+    raw = conversation_id or lead_id
+    if raw and not (raw.isascii() and raw.isdigit() and len(raw) < 20):
+        return api_error("'conversation' and 'lead' take an id.")
+    if conversation_id:
+        conversation = access.find_conversation(agent, int(conversation_id))
+        if conversation is None:
+            return api_error("No such conversation.", 404, "not_found")
+        context.lead = conversation.lead
+        context.contact = conversation.contact_number.contact
+        context.sender = conversation.sender
+    elif lead_id:
+        context.lead = access.find_lead(agent, int(lead_id))
+        if context.lead is None:
+            return api_error("No such lead.", 404, "not_found")
+        context.contact = contacts.primary_contact(context.lead)
+        context.sender = numbers.sender_for(agent, agent.organisation_id)
+    items = []
+    for template in Template.objects.filter(organisation_id=agent.organisation_id):
+        item = {
+            "id": template.id,
+            "name": template.name,
+            "body": template.body,
+            "category": template.category_id,
+        }
+        if context.lead is not None:
+            try:
+                item["text"] = templating.render(template.body, context)
+            except templating.TemplateError as exc:
+                item["text"], item["error"] = None, str(exc)
+        items.append(item)
+    categories = MessageCategory.objects.filter(organisation_id=agent.organisation_id)
+    return JsonResponse(
+        {
+            "templates": items,
+            "categories": [{"id": c.id, "name": c.name} for c in categories],
+        }
+    )
+
+
+@require_GET
+@api_login_required
+def agents(request: HttpRequest, agent: Agent) -> JsonResponse:
+    """The organisation's agents: whom a lead may be assigned to (internal,
+    active) or shared with (external). Not for external users, who may do
+    neither."""
+    if agent.is_external:
+        return api_error("External users do not see the team.", 403, "forbidden")
+    people = (
+        Agent.objects.filter(organisation_id=agent.organisation_id)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    return JsonResponse(
+        {
+            "agents": [
+                {
+                    "id": a.id,
+                    "username": a.user.username,
+                    "name": a.name,
+                    "access": a.access,
+                    "external": a.is_external,
+                    "active": a.user.is_active,
+                }
+                for a in people
+            ]
+        }
+    )
+
+
+@require_GET
+@api_login_required
+def engagements(request: HttpRequest, agent: Agent) -> JsonResponse:
+    """Admins only: leads and conversations each agent closed in a month
+    (``?month=YYYY-MM``; this month when absent)."""
+    if not access.is_admin(agent):
+        return api_error("Only admins see the team's figures.", 403, "forbidden")
+    try:
+        report = reports.engagements_closed(
+            agent.organisation_id, request.GET.get("month") or None
+        )
+    except ValueError:
+        return api_error("'month' must look like 2025-01.")
+    return JsonResponse(report)
+
+
+urlpatterns = [
+    path("api/templates", templates, name="api-templates"),
+    path("api/agents", agents, name="api-agents"),
+    path("api/reports/engagements", engagements, name="api-engagements"),
+]
