@@ -26,7 +26,6 @@ import threading
 import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -271,16 +270,8 @@ class BandwidthAdapter(CarrierAdapter):
     def may_fetch_media(self, url: str) -> bool:
         """Our own account's media on Bandwidth's API, nothing else."""
         account = settings.BANDWIDTH_ACCOUNT_ID
-        try:
-            path = urlsplit(url).path
-        except ValueError:
-            return False
-        return (
-            super().may_fetch_media(url)
-            and bool(account)
-            and path.startswith(f"/api/v2/users/{account}/media/")
-            and ".." not in path
-            and "%2e" not in path.lower()
+        return bool(account) and self.is_own_media(
+            url, f"/api/v2/users/{account}/media/"
         )
 
     def fetch_media(self, url: str, max_bytes: int) -> FetchedMedia:

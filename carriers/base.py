@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import phonenumbers
 
@@ -158,8 +159,6 @@ def url_origin(url: str) -> str:
     """``scheme://host[:port]`` of a URL, lower-case, default ports left out;
     '' for a URL without a scheme or host, or with credentials in it (no
     carrier names media that way; a fetch would send them)."""
-    from urllib.parse import urlsplit
-
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -369,10 +368,31 @@ class CarrierAdapter:
         whatever a webhook names."""
         return ()
 
-    def may_fetch_media(self, url: str) -> bool:
-        """Whether an inbound media URL is on one of the carrier's media hosts."""
+    def on_media_hosts(self, url: str) -> bool:
+        """Whether a URL is on one of the carrier's media hosts."""
         origin = url_origin(url)
         return bool(origin) and origin in self.media_hosts()
+
+    def may_fetch_media(self, url: str) -> bool:
+        """Whether an inbound media URL may be fetched: on the carrier's media
+        hosts (an adapter narrows it to our account's paths)."""
+        return self.on_media_hosts(url)
+
+    def is_own_media(self, url: str, *prefixes: str) -> bool:
+        """Whether an inbound media URL is on the carrier's media hosts and
+        under one of ``prefixes`` (our account's paths), with no way out of
+        them (no ``..``, spelt plainly or percent-encoded)."""
+        try:
+            path = urlsplit(url).path
+        except ValueError:
+            return False
+        return (
+            self.on_media_hosts(url)
+            and all(prefixes)
+            and path.startswith(prefixes)
+            and ".." not in path
+            and "%2e" not in path.lower()
+        )
 
     def fetch_media(self, url: str, max_bytes: int) -> FetchedMedia:
         """Fetch an inbound attachment with the account's credentials, reading

@@ -20,14 +20,13 @@ import threading
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-import requests
 from django.conf import settings
 from plivo import RestClient
 from plivo.exceptions import GeoPermissionError, PlivoRestError
 from plivo.utils.signature_v3 import validate_v3_signature
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import NewConnectionError
 
+from carriers import http
 from carriers.base import (
     MAX_MEDIA_URL_LENGTH,
     Acknowledgement,
@@ -269,16 +268,8 @@ class PlivoAdapter(CarrierAdapter):
     def may_fetch_media(self, url: str) -> bool:
         """Our own account's media on Plivo's hosts, nothing else."""
         auth_id = settings.PLIVO_AUTH_ID
-        try:
-            path = urlsplit(url).path
-        except ValueError:
-            return False
-        return (
-            super().may_fetch_media(url)
-            and bool(auth_id)
-            and path.startswith((f"/v1/Account/{auth_id}/", f"/Account/{auth_id}/"))
-            and ".." not in path
-            and "%2e" not in path.lower()
+        return bool(auth_id) and self.is_own_media(
+            url, f"/v1/Account/{auth_id}/", f"/Account/{auth_id}/"
         )
 
     def fetch_media(self, url: str, max_bytes: int) -> FetchedMedia:
@@ -341,27 +332,8 @@ class PlivoAdapter(CarrierAdapter):
 
     @staticmethod
     def network_error(exc: Exception) -> CarrierError:
-        """A failure to talk to Plivo: retry when nothing reached it."""
-        if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
-            never_sent = True
-        elif isinstance(exc, requests.ConnectionError):
-            # Refused or unresolvable: the request never left. Anything else
-            # (reset, closed mid-answer) may have reached Plivo.
-            reason = exc.args[0] if exc.args else None
-            reason = getattr(reason, "reason", reason)
-            never_sent = isinstance(reason, NewConnectionError)
-        else:
-            never_sent = False
-        if never_sent:
-            return CarrierError(
-                ErrorKind.RETRYABLE, "", f"Plivo could not be reached ({exc})."
-            )
-        return CarrierError(
-            ErrorKind.UNCERTAIN,
-            "",
-            "Plivo did not answer in time: the text may have been sent. "
-            "Check with the lead before sending it again.",
-        )
+        """A failure to talk to Plivo (``carriers.http``)."""
+        return http.network_error("Plivo", exc)
 
     # -- sending ------------------------------------------------------------
 

@@ -17,14 +17,13 @@ import threading
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-import requests
 from django.conf import settings
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
-from urllib3.exceptions import NewConnectionError
 
+from carriers import http
 from carriers.base import (
     Acknowledgement,
     BadRequest,
@@ -271,14 +270,7 @@ class TwilioAdapter(CarrierAdapter):
     def may_fetch_media(self, url: str) -> bool:
         """Our own account's media on Twilio's API, nothing else."""
         sid = settings.TWILIO_ACCOUNT_SID
-        path = _path(url)
-        return (
-            super().may_fetch_media(url)
-            and bool(sid)
-            and path.startswith(f"/2010-04-01/Accounts/{sid}/")
-            and ".." not in path
-            and "%2e" not in path.lower()
-        )
+        return bool(sid) and self.is_own_media(url, f"/2010-04-01/Accounts/{sid}/")
 
     def _may_follow(self, url: str) -> bool:
         """A URL the media fetch may reach: our media on the API, or
@@ -352,27 +344,8 @@ class TwilioAdapter(CarrierAdapter):
 
     @staticmethod
     def network_error(exc: Exception) -> CarrierError:
-        """A failure to talk to Twilio: retry when nothing reached it."""
-        if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
-            never_sent = True
-        elif isinstance(exc, requests.ConnectionError):
-            # Refused or unresolvable: the request never left. Anything else
-            # (reset, closed mid-answer) may have reached Twilio.
-            reason = exc.args[0] if exc.args else None
-            reason = getattr(reason, "reason", reason)
-            never_sent = isinstance(reason, NewConnectionError)
-        else:
-            never_sent = False
-        if never_sent:
-            return CarrierError(
-                ErrorKind.RETRYABLE, "", f"Twilio could not be reached ({exc})."
-            )
-        return CarrierError(
-            ErrorKind.UNCERTAIN,
-            "",
-            "Twilio did not answer in time: the text may have been sent. "
-            "Check with the lead before sending it again.",
-        )
+        """A failure to talk to Twilio (``carriers.http``)."""
+        return http.network_error("Twilio", exc)
 
     # -- sending ------------------------------------------------------------
 

@@ -314,16 +314,7 @@ class VonageAdapter(CarrierAdapter):
 
     def may_fetch_media(self, url: str) -> bool:
         """Media on Vonage's media servers, nothing else."""
-        try:
-            path = urlsplit(url).path
-        except ValueError:
-            return False
-        return (
-            super().may_fetch_media(url)
-            and path.startswith(MEDIA_PATH)
-            and ".." not in path
-            and "%2e" not in path.lower()
-        )
+        return self.is_own_media(url, MEDIA_PATH)
 
     def fetch_media(self, url: str, max_bytes: int) -> FetchedMedia:
         """Fetch a lead's attachment with a JWT of our application: Vonage's

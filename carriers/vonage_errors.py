@@ -11,9 +11,9 @@ from typing import Any
 
 import requests
 from pydantic import ValidationError
-from urllib3.exceptions import NewConnectionError
 from vonage_http_client import HttpRequestError
 
+from carriers import http
 from carriers.base import CarrierError, ErrorKind
 
 ADMIN = "an admin must check the Vonage account"
@@ -149,20 +149,5 @@ def _answer_error(response: requests.Response) -> CarrierError:
 
 
 def network_error(exc: requests.RequestException) -> CarrierError:
-    """Retry when nothing reached Vonage (refused, unresolvable, no TLS
-    handshake); anything else may have reached it: an agent checks."""
-    reason = exc.args[0] if exc.args else None
-    reason = getattr(reason, "reason", reason)
-    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError) or (
-        isinstance(exc, requests.ConnectionError)
-        and isinstance(reason, NewConnectionError)
-    ):
-        return CarrierError(
-            ErrorKind.RETRYABLE, "", f"Vonage could not be reached ({exc})."
-        )
-    return CarrierError(
-        ErrorKind.UNCERTAIN,
-        "",
-        "Vonage did not answer in time: the text may have been sent. "
-        "Check with the lead before sending it again.",
-    )
+    """A failure to talk to Vonage (``carriers.http``)."""
+    return http.network_error("Vonage", exc)
