@@ -195,7 +195,7 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 # Sign-ins refused for a while after this many failures for one username, or
-# from one client address (chatserver/throttle.py).
+# from one client address (chatserver/web/login.py).
 LOGIN_FAILURES_PER_USERNAME = int(os.environ.get("LOGIN_FAILURES_PER_USERNAME", "10"))
 LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "50"))
 LOGIN_THROTTLE_SECONDS = int(os.environ.get("LOGIN_THROTTLE_SECONDS", "900"))
@@ -221,7 +221,7 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # MMS images are stored through Django's default storage (files under
 # MEDIA_ROOT unless STORAGES says otherwise) and never served from MEDIA_URL:
-# only chatserver/media_views.py serves them, to agents who may see them.
+# only chatserver/web/media.py serves them, to agents who may see them.
 # The largest image accepted, in or out (carriers take 5 MB).
 MMS_MAX_BYTES = int(os.environ.get("MMS_MAX_BYTES", 5 * 1024 * 1024))
 # How long the signed URL a carrier fetches an outbound image from stays valid.
@@ -300,9 +300,9 @@ OUTBOX_SENDING_LEASE = float(os.environ.get("OUTBOX_SENDING_LEASE", "120"))
 ENFORCE_QUIET_HOURS = env_bool("ENFORCE_QUIET_HOURS", True)
 
 # Request bodies larger than this are refused (413) before the application
-# reads them (chatserver/bodylimit.py), and Django enforces it again on parse.
+# reads them (chatserver/web/bodylimit.py), and Django enforces it again on parse.
 MAX_REQUEST_BYTES = int(os.environ.get("MAX_REQUEST_BYTES", 1024 * 1024))
-# ...except uploads of images (chatserver/bodylimit.py names their paths):
+# ...except uploads of images (chatserver/web/bodylimit.py names their paths):
 # one MMS's images plus its form fields.
 MAX_UPLOAD_REQUEST_BYTES = MMS_MAX_BYTES + 256 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES

@@ -8,7 +8,7 @@ personal numbers: ``phonenumbers`` would list every zone of the country, from
 Guam to Newfoundland for +1), one with no known zone, and one whose zones are
 so far apart that no hour is allowed in all of them.
 
-Pure functions of a clock reading: ``chatserver.actions.compliance`` applies
+Pure functions of a clock reading: ``chatserver.queries.compliance`` applies
 them to sends and scheduled messages.
 """
 

@@ -16,7 +16,7 @@ const BUCKETS = [
   { key: "closed", label: "Closed" },
 ];
 // Buckets an access level never fills, hidden while empty (what an agent may
-// see is the server's rule: chatserver/access.py).
+// see is the server's rule: chatserver/queries/access.py).
 const RARELY = {
   mine: ["unassigned", "assigned"],
   unassigned: ["assigned"],

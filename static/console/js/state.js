@@ -340,7 +340,7 @@ export class Store {
     return (audience.agents || []).includes(agent.id);
   }
 
-  /** The agent's bucket for a lead (as chatserver/buckets.py sorts them). */
+  /** The agent's bucket for a lead (as chatserver/queries/buckets.py sorts them). */
   bucketOf(lead) {
     if (lead.status === "closed") return "closed";
     if (!lead.assignee) return "unassigned";
