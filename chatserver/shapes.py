@@ -41,6 +41,9 @@ class MessageData(TypedDict):
     error_code: str
     error_reason: str
     possible_optout: bool
+    # The category the agent filed it under (an id of the organisation's
+    # ``MessageCategory``s, named in the chatbox's details), or None.
+    category: int | None
     # When a scheduled message (quiet hours) is to go; None otherwise.
     scheduled_for: str | None
     # The images of an MMS (encoding "MMS"); empty for a plain SMS.
@@ -73,6 +76,7 @@ def message_data(message: Message) -> MessageData:
         "error_code": message.error_code,
         "error_reason": message.error_reason,
         "possible_optout": message.possible_optout,
+        "category": message.category_id,
         "scheduled_for": scheduled_for(message),
         "attachments": attachments_data(message),
         "client_id": str(message.client_id) if message.client_id else None,

@@ -4,7 +4,17 @@ from django.contrib import admin
 from django.contrib.auth.views import LoginView
 from django.urls import include, path
 
-from chatserver.web import api, leads, login, media, pages, simulator, team, webhooks
+from chatserver.web import (
+    api,
+    leads,
+    login,
+    media,
+    pages,
+    search,
+    simulator,
+    team,
+    webhooks,
+)
 
 urlpatterns = [
     path("", pages.console, name="console"),
@@ -49,8 +59,9 @@ urlpatterns = [
     ),
 ]
 
-# Leads and search (chatserver/web/leads.py).
+# Leads (chatserver/web/leads.py) and search (chatserver/web/search.py).
 urlpatterns += leads.urlpatterns
+urlpatterns += search.urlpatterns
 # The team: templates, agents, engagement figures (chatserver/web/team.py).
 urlpatterns += team.urlpatterns
 # MMS images: to agents, from agents, to carriers (chatserver/web/media.py).

@@ -17,9 +17,12 @@ from chatserver.actions.consent import (
 )
 from chatserver.actions.delivery import record_status
 from chatserver.actions.inbound import receive_inbound
-from chatserver.actions.leads import (
+from chatserver.actions.contacts import (
     add_contact,
     add_contact_number,
+    update_contact,
+)
+from chatserver.actions.leads import (
     conversation_with,
     create_lead,
     create_lead_for_agent,
@@ -67,5 +70,6 @@ __all__ = [
     "set_conversation_status",
     "set_organisation_limit",
     "share_lead",
+    "update_contact",
     "webhooks",
 ]

@@ -1,5 +1,6 @@
-"""Closing and reopening leads and single conversations; an agent's close
-counts as an engagement closed (once per lead and agent a month)."""
+"""Closing and reopening leads and single conversations; a close counts as
+an engagement closed for the lead's assignee (once per lead and agent a
+month)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from chatserver.queries import console
 from chatserver.rules.errors import ActionError
 
 
-def record_closure(lead: Lead, agent: Agent | None, conversation=None) -> None:
-    """Count an engagement closed for the agent: once per lead (or
+def record_closure(lead: Lead, closer: Agent | None, conversation=None) -> None:
+    """Count an engagement closed for the lead's assignee (for whoever closed
+    it when nobody has it; nobody's when the system did): once per lead (or
     conversation) per agent per month, however often it is closed again."""
+    agent = lead.assignee if lead.assignee_id else closer
     if agent is None:
         return
     month_start = timezone.localtime().replace(
@@ -36,7 +39,7 @@ def record_closure(lead: Lead, agent: Agent | None, conversation=None) -> None:
 
 @transaction.atomic
 def close_lead(lead: Lead, agent: Agent | None) -> Lead:
-    """Close a lead; an agent's close counts as an engagement closed."""
+    """Close a lead: an engagement closed, counted for its assignee."""
     lead = locked(lead)
     if lead.status == Lead.Status.CLOSED:
         return lead
@@ -99,7 +102,7 @@ def set_conversation_status(
     conversation: Conversation, status: str, agent: Agent | None
 ) -> Conversation:
     """Close or reopen one conversation of a lead (the lead stays as it is);
-    an agent's close counts as an engagement closed."""
+    a close counts as an engagement closed for the lead's assignee."""
     conversation = (
         Conversation.objects.select_for_update(of=("self",))
         .select_related("lead", "contact_number__contact", "sender")

@@ -1,6 +1,6 @@
-"""Leads and their contacts: created by agents (and texted in the same
-step), contacts and numbers added, and the thread an agent texts a number
-in."""
+"""Leads created by agents (and texted in the same step; a number already on
+a lead offers that lead rather than a second one), and the thread an agent
+texts a number in. Contacts and their numbers: ``actions.contacts``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import uuid
 
 from django.db import IntegrityError, transaction
 
-from chatserver import events
+from chatserver import events, shapes
 from chatserver.actions.assignment import check_assignee, email_new_assignee
-from chatserver.actions.lead_events import locked, publish_lead, touch_lead
+from chatserver.actions.contacts import clean_lead_number, clean_names, clean_role
+from chatserver.actions.lead_events import publish_lead
 from chatserver.actions.sending import send_message
 from chatserver.models import (
     Agent,
@@ -24,44 +25,14 @@ from chatserver.models import (
 from chatserver.queries import access, contacts, numbers
 from chatserver.rules.errors import ActionError
 from chatserver.rules.text import (
-    clean_number,
+    clean_email,
     clean_text,
     parse_client_id,
     pretty_number,
 )
 
 MAX_NAME = 200
-
-
-def clean_lead_number(number) -> str:
-    """A lead's phone number in E.164 form, or ActionError: never one of our
-    own sender numbers (texting it would text ourselves)."""
-    e164 = clean_number(number)
-    if SenderNumber.objects.filter(number=e164).exists():
-        raise ActionError(
-            f"{e164} is one of our own numbers: give the lead's own phone number.",
-            "invalid",
-        )
-    return e164
-
-
-def clean_role(role) -> str:
-    if role in (None, ""):
-        return Contact.Role.BORROWER
-    if role not in Contact.Role.values:
-        raise ActionError(
-            f"Unknown role {role!r}: use one of {', '.join(Contact.Role.values)}.",
-            "invalid",
-        )
-    return role
-
-
-def clean_kind(kind) -> str:
-    if kind in (None, ""):
-        return ContactNumber.Kind.PRIMARY
-    if kind not in ContactNumber.Kind.values:
-        raise ActionError("A number is primary or secondary.", "invalid")
-    return kind
+SOURCE_LENGTH = 32
 
 
 def create_lead(
@@ -71,26 +42,27 @@ def create_lead(
     contact_last_name: str,
     number: str,
     *,
-    role: str = Contact.Role.BORROWER,
+    role: str = Contact.Role.HOMEOWNER,
     assignee: Agent | None = None,
     source: str = "manual",
+    email: str = "",
     created_by: Agent | None = None,
     client_id: uuid.UUID | None = None,
     notify: bool = True,
 ) -> Lead:
     """A lead with one contact and their primary number, published live. Its
     assignee, if any, is emailed (``notify``) unless they created it."""
-    e164 = clean_lead_number(number)
-    first = clean_text(contact_first_name, "first name", 100)
-    last = clean_text(contact_last_name, "last name", 100)
+    e164 = clean_lead_number(number, organisation_id)
+    first, last = clean_names(contact_first_name, contact_last_name)
     name = clean_text(name, "lead name", MAX_NAME) or (
         f"{first} {last}".strip() or pretty_number(e164)
     )
     role = clean_role(role)
+    email = clean_email(email)
     lead = Lead(
         organisation_id=organisation_id,
         name=name,
-        source=source,
+        source=clean_text(source, "source", SOURCE_LENGTH) or "manual",
         created_by=created_by,
         client_id=client_id,
     )
@@ -98,7 +70,11 @@ def create_lead(
     lead.assignee = assignee
     lead.save()
     contact = Contact.objects.create(
-        organisation_id=organisation_id, first_name=first, last_name=last, role=role
+        organisation_id=organisation_id,
+        first_name=first,
+        last_name=last,
+        role=role,
+        email=email,
     )
     contact.leads.add(lead)
     ContactNumber.objects.create(
@@ -117,6 +93,34 @@ def create_lead(
 UNSET = object()
 
 
+def check_not_a_duplicate(agent: Agent, number: str) -> None:
+    """ActionError ``duplicate`` when the number is on a lead already: the
+    leads the agent may see come in ``details`` (to open instead), and the
+    refusal of one they may not see names nothing of it."""
+    e164 = clean_lead_number(number, agent.organisation_id)
+    leads = numbers.leads_with_number(agent.organisation_id, e164)
+    if not leads.exists():
+        return
+    seen = list(
+        leads.filter(access.lead_visibility(agent))
+        .select_related("assignee__user")
+        .order_by("-last_activity_at", "-id")[:5]
+    )
+    if not seen:
+        raise ActionError(
+            f"{pretty_number(e164)} is already on a lead you cannot see: ask an "
+            "admin to share it with you rather than adding it twice.",
+            "duplicate",
+        )
+    raise ActionError(
+        f"{pretty_number(e164)} is already on {seen[0].name}"
+        + (f" and {len(seen) - 1} more" if len(seen) > 1 else "")
+        + ": open it, or create a new lead anyway.",
+        "duplicate",
+        {"leads": [{**shapes.lead_data(lead), "number": e164} for lead in seen]},
+    )
+
+
 def create_lead_for_agent(
     agent: Agent,
     *,
@@ -124,21 +128,26 @@ def create_lead_for_agent(
     first_name: str = "",
     last_name: str = "",
     number: str = "",
-    role: str = Contact.Role.BORROWER,
+    role: str = Contact.Role.HOMEOWNER,
+    email: str = "",
+    source: str = "",
     assignee=UNSET,
     body: str | None = None,
     client_id=None,
     category_id: int | None = None,
+    allow_duplicate: bool = True,
 ) -> tuple[Lead, Conversation, Message | None, ActionError | None]:
     """An agent creates a lead with a contact and number, and texts it in the
     same step when ``body`` is given.
 
-    The lead lands in Unassigned unless ``assignee`` says otherwise, and
-    texting it claims it (as any reply to an unassigned lead does); an agent
-    who cannot see unassigned leads gets it, or they would lose it at once.
-    The lead is kept when the text may not go (no consent yet, say): the
-    refusal is returned beside it. The same ``client_id`` twice creates one
-    lead and sends one text.
+    Without ``allow_duplicate``, a number already on a lead is refused
+    (``check_not_a_duplicate``) so the agent can open that lead instead. The
+    lead lands in Unassigned unless ``assignee`` says otherwise, and texting
+    it claims it (as any reply to an unassigned lead does); an agent who
+    cannot see unassigned leads gets it, or they would lose it at once. The
+    lead is kept when the text may not go (no consent yet, say): the refusal
+    is returned beside it. The same ``client_id`` twice creates one lead and
+    sends one text.
     """
     if agent.is_external:
         raise ActionError("External users cannot create leads.", "forbidden")
@@ -155,6 +164,8 @@ def create_lead_for_agent(
                 "This team has no number to text from yet: add one first.",
                 "no_sender",
             )
+        if not allow_duplicate:
+            check_not_a_duplicate(agent, number)
         try:
             lead = create_lead(
                 agent.organisation_id,
@@ -163,6 +174,8 @@ def create_lead_for_agent(
                 last_name,
                 number,
                 role=role,
+                email=email,
+                source=source,
                 assignee=assignee,
                 created_by=agent,
                 client_id=client_id,
@@ -200,89 +213,6 @@ def repeated(agent: Agent, client_id) -> Lead | None:
     if client_id is None:
         return None
     return Lead.objects.filter(created_by=agent, client_id=client_id).first()
-
-
-@transaction.atomic
-def add_contact(
-    agent: Agent | None,
-    lead: Lead,
-    *,
-    first_name: str = "",
-    last_name: str = "",
-    role: str = Contact.Role.CO_BORROWER,
-    number: str = "",
-    kind: str = ContactNumber.Kind.PRIMARY,
-) -> Contact:
-    """Add a person (a co-borrower, a partner...) to a lead, with a number."""
-    first = clean_text(first_name, "first name", 100)
-    last = clean_text(last_name, "last name", 100)
-    if not (first or last):
-        raise ActionError("Enter the contact's name.", "invalid")
-    role = clean_role(role)
-    e164 = clean_lead_number(number) if number else None
-    lead = locked(lead)
-    contact = Contact.objects.create(
-        organisation_id=lead.organisation_id,
-        first_name=first,
-        last_name=last,
-        role=role,
-    )
-    contact.leads.add(lead)
-    if e164:
-        ContactNumber.objects.create(
-            organisation_id=lead.organisation_id,
-            contact=contact,
-            number=e164,
-            kind=clean_kind(kind),
-        )
-    touch_lead(lead)
-    publish_lead(
-        lead,
-        events.LEAD_UPDATED,
-        change="contacts",
-        contact=contact.id,
-        by=agent.id if agent else None,
-    )
-    return contact
-
-
-@transaction.atomic
-def add_contact_number(
-    agent: Agent | None,
-    lead: Lead,
-    contact: Contact,
-    number: str,
-    kind: str = ContactNumber.Kind.SECONDARY,
-) -> ContactNumber:
-    """Add a number to a contact of the lead. A new primary number makes the
-    contact's old primary a secondary one; a number the contact already has
-    changes nothing but its kind."""
-    e164 = clean_lead_number(number)
-    kind = clean_kind(kind)
-    lead = locked(lead)
-    if not contact.leads.filter(pk=lead.pk).exists():
-        raise ActionError("No such contact on this lead.", "not_found")
-    if kind == ContactNumber.Kind.PRIMARY:
-        contact.numbers.exclude(number=e164).filter(kind=kind).update(
-            kind=ContactNumber.Kind.SECONDARY
-        )
-    entry, created = ContactNumber.objects.get_or_create(
-        contact=contact,
-        number=e164,
-        defaults={"organisation_id": contact.organisation_id, "kind": kind},
-    )
-    if not created and entry.kind != kind:
-        entry.kind = kind
-        entry.save(update_fields=["kind"])
-    touch_lead(lead)
-    publish_lead(
-        lead,
-        events.LEAD_UPDATED,
-        change="contacts",
-        contact=contact.id,
-        by=agent.id if agent else None,
-    )
-    return entry
 
 
 def open_conversation(agent: Agent, lead: Lead, number: ContactNumber) -> Conversation:

@@ -21,6 +21,7 @@ LEAD_COMMANDS: dict[str, Callable[[Agent, Data], Data]] = {
     "lead.create": leads.create,
     "lead.add_contact": leads.add_contact,
     "lead.add_number": leads.add_number,
+    "lead.update_contact": leads.update_contact,
     "lead.open_conversation": leads.open_conversation,
     "conversation.close": leads.close_conversation,
     "conversation.reopen": leads.reopen_conversation,

@@ -16,11 +16,12 @@ from chatserver.commands.fields import (
     Data,
     colleague,
     conversation_for,
+    flag,
     ident,
     lead_for,
     text,
 )
-from chatserver.models import Agent, Contact, Conversation, MessageCategory
+from chatserver.models import Agent, Contact, Conversation, Lead, MessageCategory
 from chatserver.queries import console, numbers
 from chatserver.queries.contacts import contact_data
 from chatserver.rules.errors import ActionError
@@ -82,9 +83,12 @@ def add_note(agent: Agent, data: Data) -> Data:
 
 
 def create(agent: Agent, data: Data) -> Data:
-    """``{"first_name", "last_name", "number", "name"?, "role"?, "assignee"?,
-    "body"?, "category"?, "client_id"?}``: a new lead with a contact and their
-    number, texted at once when ``body`` is given."""
+    """``{"first_name", "last_name", "number", "name"?, "role"?, "email"?,
+    "source"?, "assignee"?, "body"?, "category"?, "client_id"?,
+    "allow_duplicate"?}``: a new lead with a contact and their number, texted
+    at once when ``body`` is given. A number already on a lead is refused
+    (``duplicate``, with the leads the agent may open instead) unless
+    ``allow_duplicate``."""
     assignee = UNSET
     if "assignee" in data:
         assignee = colleague(agent, ident(data, "assignee", nullable=True))
@@ -108,10 +112,13 @@ def create(agent: Agent, data: Data) -> Data:
         last_name=text(data, "last_name"),
         number=text(data, "number"),
         role=text(data, "role"),
+        email=text(data, "email"),
+        source=text(data, "source"),
         assignee=assignee,
         body=body or None,
         client_id=data.get("client_id"),
         category_id=category,
+        allow_duplicate=flag(data, "allow_duplicate"),
     )
     result: Data = {
         "lead": shapes.lead_data(lead),
@@ -125,16 +132,50 @@ def create(agent: Agent, data: Data) -> Data:
 
 
 def add_contact(agent: Agent, data: Data) -> Data:
-    """``{"lead": id, "first_name", "last_name", "role"?, "number"?, "kind"?}``."""
+    """``{"lead": id, "first_name", "last_name", "role"?, "number"?, "kind"?,
+    "email"?}``: another person on the lead (a spouse by default)."""
     lead = lead_for(agent, data)
     contact = actions.add_contact(
         agent,
         lead,
         first_name=text(data, "first_name"),
         last_name=text(data, "last_name"),
-        role=text(data, "role") or Contact.Role.CO_BORROWER,
+        role=text(data, "role") or Contact.Role.SPOUSE,
         number=text(data, "number"),
         kind=text(data, "kind"),
+        email=text(data, "email"),
+    )
+    return {"contact": contact_data(contact)}
+
+
+def contact_for(agent: Agent, lead: Lead, data: Data) -> Contact:
+    """The contact ``data["contact"]`` names, if it is on the lead."""
+    contact = Contact.objects.filter(
+        pk=ident(data, "contact"), organisation_id=agent.organisation_id, leads=lead
+    ).first()
+    if contact is None:
+        raise ActionError("No such contact on this lead.", "not_found")
+    return contact
+
+
+def optional_text(data: Data, name: str) -> str | None:
+    """A text field that may be left out (None: leave it as it is)."""
+    return text(data, name) if name in data else None
+
+
+def update_contact(agent: Agent, data: Data) -> Data:
+    """``{"lead": id, "contact": id, "first_name"?, "last_name"?, "role"?,
+    "email"?}``: rename a contact (name one that texted in), change their
+    role or email; fields left out stay as they are."""
+    lead = lead_for(agent, data)
+    contact = actions.update_contact(
+        agent,
+        lead,
+        contact_for(agent, lead, data),
+        first_name=optional_text(data, "first_name"),
+        last_name=optional_text(data, "last_name"),
+        role=optional_text(data, "role"),
+        email=optional_text(data, "email"),
     )
     return {"contact": contact_data(contact)}
 
@@ -143,11 +184,7 @@ def add_number(agent: Agent, data: Data) -> Data:
     """``{"lead": id, "contact": id, "number": "+1...", "kind": "primary" or
     "secondary"}``: another number for a contact of the lead."""
     lead = lead_for(agent, data)
-    contact = Contact.objects.filter(
-        pk=ident(data, "contact"), organisation_id=agent.organisation_id, leads=lead
-    ).first()
-    if contact is None:
-        raise ActionError("No such contact on this lead.", "not_found")
+    contact = contact_for(agent, lead, data)
     actions.add_contact_number(
         agent, lead, contact, text(data, "number"), text(data, "kind") or "secondary"
     )
@@ -161,7 +198,9 @@ def open_conversation(agent: Agent, data: Data) -> Data:
     lead = lead_for(agent, data, change=False)
     if agent.is_external:
         raise ActionError("This lead is shared with you read-only.", "forbidden")
-    number = numbers.lead_number(lead, clean_number(text(data, "number")))
+    region = numbers.region_of(agent.organisation_id)
+    typed = clean_number(text(data, "number"), region)
+    number = numbers.lead_number(lead, typed)
     if number is None:
         raise ActionError("No such number on this lead.", "not_found")
     conversation = actions.open_conversation(agent, lead, number)

@@ -3,6 +3,8 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 
+import phonenumbers
+
 from carriers.base import InvalidNumber, normalize_number
 
 
@@ -14,6 +16,14 @@ def validate_e164(value: str) -> None:
         raise ValidationError(str(exc)) from None
     if normalized != value:
         raise ValidationError(f"{value!r} is not in E.164 form ({normalized})")
+
+
+def validate_region(value: str) -> None:
+    """Refuse anything but a region phone numbers are read in ("US", "GB")."""
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(
+            f"{value!r} is not a region code: use two capital letters, like US or GB."
+        )
 
 
 class PhoneNumberField(models.CharField):

@@ -95,17 +95,25 @@ class Contact(models.Model):
     """A person on one or more leads (a partner may be on many)."""
 
     class Role(models.TextChoices):
-        BORROWER = "borrower", "Borrower"
-        CO_BORROWER = "co_borrower", "Co-borrower"
+        HOMEOWNER = "homeowner", "Homeowner"
+        SPOUSE = "spouse", "Spouse"
+        ADJUSTER = "adjuster", "Insurance adjuster"
         PARTNER = "partner", "External partner"
         OTHER = "other", "Other"
+
+    # Roles of people who work on many leads (an adjuster handles many
+    # claims): their texts go to the lead where they have that role.
+    ACROSS_LEADS = (Role.PARTNER, Role.ADJUSTER)
+    # Roles stored before the roofing words (migration 0005), still accepted.
+    OLD_ROLES = {"borrower": Role.HOMEOWNER, "co_borrower": Role.SPOUSE}
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="contacts"
     )
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
-    role = models.CharField(max_length=16, choices=Role, default=Role.BORROWER)
+    role = models.CharField(max_length=16, choices=Role, default=Role.HOMEOWNER)
+    email = models.EmailField(blank=True)
     leads = models.ManyToManyField(Lead, related_name="contacts", blank=True)
 
     class Meta:

@@ -5,6 +5,8 @@ import datetime
 from django.conf import settings
 from django.db import models
 
+from chatserver.models.fields import validate_region
+
 
 class SmsPermission(models.TextChoices):
     """Allow SMS on a user or a group: deny wins, unset defers to the others."""
@@ -24,6 +26,13 @@ class Organisation(models.Model):
     name = models.CharField(max_length=200, unique=True)
     message_limit = models.CharField(
         max_length=16, choices=MessageLimit, default=MessageLimit.STANDARD
+    )
+    region = models.CharField(
+        max_length=2,
+        default="US",
+        validators=[validate_region],
+        help_text="Where numbers typed without a country code are read "
+        "(ISO 3166 code: US, CA, GB...).",
     )
     texted_first_authorizes = models.BooleanField(
         default=True,

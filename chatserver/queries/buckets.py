@@ -20,14 +20,18 @@ CLOSED = "closed"
 BUCKETS = (UNASSIGNED, MINE, ASSIGNED, CLOSED)
 
 
-def bucket_filter(agent: Agent, bucket: str) -> Q:
-    """A filter for one bucket's leads (visibility aside)."""
-    open_ = Q(status=Lead.Status.OPEN)
+def bucket_filter(agent: Agent, bucket: str, prefix: str = "") -> Q:
+    """A filter for one bucket's leads (visibility aside); ``prefix`` reaches
+    them through a relation (``"conversation__lead__"`` for messages)."""
+    p = prefix
+    open_ = Q(**{f"{p}status": Lead.Status.OPEN})
     return {
-        UNASSIGNED: open_ & Q(assignee__isnull=True),
-        MINE: open_ & Q(assignee_id=agent.id),
-        ASSIGNED: open_ & Q(assignee__isnull=False) & ~Q(assignee_id=agent.id),
-        CLOSED: Q(status=Lead.Status.CLOSED),
+        UNASSIGNED: open_ & Q(**{f"{p}assignee__isnull": True}),
+        MINE: open_ & Q(**{f"{p}assignee_id": agent.id}),
+        ASSIGNED: open_
+        & Q(**{f"{p}assignee__isnull": False})
+        & ~Q(**{f"{p}assignee_id": agent.id}),
+        CLOSED: Q(**{f"{p}status": Lead.Status.CLOSED}),
     }[bucket]
 
 
@@ -38,9 +42,15 @@ def leads_in(agent: Agent, bucket: str) -> QuerySet[Lead]:
 
 def counts(agent: Agent) -> dict[str, int]:
     """How many leads the agent may see in each bucket (one query)."""
-    totals = access.visible_leads(agent).aggregate(
+    return counts_in(agent, access.visible_leads(agent))
+
+
+def counts_in(agent: Agent, rows: QuerySet, prefix: str = "") -> dict[str, int]:
+    """How many of ``rows`` (leads, or rows reaching their lead through
+    ``prefix``) fall in each of the agent's buckets (one query)."""
+    totals = rows.order_by().aggregate(
         **{
-            bucket: Count("id", filter=bucket_filter(agent, bucket))
+            bucket: Count("id", filter=bucket_filter(agent, bucket, prefix))
             for bucket in BUCKETS
         }
     )

@@ -7,11 +7,11 @@ from chatserver.queries import consent
 
 
 def primary_contact(lead: Lead | None) -> Contact | None:
-    """The lead's borrower (or first contact): the one a template greets."""
+    """The lead's homeowner (or first contact): the one a template greets."""
     if lead is None:
         return None
     contacts = sorted(
-        lead.contacts.all(), key=lambda c: (c.role != Contact.Role.BORROWER, c.id)
+        lead.contacts.all(), key=lambda c: (c.role != Contact.Role.HOMEOWNER, c.id)
     )
     return contacts[0] if contacts else None
 
@@ -34,18 +34,19 @@ def contact_data(contact: Contact) -> dict:
         "last_name": contact.last_name,
         "name": contact.name,
         "role": contact.role,
+        "email": contact.email,
         "numbers": [{"id": n.id, "number": n.number, "kind": n.kind} for n in numbers],
     }
 
 
 def contacts_data(conversation: Conversation) -> list[dict]:
-    """The lead's contacts (as ``contact_data`` gives them), borrower
+    """The lead's contacts (as ``contact_data`` gives them), homeowner
     first, each number with its consent state and the conversation the agent
     would open for it (one on this conversation's sender number preferred)."""
     lead = conversation.lead
     contacts = sorted(
         lead.contacts.prefetch_related("numbers"),
-        key=lambda c: (c.role != Contact.Role.BORROWER, c.id),
+        key=lambda c: (c.role != Contact.Role.HOMEOWNER, c.id),
     )
     numbers = [n.number for c in contacts for n in c.numbers.all()]
     consents = consent.states_of(lead.organisation_id, set(numbers))

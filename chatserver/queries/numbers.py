@@ -14,16 +14,18 @@ from chatserver.models import (
     ContactNumber,
     Conversation,
     Lead,
+    Organisation,
     SenderNumber,
 )
 
 # Whose number a thread hangs on when several contacts of one lead share it:
-# an external partner's first (as across leads), then the borrower's, then
-# the co-borrower's, then anyone else's.
+# an external partner's or an adjuster's first (as across leads), then the
+# homeowner's, then the spouse's, then anyone else's.
 ROLE_ORDER = {
     Contact.Role.PARTNER: 0,
-    Contact.Role.BORROWER: 1,
-    Contact.Role.CO_BORROWER: 2,
+    Contact.Role.ADJUSTER: 0,
+    Contact.Role.HOMEOWNER: 1,
+    Contact.Role.SPOUSE: 2,
     Contact.Role.OTHER: 3,
 }
 
@@ -37,13 +39,14 @@ def pick_lead(
     contact has this number:
 
     1. a sender number owned by an agent prefers that agent's leads;
-    2. then leads where the number is an external partner's win over leads
-       where it is a borrower's (or anyone else's);
+    2. then leads where the number is an external partner's or an insurance
+       adjuster's (people who work on many leads) win over leads where it is
+       a homeowner's (or anyone else's);
     3. then the lead updated most recently (``last_activity_at``);
     4. then the newest lead.
 
     On that lead the text joins the thread it already has with this number
-    on this sender number, so a borrower and co-borrower sharing a number
+    on this sender number, so a homeowner and spouse sharing a number
     get one thread, not two. None when no lead has the number.
     """
     # One row per (contact number, lead of its contact): every text runs this.
@@ -65,7 +68,7 @@ def pick_lead(
 
     def rank(lead: Lead):
         owned = sender.agent_id is not None and lead.assignee_id == sender.agent_id
-        partner = any(n.contact.role == Contact.Role.PARTNER for n in on_lead[lead.id])
+        partner = any(n.contact.role in Contact.ACROSS_LEADS for n in on_lead[lead.id])
         return (owned, partner, lead.last_activity_at, lead.id)
 
     lead = max(leads, key=rank)
@@ -108,6 +111,26 @@ def lead_number(lead: Lead, number: str) -> ContactNumber | None:
     if not candidates:
         return None
     return thread_number(lead, candidates, None)
+
+
+def region_of(organisation_id: int) -> str:
+    """Where the organisation's agents' numbers are read ("US" by default)."""
+    region = (
+        Organisation.objects.filter(pk=organisation_id)
+        .values_list("region", flat=True)
+        .first()
+    )
+    return region or "US"
+
+
+def leads_with_number(organisation_id: int, number: str):
+    """The organisation's leads on which a contact has this number."""
+    return Lead.objects.filter(
+        organisation_id=organisation_id,
+        id__in=ContactNumber.objects.filter(
+            organisation_id=organisation_id, number=number
+        ).values("contact__leads"),
+    )
 
 
 def sender_for(agent: Agent | None, organisation_id: int) -> SenderNumber | None:

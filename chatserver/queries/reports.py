@@ -1,4 +1,5 @@
-"""Figures for admins: engagements closed per agent and month."""
+"""Engagements closed per agent and month: an admin's figures for the team,
+and each agent's own."""
 
 from __future__ import annotations
 
@@ -47,19 +48,23 @@ def with_engagements_closed(
     )
 
 
-def engagements_closed(organisation_id: int, month: str | None = None) -> dict:
-    """Every internal agent of the organisation with what they closed in the
-    month (zero included)."""
+def engagements_closed(
+    organisation_id: int, month: str | None = None, only: Agent | None = None
+) -> dict:
+    """Every internal agent of the organisation (or ``only`` that one) with
+    what they closed in the month (zero included); ``total`` is the sum."""
     start, end = month_bounds(month)
-    agents = with_engagements_closed(
-        Agent.objects.filter(organisation_id=organisation_id, is_external=False)
-        .select_related("user")
-        .order_by("user__username"),
-        start,
-        end,
+    agents = Agent.objects.filter(organisation_id=organisation_id, is_external=False)
+    if only is not None:
+        agents = agents.filter(pk=only.pk)
+    agents = list(
+        with_engagements_closed(
+            agents.select_related("user").order_by("user__username"), start, end
+        )
     )
     return {
         "month": start.strftime("%Y-%m"),
+        "total": sum(agent.engagements_closed for agent in agents),
         "agents": [
             {
                 "id": agent.id,

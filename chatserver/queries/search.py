@@ -1,5 +1,6 @@
-"""Search: leads by name, contact name or number, and messages by text,
-within what the agent may see.
+"""Search: leads by name, contact name or number, and messages by text (and
+category), within what the agent may see, with how many of each every
+bucket holds.
 
 On PostgreSQL words match with full-text search (GIN indexes from
 ``chatserver.models.indexes``; every word of the query must match, each as a
@@ -20,18 +21,13 @@ from django.db.models import Q, QuerySet
 from carriers.base import InvalidNumber, normalize_number
 from chatserver.models import Contact, ContactNumber, Lead, Message
 from chatserver.models.indexes import SEARCH_CONFIG
-from chatserver.queries import access
+from chatserver.queries import access, buckets
+from chatserver.queries.numbers import region_of
+from chatserver.rules.snippets import words
 
-MAX_WORDS = 8
 MIN_DIGITS = 3
 # Characters a typed phone number may contain besides digits.
 NUMBER_CHARS = re.compile(r"^[\d\s+().\-]+$")
-
-
-def words(query: str) -> list[str]:
-    """The words of a query: letters and digits only (so nothing in it can
-    be read as search syntax)."""
-    return re.findall(r"[^\W_]+", query.lower())[:MAX_WORDS]
 
 
 def full_text() -> bool:
@@ -71,7 +67,7 @@ def number_match(organisation_id: int, query: str) -> QuerySet[ContactNumber] | 
         return None
     numbers = ContactNumber.objects.filter(organisation_id=organisation_id)
     try:
-        return numbers.filter(number=normalize_number(query))
+        return numbers.filter(number=normalize_number(query, region_of(organisation_id)))
     except InvalidNumber:
         return numbers.filter(number__contains=digits)
 
@@ -121,21 +117,26 @@ def search_leads(agent, query: str) -> QuerySet[Lead]:
     )
 
 
-def search_messages(agent, query: str) -> QuerySet[Message]:
-    """The messages of leads the agent may see whose text matches, newest
-    first (slice it)."""
+def search_messages(agent, query: str, category: int | None = None) -> QuerySet[Message]:
+    """The messages of leads the agent may see whose text matches (and, with
+    ``category``, filed under it: then an empty query finds all of those),
+    newest first (slice it)."""
     terms = words((query or "").strip())
-    if not terms:
+    if not terms and category is None:
         return Message.objects.none()
     messages = Message.objects.filter(
         access.lead_visibility(agent, "conversation__lead__"),
         organisation_id=agent.organisation_id,
     )
+    if category is not None:
+        messages = messages.filter(category_id=category)
+    if terms:
+        messages = text_match(messages, ("body",), terms)
     return (
-        text_match(messages, ("body",), terms)
-        .select_related(
+        messages.select_related(
             "conversation__lead",
             "conversation__contact_number__contact",
+            "conversation__sender",
             "author__user",
         )
         # Newest first by creation time, which has no index: so PostgreSQL
@@ -145,3 +146,28 @@ def search_messages(agent, query: str) -> QuerySet[Message]:
         # word means the whole table (measured: bench/search_scale.py).
         .order_by("-created_at", "-id")
     )
+
+
+# Where each kind of search result reaches its lead.
+LEAD_PATH = {"leads": "", "messages": "conversation__lead__"}
+
+
+def in_bucket(agent, results: QuerySet, kind: str, bucket: str | None) -> QuerySet:
+    """Search results (``kind``: leads or messages) in one of the agent's
+    buckets (all of them when ``bucket`` is None)."""
+    if bucket is None:
+        return results
+    return results.filter(buckets.bucket_filter(agent, bucket, LEAD_PATH[kind]))
+
+
+def counts_by_bucket(agent, found: dict[str, QuerySet]) -> dict[str, dict[str, int]]:
+    """How many results of each kind every bucket holds: ``{"unassigned":
+    {"leads": 2, "messages": 5}, ...}`` (one query per kind)."""
+    tallies = {
+        kind: buckets.counts_in(agent, results, LEAD_PATH[kind])
+        for kind, results in found.items()
+    }
+    return {
+        bucket: {kind: tallies[kind][bucket] for kind in found}
+        for bucket in buckets.BUCKETS
+    }

@@ -1,5 +1,5 @@
-"""The JSON API for leads: lists by bucket with counts, details, search, and
-the changes agents make (through ``chatserver.commands.leads``, as the socket
+"""The JSON API for leads: lists by bucket with counts, details, and the
+changes agents make (through ``chatserver.commands.leads``, as the socket
 does). See docs/protocol.md.
 
 Anything an agent may not see answers 404, exactly as what does not exist.
@@ -35,7 +35,6 @@ from chatserver.queries import (
 from chatserver.web.responses import api_error, api_login_required, read_json
 
 PAGE = 50
-LIMIT = 20  # search results of each kind
 MAX_PAGE = 200
 PREVIEW = 140
 
@@ -75,9 +74,15 @@ def with_list_data(leads):
 
 def lead_items(agent: Agent, leads: list[Lead]) -> list[dict]:
     """Leads as lists show them: the lead, the agent's bucket for it, its main
-    contact and number, the last message and whether the agent may text it."""
+    contact and number, the last message (and the number it was with) and
+    whether the agent may text it."""
     ids = [lead.last_message_id for lead in leads if lead.last_message_id]
-    last = {m.id: m for m in Message.objects.filter(id__in=ids)}
+    last = {
+        m.id: m
+        for m in Message.objects.filter(id__in=ids).select_related(
+            "conversation__contact_number__contact"
+        )
+    }
     sms_ok = access.sms_allowed(agent)
     items = []
     for lead in leads:
@@ -98,6 +103,9 @@ def lead_items(agent: Agent, leads: list[Lead]) -> list[dict]:
                 "last_message": {
                     "id": message.id,
                     "conversation": message.conversation_id,
+                    # Which of the lead's numbers it was with.
+                    "number": message.conversation.contact_number.number,
+                    "contact_name": message.conversation.contact_number.contact.name,
                     "direction": message.direction,
                     "body": message.body[:PREVIEW],
                     "status": message.status,
@@ -179,35 +187,6 @@ def leads(request: HttpRequest, agent: Agent) -> JsonResponse:
     )
 
 
-@require_GET
-@api_login_required
-def lead_search(request: HttpRequest, agent: Agent) -> JsonResponse:
-    """``?q=``: leads (by name, contact or number) and messages (by text)
-    among those the agent may see."""
-    query = request.GET.get("q", "").strip()
-    if not query:
-        return api_error("Type something to search for.")
-    found_leads = list(with_list_data(search.search_leads(agent, query))[:LIMIT])
-    found_messages = list(search.search_messages(agent, query)[:LIMIT])
-    return JsonResponse(
-        {
-            "q": query,
-            "leads": lead_items(agent, found_leads),
-            "messages": access.images_for(
-                agent,
-                [
-                    {
-                        **shapes.message_data(m),
-                        "lead_name": m.conversation.lead.name,
-                        "contact_name": m.conversation.contact_number.contact.name,
-                    }
-                    for m in found_messages
-                ],
-            ),
-        }
-    )
-
-
 # -- one lead ------------------------------------------------------------------------
 
 
@@ -285,28 +264,25 @@ def lead_notes(request: HttpRequest, agent: Agent, lead_id: int) -> JsonResponse
     return JsonResponse({"notes": [shapes.note_data(n) for n in notes]})
 
 
-@require_POST
-@api_login_required
-def contact_numbers(
-    request: HttpRequest, agent: Agent, lead_id: int, contact_id: int
-) -> JsonResponse:
-    """POST ``{"number", "kind"}``: another number for a contact of the lead."""
-    return run(
-        request,
-        agent,
-        lead_commands.add_number,
-        status=201,
-        lead=lead_id,
-        contact=contact_id,
-    )
+def contact_action(operation, status=200):
+    """A POST view doing ``operation`` on the contact of the lead in the URL."""
 
+    @require_POST
+    @api_login_required
+    def view(
+        request: HttpRequest, agent: Agent, lead_id: int, contact_id: int
+    ) -> JsonResponse:
+        return run(
+            request, agent, operation, status=status, lead=lead_id, contact=contact_id
+        )
 
-# -- templates, agents, reports -----------------------------------------------------
+    view.__name__ = operation.__name__
+    view.__doc__ = operation.__doc__
+    return view
 
 
 urlpatterns = [
     path("api/leads", leads, name="api-leads"),
-    path("api/search", lead_search, name="api-search"),
     path("api/leads/<int:lead_id>", lead_detail, name="api-lead"),
     path("api/leads/<int:lead_id>/assign", lead_action(lead_commands.assign)),
     path("api/leads/<int:lead_id>/close", lead_action(lead_commands.close)),
@@ -318,7 +294,14 @@ urlpatterns = [
         "api/leads/<int:lead_id>/contacts",
         lead_action(lead_commands.add_contact, status=201),
     ),
-    path("api/leads/<int:lead_id>/contacts/<int:contact_id>/numbers", contact_numbers),
+    path(
+        "api/leads/<int:lead_id>/contacts/<int:contact_id>",
+        contact_action(lead_commands.update_contact),
+    ),
+    path(
+        "api/leads/<int:lead_id>/contacts/<int:contact_id>/numbers",
+        contact_action(lead_commands.add_number, status=201),
+    ),
     path(
         "api/leads/<int:lead_id>/conversations",
         lead_action(lead_commands.open_conversation),

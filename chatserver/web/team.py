@@ -94,17 +94,19 @@ def agents(request: HttpRequest, agent: Agent) -> JsonResponse:
 @require_GET
 @api_login_required
 def engagements(request: HttpRequest, agent: Agent) -> JsonResponse:
-    """Admins only: leads and conversations each agent closed in a month
-    (``?month=YYYY-MM``; this month when absent)."""
-    if not access.is_admin(agent):
-        return api_error("Only admins see the team's figures.", 403, "forbidden")
+    """Leads and conversations closed in a month (``?month=YYYY-MM``; this
+    month when absent), counted for their assignees: every agent's for an
+    admin (``team``: true), the agent's own for anyone else."""
+    team = access.is_admin(agent)
     try:
         report = reports.engagements_closed(
-            agent.organisation_id, request.GET.get("month") or None
+            agent.organisation_id,
+            request.GET.get("month") or None,
+            only=None if team else agent,
         )
     except ValueError:
         return api_error("'month' must look like 2025-01.")
-    return JsonResponse(report)
+    return JsonResponse({**report, "team": team})
 
 
 urlpatterns = [

@@ -184,7 +184,7 @@ def test_commands_set_up_a_team(db, capsys):
 @pytest.mark.parametrize(
     "args, error",
     [
-        (["add_number", "+1 555", "--carrier", "twilio"], "Invalid number"),
+        (["add_number", "+1 555", "--carrier", "twilio"], "is too short"),
         (["add_agent", "zed", "--password", "pw-zed-123", "--org", "Nope"],
          "No organisation named 'Nope'"),
         (["add_agent", "taken", "--password", "pw"], "already exists"),

@@ -40,7 +40,7 @@ def test_an_agent_creates_a_lead_and_texts_it_in_one_step(
     lead = Lead.objects.get(pk=created["lead"]["id"])
     assert (lead.name, lead.source, lead.created_by) == ("Nia Long", "manual", alice)
     contact = lead.contacts.get()
-    assert (contact.first_name, contact.role) == ("Nia", "borrower")
+    assert (contact.first_name, contact.role) == ("Nia", "homeowner")
     assert contact.numbers.get().number == NIA
     assert created["message"]["status"] == "queued"
     assert created["message"]["body"].endswith("Hi Nia, Alice from Acme Roofing here.")
@@ -106,7 +106,9 @@ def test_an_agent_who_cannot_see_unassigned_leads_gets_the_lead_they_create(
     "request_body, reason",
     [
         ({"first_name": "Ann"}, "Enter a phone number."),
-        ({"first_name": "Ann", "number": "+1 555 0000"}, "Invalid number"),
+        ({"first_name": "Ann", "number": "+1 555 0000"}, "has no area code"),
+        ({"first_name": "Ann", "number": "415 555 0133 9"}, "too many digits"),
+        ({"first_name": "Ann", "number": NIA, "email": "ann@"}, "not an email"),
         ({"first_name": "Ann", "number": 4155550133}, "'number' must be text."),
         ({"first_name": "A" * 101, "number": NIA}, "first name is too long"),
         ({"first_name": "Ann", "number": NIA, "role": "boss"}, "Unknown role 'boss'"),
@@ -133,7 +135,7 @@ def test_more_contacts_and_numbers_and_texting_any_of_them(
     org, sender, alice, authorized
 ):
     lead = make_lead(org, "Sam Stone", assignee=alice, number="+14155550144")
-    borrower = lead.contacts.get()
+    homeowner = lead.contacts.get()
     client = login(alice)
     status, answer = api(
         client,
@@ -142,15 +144,16 @@ def test_more_contacts_and_numbers_and_texting_any_of_them(
         {
             "first_name": "Kim",
             "last_name": "Stone",
+            # The role's old word (before the roofing ones) still reads.
             "role": "co_borrower",
             "number": "+14155550145",
         },
     )
-    assert status == 201 and answer["contact"]["role"] == "co_borrower"
+    assert status == 201 and answer["contact"]["role"] == "spouse"
     status, answer = api(
         client,
         "POST",
-        f"/api/leads/{lead.id}/contacts/{borrower.id}/numbers",
+        f"/api/leads/{lead.id}/contacts/{homeowner.id}/numbers",
         {"number": "212 555 0146", "kind": "secondary"},
     )
     assert status == 201
@@ -162,7 +165,7 @@ def test_more_contacts_and_numbers_and_texting_any_of_them(
     status, answer = api(
         client,
         "POST",
-        f"/api/leads/{lead.id}/contacts/{borrower.id}/numbers",
+        f"/api/leads/{lead.id}/contacts/{homeowner.id}/numbers",
         {"number": "+13125550147", "kind": "primary"},
     )
     kinds = {n["number"]: n["kind"] for n in answer["contact"]["numbers"]}
@@ -175,10 +178,10 @@ def test_more_contacts_and_numbers_and_texting_any_of_them(
     api(
         client,
         "POST",
-        f"/api/leads/{lead.id}/contacts/{borrower.id}/numbers",
+        f"/api/leads/{lead.id}/contacts/{homeowner.id}/numbers",
         {"number": "+12125550146", "kind": "secondary"},
     )
-    assert ContactNumber.objects.filter(contact=borrower).count() == 3
+    assert ContactNumber.objects.filter(contact=homeowner).count() == 3
 
     status, detail = api(client, "GET", f"/api/leads/{lead.id}")
     assert [c["name"] for c in detail["lead"]["contacts"]] == ["Sam Stone", "Kim Stone"]

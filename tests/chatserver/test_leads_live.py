@@ -254,7 +254,7 @@ def test_assignment_refuses_bad_input_clearly_and_changes_nothing(
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_closing_and_reopening_live_counts_engagements_for_the_closer(
+async def test_closing_and_reopening_live_counts_engagements_for_the_assignee(
     layer, crew
 ):
     alice, bob, carol, lead = crew
@@ -290,16 +290,18 @@ async def test_closing_and_reopening_live_counts_engagements_for_the_closer(
 
     def tallies():
         return sorted(
-            LeadClosure.objects.values_list("agent__user__username", "conversation")
+            LeadClosure.objects.values_list("agent__user__username", "conversation"),
+            key=lambda row: (row[0], row[1] or 0),
         )
 
-    assert await db(tallies)() == [("alice", conversation.id), ("bob", None)]
+    # Alice closed the conversation of Bob's lead: it counts for Bob.
+    assert await db(tallies)() == [("bob", None), ("bob", conversation.id)]
     for console in (alices, bobs):
         await console.close()
 
 
 @pytest.mark.django_db
-def test_admins_see_engagements_closed_per_agent_this_month(crew, make_agent, org):
+def test_admins_see_the_teams_engagements_and_agents_their_own(crew, make_agent, org):
     alice, bob, carol, lead = crew
     boss = make_agent("boss", access="all", admin=True)
     other = make_lead(org, "Gina Rae", assignee=carol)
@@ -308,12 +310,15 @@ def test_admins_see_engagements_closed_per_agent_this_month(crew, make_agent, or
     actions.reopen_lead(other, carol)
     actions.close_lead(other, carol)  # the same lead again: still one engagement
     third = make_lead(org, "Hal Low", assignee=carol)
-    actions.close_lead(third, carol)
+    actions.close_lead(third, alice)  # counts for carol, whose lead it is
+    nobodys = make_lead(org, "Ida Nobody")
+    actions.close_lead(nobodys, alice)  # nobody has it: counts for alice
 
     status, report = api(login(boss), "GET", "/api/reports/engagements")
     assert status == 200
     closed = {row["username"]: row["engagements_closed"] for row in report["agents"]}
-    assert closed == {"alice": 0, "bob": 1, "boss": 0, "carol": 2}
+    assert closed == {"alice": 1, "bob": 1, "boss": 0, "carol": 2}
+    assert report["total"] == 4 and report["team"] is True
     status, report = api(
         login(boss), "GET", "/api/reports/engagements", {"month": "2001-02"}
     )
@@ -322,8 +327,12 @@ def test_admins_see_engagements_closed_per_agent_this_month(crew, make_agent, or
     assert (
         api(login(boss), "GET", "/api/reports/engagements", {"month": "May"})[0] == 400
     )
-    # Agents who are not admins do not see the team's figures.
-    assert api(login(bob), "GET", "/api/reports/engagements")[0] == 403
+    # Agents who are not admins see their own figure, not the team's.
+    status, report = api(login(bob), "GET", "/api/reports/engagements")
+    assert status == 200 and report["team"] is False
+    assert [(r["username"], r["engagements_closed"]) for r in report["agents"]] == [
+        ("bob", 1)
+    ]
 
     # The Django admin lists the same figure per agent.
     from django.test import Client

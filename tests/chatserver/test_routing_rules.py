@@ -70,20 +70,20 @@ def test_ties_go_to_the_newest_lead(org, sender):
     assert text(number).conversation.lead == second
 
 
-def test_a_borrower_and_co_borrower_sharing_a_number_get_one_thread(
+def test_a_homeowner_and_spouse_sharing_a_number_get_one_thread(
     org, sender, make_agent, authorized
 ):
     number = fictional_number()
-    lead = make_lead(org, "Sam Borrower", number=number)
-    add_person(lead, number, Contact.Role.CO_BORROWER, first="Alex")
+    lead = make_lead(org, "Sam Homeowner", number=number)
+    add_person(lead, number, Contact.Role.SPOUSE, first="Alex")
     first = text(number, body="Hi from Sam")
     second = text(number, body="Hi from Alex, same phone")
     assert first.conversation == second.conversation
     assert Conversation.objects.filter(lead=lead).count() == 1
-    assert first.conversation.contact_number.contact.role == "borrower"
+    assert first.conversation.contact_number.contact.role == "homeowner"
     assert Message.objects.filter(conversation__lead=lead).count() == 2
 
-    # An agent texting "the co-borrower's" number lands in that same thread.
+    # An agent texting "the spouse's" number lands in that same thread.
     alice = make_agent("alice", access="all")
     status, answer = api(
         login(alice), "POST", f"/api/leads/{lead.id}/conversations", {"number": number}
@@ -94,16 +94,19 @@ def test_a_borrower_and_co_borrower_sharing_a_number_get_one_thread(
     assert [item["id"] for item in page["leads"]] == [lead.id]
 
 
-def test_an_external_partners_number_wins_over_a_borrowers(org, sender):
+@pytest.mark.parametrize("role", [Contact.Role.PARTNER, Contact.Role.ADJUSTER])
+def test_a_partners_or_adjusters_number_wins_over_a_homeowners(org, sender, role):
+    """People who work on many leads (a partner, an insurance adjuster on
+    many claims) text about those leads, not their own roof."""
     number = fictional_number()
-    partner_lead = make_lead(org, "Listing 12 Elm", number=fictional_number())
-    add_person(partner_lead, number, Contact.Role.PARTNER, first="Rita")
-    borrower_lead = make_lead(org, "Bo Rower", number=number)
-    age(partner_lead, 120)  # even though the borrower's lead is more recent
+    partner_lead = make_lead(org, "Storm claim 12 Elm", number=fictional_number())
+    add_person(partner_lead, number, role, first="Rita")
+    homeowner_lead = make_lead(org, "Rita's own roof", number=number)
+    age(partner_lead, 120)  # even though the homeowner's lead is more recent
     message = text(number)
     assert message.conversation.lead == partner_lead
     assert message.conversation.contact_number.contact.first_name == "Rita"
-    assert borrower_lead.conversations.count() == 0
+    assert homeowner_lead.conversations.count() == 0
 
 
 def test_a_number_owned_by_an_agent_routes_to_that_agents_leads_first(
