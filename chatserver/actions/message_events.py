@@ -24,6 +24,7 @@ def publish_message_created(message: Message) -> None:
                 "lead_name": lead.name,
                 "contact_name": number.contact.name,
                 "contact_number": number.number,
+                "contact_number_kind": number.kind,
             },
         ),
         events.groups_for_lead(lead),

@@ -39,6 +39,8 @@ def conversation_summary(
         "status": conversation.status,
         "contact": conversation.contact_number.contact_id,
         "contact_number": conversation.contact_number.number,
+        # primary or secondary: which of the contact's numbers this is.
+        "contact_number_kind": conversation.contact_number.kind,
         "contact_name": conversation.contact_number.contact.name,
         "sender_number": conversation.sender.number,
         "last_message_at": (

@@ -155,6 +155,15 @@ PROBES = {
     "api/leads/<int:lead_id>/contacts": lambda s: [
         ("POST", f"/api/leads/{s.lead}/contacts", {"first_name": "Eve"})
     ],
+    "api/leads/<int:lead_id>/contacts/<int:contact_id>": lambda s: [
+        ("POST", f"/api/leads/{s.lead}/contacts/{s.contact}", {"first_name": "Eve"}),
+        # The caller's own lead, with the hidden lead's contact.
+        (
+            "POST",
+            f"/api/leads/{s.own_lead}/contacts/{s.contact}",
+            {"first_name": "Eve"},
+        ),
+    ],
     "api/leads/<int:lead_id>/contacts/<int:contact_id>/numbers": lambda s: [
         (
             "POST",
@@ -423,6 +432,10 @@ SOCKET_PROBES = {
     "lead.add_number": lambda s: [
         {"lead": s.lead, "contact": s.contact, "number": "+12125550148"},
         {"lead": s.own_lead, "contact": s.contact, "number": "+12125550149"},
+    ],
+    "lead.update_contact": lambda s: [
+        {"lead": s.lead, "contact": s.contact, "last_name": "Renamed"},
+        {"lead": s.own_lead, "contact": s.contact, "last_name": "Renamed"},
     ],
     "lead.open_conversation": lambda s: [
         {"lead": s.lead, "number": s.number},

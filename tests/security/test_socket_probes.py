@@ -34,7 +34,8 @@ TYPES = sorted(ConsoleConsumer.handlers) + ["", "hello", "ack", "__class__", "a"
 FIELDS = [
     "type", "client_id", "conversation", "message", "body", "cursor", "lead",
     "agent", "category", "schedule", "number", "first_name", "last_name", "kind",
-    "contact", "name", "assignee", "status", "on",
+    "contact", "name", "assignee", "status", "on", "email", "source", "role",
+    "allow_duplicate",
 ]  # fmt: skip
 
 json_values = st.recursive(
@@ -196,9 +197,23 @@ SHAPES = {
     "lead.reopen": {"lead": "id"},
     "lead.share": {"lead": "id", "agent": "id"},
     "lead.unshare": {"lead": "id", "agent": "id"},
-    "lead.create": {"first_name": "text", "number": "text", "body": "text"},
+    "lead.create": {
+        "first_name": "text",
+        "number": "text",
+        "body": "text",
+        "email": "text",
+        "source": "text",
+        "allow_duplicate": "flag",
+    },
     "lead.add_contact": {"lead": "id", "first_name": "text"},
     "lead.add_number": {"lead": "id", "contact": "id", "number": "text"},
+    "lead.update_contact": {
+        "lead": "id",
+        "contact": "id",
+        "first_name": "text",
+        "role": "text",
+        "email": "text",
+    },
     "lead.open_conversation": {"lead": "id", "number": "text"},
     "conversation.close": {"conversation": "id"},
     "conversation.reopen": {"conversation": "id"},

@@ -2,12 +2,23 @@
 
 /** An API answer that was not 2xx: `reason` is fit to show an agent. */
 export class ApiError extends Error {
-  constructor(status, reason, code) {
+  constructor(status, reason, code, details = null) {
     super(reason);
     this.status = status;
     this.reason = reason;
     this.code = code;
+    this.details = details; // what the refusal names (a duplicate's leads...)
   }
+}
+
+/** A new client-made id (a UUID): a request sent twice with it is done once. */
+export function clientId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 export function csrfToken() {
@@ -49,6 +60,7 @@ async function request(method, url, body) {
       response.status,
       (error && error.reason) || `The server answered ${response.status}.`,
       error && error.code,
+      (error && error.details) || null,
     );
   }
   return data;
@@ -61,6 +73,12 @@ export const postJSON = (url, body) => request("POST", url, body);
 export function history(conversationId, before) {
   const query = before ? `?before=${encodeURIComponent(before)}` : "";
   return getJSON(`/api/conversations/${conversationId}/messages${query}`);
+}
+
+/** The conversation in which this agent texts a number of a lead (made when
+ * missing): POST /api/leads/<id>/conversations. */
+export function openNumber(leadId, number) {
+  return postJSON(`/api/leads/${leadId}/conversations`, { number });
 }
 
 /** A conversation with its lead's contacts, assignees and whether we may text. */

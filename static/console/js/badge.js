@@ -3,7 +3,7 @@
 // most recent first.
 
 import { avatar, h, icon, keyedList, replaceChildren, setText } from "./dom.js";
-import { plural, prettyNumber, rowTime } from "./format.js";
+import { named, numberLabel, plural, prettyNumber, rowTime } from "./format.js";
 import { previewOf } from "./queue.js";
 
 const DROPDOWN_ROWS = 30;
@@ -119,17 +119,23 @@ export class Badge {
     const lead = this.store.leads.get(conversation.lead) || {};
     const name = lead.name || conversation.lead_name || prettyNumber(conversation.contact_number);
     const me = this.store.agent && this.store.agent.id;
-    const key = JSON.stringify([name, unread, conversation.last_message, conversation.last_message_at]);
+    const contact = named(conversation.contact_name);
+    // Which person and which of their numbers: a lead may have several.
+    const number = prettyNumber(conversation.contact_number) === name ? ""
+      : numberLabel(conversation.contact_number, conversation.contact_number_kind);
+    const who = [contact !== name ? contact : "", number].filter(Boolean).join(" · ");
+    const key = JSON.stringify([name, who, unread, conversation.last_message, conversation.last_message_at]);
     if (button.dataset.drawn === key) return;
     button.dataset.drawn = key;
     button.classList.toggle("unread", unread > 0);
     replaceChildren(
       button,
-      avatar(name, "avatar small"),
+      avatar(contact, "avatar small"),
       h("span", { className: "row-main" },
         h("span", { className: "row-top" },
           h("span", { className: "row-name" }, name),
           h("span", { className: "row-time" }, rowTime(conversation.last_message_at))),
+        who ? h("span", { className: "row-who" }, who) : null,
         h("span", { className: "row-bottom" },
           h("span", { className: "row-preview" }, previewOf(conversation.last_message, me)),
           unread

@@ -71,17 +71,19 @@ export class Chatbox {
     });
     this.panels = new Panels({
       conversationId, store,
-      openConversation: (id) => this.dock.open(id),
+      openConversation: (id) => this.openSibling(id),
       command: (frame) => this.pending.command(frame),
+      changed: () => this.refresh(),
     });
     this.build();
     this.unsubscribe = [
       store.on("conversations", () => this.renderHeader()),
       store.on("unread", () => {
         this.renderHeader();
+        this.renderPanels(); // each number's unread count
         this.thread.maybeMarkRead();
       }),
-      store.on("message", (e) => e.conversation === this.id && this.onMessage(e)),
+      store.on("message", (e) => (e.conversation === this.id ? this.onMessage(e) : this.onLeadMessage(e))),
       store.on("status", (e) => e.conversation === this.id && this.thread.render()),
       store.on("lead", (e) => e.lead && e.lead.id === this.leadId() && this.onLeadChanged()),
       store.on("consent", (e) => this.onConsent(e)),
@@ -122,6 +124,7 @@ export class Chatbox {
       minimize: () => this.minimize(),
       toggleMaximize: () => this.toggleMaximize(),
       togglePeople: () => this.togglePeople(),
+      toggleLead: () => this.toggleLead(),
       close: () => this.close(),
     });
     this.el = h(
@@ -147,7 +150,15 @@ export class Chatbox {
     const summary = this.summary();
     const lead = this.lead();
     const name = lead.name || summary.lead_name || prettyNumber(summary.contact_number) || "Conversation";
-    this.header.render({ name, leadId: this.leadId(), summary, unread: this.store.unreadOf(this.id) });
+    const agent = this.store.agent || {};
+    this.header.render({
+      name,
+      leadId: this.leadId(),
+      summary,
+      unread: this.store.unreadOf(this.id),
+      status: lead.status || summary.lead_status,
+      mayChange: Boolean(this.details && this.details.may_assign && !agent.external),
+    });
     this.el.setAttribute("aria-label", `Conversation with ${name}`);
     const contact = named(summary.contact_name);
     this.composer.setLabel(`Text ${contact ? contact.split(" ")[0] : name}…`);
@@ -155,7 +166,26 @@ export class Chatbox {
   }
 
   renderPanels() {
-    this.panels.render(this.details, this.summary());
+    this.panels.render(this.details);
+  }
+
+  /** Another conversation of the lead (another of its numbers): in the
+   * lead's full view when this one is maximized, else beside it. */
+  openSibling(id) {
+    const full = this.state === "maximized" && id !== this.id;
+    if (full) this.setState("expanded");
+    this.dock.open(id, { maximize: full });
+  }
+
+  /** Close the lead (an engagement closed), or reopen it. */
+  toggleLead() {
+    const closed = (this.lead().status || this.summary().lead_status) === "closed";
+    this.pending.command({ type: closed ? "lead.reopen" : "lead.close", lead: this.leadId() });
+  }
+
+  /** Open at a message (a search found it): scrolled to it, marked. */
+  reveal(messageId) {
+    this.thread.reveal(messageId);
   }
 
   /** Why the agent may not text here now (textblock.js). */
@@ -216,6 +246,15 @@ export class Chatbox {
       this.el.classList.add("flash", "has-new");
     }
     this.thread.maybeMarkRead();
+  }
+
+  /** A text in another conversation of this lead (another of its numbers):
+   * the contacts panel lists that number's conversation and unread count. */
+  onLeadMessage({ conversation, message }) {
+    if (!this.details || message.lead !== this.leadId()) return;
+    const known = (this.details.contacts || []).some(
+      (c) => (c.numbers || []).some((n) => n.conversation === conversation));
+    if (!known) this.refreshSoon();
   }
 
   onLeadChanged() {

@@ -99,6 +99,12 @@ const ICONS = {
   note: ["M12 20h9", "M16.5 3.5a2.12 2.12 0 0 1 3 3L7 19l-4 1 1-4z"],
   search: ["M11 19a8 8 0 1 0 0-16 8 8 0 0 0 0 16z", "M21 21l-4.35-4.35"],
   person: ["M20 21v-2a4 4 0 0 0-4-4H8a4 4 0 0 0-4 4v2", "M12 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z"],
+  plus: ["M12 5v14", "M5 12h14"],
+  edit: ["M12 20h9", "M16.5 3.5a2.12 2.12 0 0 1 3 3L7 19l-4 1 1-4z"],
+  archive: ["M21 8v13H3V8", "M1 3h22v5H1z", "M10 12h4"],
+  reopen: ["M1 4v6h6", "M3.51 15a9 9 0 1 0 2.13-9.36L1 10"],
+  trophy: ["M8 21h8", "M12 17v4", "M7 4h10v5a5 5 0 0 1-10 0z", "M17 5h3v2a3 3 0 0 1-3 3",
+    "M7 5H4v2a3 3 0 0 0 3 3"],
 };
 
 /**
@@ -131,6 +137,22 @@ export function keyedList(list, items, { key, make, fill, cache }) {
     if (list.children[index] !== el) list.insertBefore(el, list.children[index] || null);
   });
   if (focused && focused !== document.activeElement && list.contains(focused)) focused.focus();
+}
+
+/** Arrow keys in a list or a tab list: the element the key moves to among
+ * `items` (wrapping round with `wrap`), or null when the key is not an arrow
+ * along `axis` ("vertical": up and down; "horizontal": left and right) or
+ * the focus is on none of them. */
+export function arrowTarget(event, items, { axis = "vertical", wrap = false } = {}) {
+  const keys = axis === "vertical" ? ["ArrowUp", "ArrowDown"] : ["ArrowLeft", "ArrowRight"];
+  const step = keys.indexOf(event.key);
+  if (step < 0) return null;
+  const index = items.indexOf(document.activeElement);
+  if (index < 0) return null;
+  event.preventDefault();
+  const next = index + (step ? 1 : -1);
+  if (wrap) return items[(next + items.length) % items.length];
+  return items[next] || null;
 }
 
 /** A round avatar: initials on a colour of the name's own, or a person. */

@@ -120,12 +120,31 @@ export const CONSENT = {
   revoked: { label: "Opted out (STOP)", tone: "grey" },
 };
 
+// A contact's role on a lead (chatserver/models/leads.py, Contact.Role), in
+// the order the role select offers them.
 export const ROLES = {
-  borrower: "Borrower",
-  co_borrower: "Co-borrower",
+  homeowner: "Homeowner",
+  spouse: "Spouse",
+  adjuster: "Insurance adjuster",
   partner: "External partner",
   other: "Other",
 };
+
+// Where leads come from, offered as the new-lead form's suggestions (the
+// agent may type any other).
+export const SOURCES = ["Website", "Phone call", "Referral", "Door knocking", "Yard sign",
+  "Google", "Facebook", "Home show", "Repeat customer"];
+
+/** How a lead's source reads ("sms": it texted in; "manual": an agent added it). */
+export function sourceLabel(source) {
+  return { sms: "Texted in", manual: "Added by an agent", web: "Website" }[source] || source || "";
+}
+
+/** "+1 503-555-0199 · secondary": a number, and which of the contact's it is. */
+export function numberLabel(number, kind) {
+  const pretty = prettyNumber(number);
+  return pretty && kind === "secondary" ? `${pretty} · secondary` : pretty;
+}
 
 /** A plural: plural(3, "message") -> "3 messages". */
 export function plural(n, word, many = `${word}s`) {

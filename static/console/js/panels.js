@@ -1,11 +1,12 @@
 // A chatbox's side panels, drawn from the conversation's details
-// (`GET /api/conversations/<id>`): on the left the lead's contacts, each
-// number with its consent dot (a number with a conversation of its own opens
-// it); on the right the agents assigned and, for agents who may, a select that
-// assigns the lead.
+// (`GET /api/conversations/<id>`): on the left the lead's contacts
+// (contacts.js: any number texts, contacts are named, edited and added); on
+// the right the agents assigned and, for agents who may, a select that
+// assigns the lead, and where the lead came from.
 
+import { ContactsPanel } from "./contacts.js";
 import { avatar, h, replaceChildren } from "./dom.js";
-import { CONSENT, named, prettyNumber, ROLES } from "./format.js";
+import { sourceLabel } from "./format.js";
 
 export class Panels {
   /**
@@ -14,38 +15,27 @@ export class Panels {
    * @param {import("./state.js").Store} options.store
    * @param {(conversationId: number) => void} options.openConversation
    * @param {(frame: object) => void} options.command  sends a lead command (assign)
+   * @param {() => Promise} options.changed  a contact form was saved
    */
-  constructor({ conversationId, store, openConversation, command }) {
+  constructor({ conversationId, store, openConversation, command, changed }) {
     this.id = conversationId;
     this.store = store;
-    this.openConversation = openConversation;
     this.command = command;
-    this.contactsList = h("ul", { className: "contact-list" });
-    this.contacts = h("aside", {
-      className: "panel contacts-panel",
-      attrs: { "aria-label": "Contacts of this lead" },
-    }, h("h3", { className: "panel-title" }, "Contacts"), this.contactsList);
+    this.people = new ContactsPanel({ conversationId, store, openConversation, changed });
+    this.contacts = this.people.el;
     this.teamList = h("ul", { className: "team-list" });
     this.assign = h("div", { className: "assign" });
+    this.source = h("p", { className: "lead-source", hidden: true });
     this.team = h("aside", {
       className: "panel team-panel",
       attrs: { "aria-label": "Agents assigned" },
-    }, h("h3", { className: "panel-title" }, "Assigned"), this.teamList, this.assign);
+    }, h("h3", { className: "panel-title" }, "Assigned"), this.teamList, this.assign, this.source);
   }
 
-  /** Draw both panels from the details and the conversation's summary. */
-  render(details, summary) {
+  /** Draw both panels from the details. */
+  render(details) {
     if (!details) return;
-    const contacts = details.contacts || [];
-    replaceChildren(
-      this.contactsList,
-      contacts.length ? contacts.map((contact) => h("li", { className: "contact" },
-        h("div", { className: `contact-name${named(contact.name) ? "" : " unnamed"}` },
-          named(contact.name) || "Unnamed contact"),
-        h("div", { className: "contact-role" }, ROLES[contact.role] || contact.role_label || contact.role || ""),
-        h("ul", { className: "numbers" }, (contact.numbers || []).map((n) => this.numberItem(n, summary)))))
-        : h("li", { className: "panel-empty" }, "No contacts."),
-    );
+    this.people.render(details);
     const lead = details.lead || {};
     const people = [];
     if (lead.assignee) {
@@ -66,33 +56,9 @@ export class Panels {
       people.length ? people : h("li", { className: "panel-empty" }, "Nobody yet: a reply claims it."),
     );
     this.renderAssign(details);
-  }
-
-  numberItem(number, summary) {
-    const consent = CONSENT[number.consent] || CONSENT.not_authorized;
-    const selected = number.conversation === this.id;
-    const content = [
-      h("span", {
-        className: `consent-dot ${consent.tone}`,
-        title: consent.label,
-        attrs: { role: "img", "aria-label": consent.label },
-      }),
-      h("span", { className: "number" }, prettyNumber(number.number)),
-      number.kind && number.kind !== "primary" ? h("span", { className: "number-kind" }, number.kind) : null,
-    ];
-    if (number.conversation && !selected) {
-      return h("li", {}, h("button", {
-        type: "button",
-        className: "number-item",
-        title: `Open the conversation with ${prettyNumber(number.number)}`,
-        onclick: () => this.openConversation(number.conversation),
-      }, content));
-    }
-    return h("li", {
-      className: `number-item${selected ? " selected" : ""}`,
-      attrs: selected ? { "aria-current": "true" } : {},
-      title: selected ? "This conversation" : "No conversation with this number yet",
-    }, content);
+    const source = sourceLabel(lead.source);
+    this.source.hidden = !source;
+    this.source.textContent = source ? `Source: ${source}` : "";
   }
 
   renderAssign(details) {

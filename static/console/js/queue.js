@@ -1,13 +1,19 @@
 // The lead queue: the buckets (Unassigned, Mine, Assigned, Closed) with their
-// counts, and a row per lead with its newest message and unread count.
+// counts, and a row per lead with its newest message and unread count; above
+// them "New lead" (newlead.js), the engagements closed this month
+// (engagements.js), and the one search box over leads and messages, with its
+// category filter (search.js shows what it finds).
 //
 // Rows come from the hello (open conversations) and from the JSON API's lead
 // lists (GET /api/leads?bucket=...), and move live with the events. Rows are
 // kept by lead id and updated in place, so keyboard focus survives updates.
 
 import * as api from "./api.js";
-import { avatar, h, icon, keyedList, replaceChildren, setText } from "./dom.js";
-import { prettyNumber, rowTime, STATUS } from "./format.js";
+import { arrowTarget, avatar, h, icon, keyedList, replaceChildren, setText } from "./dom.js";
+import { Engagements } from "./engagements.js";
+import { named, numberLabel, prettyNumber, rowTime, STATUS } from "./format.js";
+import { NewLeadDialog } from "./newlead.js";
+import { SearchBox } from "./search.js";
 
 const BUCKETS = [
   { key: "unassigned", label: "Unassigned" },
@@ -23,7 +29,6 @@ const RARELY = {
   assigned: ["unassigned"],
   all: [],
 };
-const SEARCH_DELAY_MS = 250;
 
 /** The one-line preview of a message: "You: ...", "Failed · Bob: ...". */
 export function previewOf(message, me = null) {
@@ -45,11 +50,10 @@ export class Queue {
    */
   constructor(store, openConversation) {
     this.store = store;
+    // Opens (or brings forward) a conversation's chatbox, and returns it.
     this.openConversation = openConversation;
     this.isOpen = () => false; // whether a conversation has a chatbox (set by app.js)
     this.bucket = null;
-    this.query = "";
-    this.results = null; // lead ids a search found, while one is active
     this.next = {}; // bucket -> the token of its next page
     this.rows = new Map(); // lead id -> li
     this.tabs = h("div", {
@@ -57,13 +61,22 @@ export class Queue {
       attrs: { role: "tablist", "aria-label": "Buckets" },
       onkeydown: (event) => this.onTabKey(event),
     });
-    this.search = h("input", {
-      type: "search",
-      className: "queue-search",
-      placeholder: "Search leads, contacts, numbers",
-      attrs: { "aria-label": "Search leads by name, contact or number" },
-      oninput: () => this.searchSoon(),
+    this.search = new SearchBox({
+      store,
+      openLead: (id) => this.open(id),
+      openMessage: (conversation, message) => this.openMessage(conversation, message),
+      buckets: () => this.bucketsShown().map((b) => b.key),
+      onChange: () => this.render(),
     });
+    this.newLead = new NewLeadDialog({ store, openConversation });
+    this.newLeadButton = h("button", {
+      type: "button",
+      className: "new-lead-button",
+      hidden: true,
+      dataset: { testid: "new-lead" },
+      onclick: () => this.newLead.open(),
+    }, icon("plus"), h("span", {}, "New lead"));
+    this.engagements = new Engagements(store);
     this.list = h("ul", {
       className: "queue-list",
       attrs: { role: "list", "aria-label": "Leads" },
@@ -84,10 +97,11 @@ export class Queue {
         attrs: { "aria-label": "Lead queue" },
       },
       h("div", { className: "queue-head" },
-        h("h2", {}, "Inbox"),
-        h("label", { className: "search-box" }, icon("search"), this.search)),
+        h("div", { className: "queue-title" }, h("h2", {}, "Inbox"), this.newLeadButton),
+        this.engagements.el,
+        this.search.el),
       this.tabs,
-      h("div", { className: "queue-scroll" }, this.list, this.empty, this.more),
+      h("div", { className: "queue-scroll" }, this.list, this.empty, this.more, this.search.results.el),
     );
     store.on("conversations", () => this.renderSoon());
     store.on("unread", (unread) => {
@@ -107,8 +121,10 @@ export class Queue {
     store.on("agent", () => {
       // A (fresh) hello: pick a bucket the first time, and reload its list.
       if (!this.bucket) this.bucket = this.defaultBucket();
+      this.newLeadButton.hidden = Boolean(this.store.agent && this.store.agent.external);
       this.render();
       this.load();
+      this.search.refresh();
     });
   }
 
@@ -136,34 +152,26 @@ export class Queue {
     const rows = [];
     for (const lead of this.store.leads.values()) {
       if (!this.store.visible(lead) || this.store.bucketOf(lead) !== key) continue;
-      if (this.results && !this.results.has(lead.id)) continue;
       rows.push(this.store.leadRow(lead));
     }
     return rows.sort((a, b) => (b.at || "").localeCompare(a.at || "") || b.lead.id - a.lead.id);
   }
 
-  /** Fetch the selected bucket's leads (and, for a search, only matches). */
+  /** Fetch the selected bucket's leads. */
   async load({ more = false } = {}) {
     const bucket = this.bucket;
     if (!bucket) return;
     const params = new URLSearchParams({ bucket });
-    if (this.query) params.set("q", this.query);
     if (more && this.next[bucket]) params.set("after", this.next[bucket]);
-    const query = this.query;
     this.el.classList.add("loading");
     try {
       const page = await api.getJSON(`/api/leads?${params}`);
-      if (bucket !== this.bucket || query !== this.query) return; // outdated
+      if (bucket !== this.bucket) return; // outdated
       this.store.applyLeadItems(page.leads || []);
       // Bucket counts come from the socket only (hello, buckets.changed): a
       // page's counts were read when the request was, and one that answers
       // after a newer event would set them back (Unassigned showed 0 after a
       // lead was closed and reopened, until a reload).
-      if (query) {
-        const found = new Set(more && this.results ? this.results : []);
-        for (const item of page.leads || []) found.add(item.id);
-        this.results = found;
-      }
       this.next[bucket] = page.next || null;
       this.render();
     } catch (error) {
@@ -194,16 +202,6 @@ export class Queue {
     this.loadTimer = window.setTimeout(() => this.load(), 150);
   }
 
-  searchSoon() {
-    window.clearTimeout(this.searchTimer);
-    this.searchTimer = window.setTimeout(() => {
-      this.query = this.search.value.trim();
-      if (!this.query) this.results = null;
-      this.render();
-      this.load();
-    }, SEARCH_DELAY_MS);
-  }
-
   renderSoon() {
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
@@ -215,6 +213,14 @@ export class Queue {
   render() {
     if (!this.store.agent) return;
     const me = this.store.agent.id;
+    const searching = this.search.searching();
+    this.tabs.hidden = searching;
+    this.list.hidden = searching;
+    if (searching) {
+      this.empty.hidden = true;
+      this.more.hidden = true;
+      return;
+    }
     const focusedTab = this.tabs.contains(document.activeElement);
     replaceChildren(
       this.tabs,
@@ -241,10 +247,9 @@ export class Queue {
     const rows = this.leadsIn(this.bucket);
     this.reconcile(rows, me);
     this.empty.hidden = rows.length > 0;
-    setText(this.empty, this.query
-      ? "No lead matches."
-      : this.bucket === "unassigned" ? "No new leads. New texts land here as they arrive."
-        : "Nothing here.");
+    setText(this.empty, this.bucket === "unassigned"
+      ? "No new leads. New texts land here as they arrive."
+      : "Nothing here.");
     this.more.hidden = !this.next[this.bucket];
   }
 
@@ -273,8 +278,8 @@ export class Queue {
     const { lead, last, unread } = row;
     const name = lead.name || prettyNumber(row.number) || "Lead";
     const open = Boolean(row.conversation && this.isOpen(row.conversation));
-    const key = JSON.stringify([name, unread, last, row.contactName, row.number, lead.assignee,
-      lead.assignee_name, rowTime(row.at), row.conversation, open]);
+    const key = JSON.stringify([name, unread, last, row.contactName, row.number, row.numberKind,
+      lead.assignee, lead.assignee_name, rowTime(row.at), row.conversation, open]);
     if (button.dataset.drawn === key) return;
     button.dataset.drawn = key;
     if (row.conversation) button.dataset.conversation = row.conversation;
@@ -283,11 +288,12 @@ export class Queue {
     button.classList.toggle("open", open);
     if (open) button.setAttribute("aria-current", "true");
     else button.removeAttribute("aria-current");
-    const number = prettyNumber(row.number);
-    const contact = row.contactName !== "(no name)" ? row.contactName : "";
+    // Which of the lead's numbers the newest message was with.
+    const number = prettyNumber(row.number) === name ? "" : numberLabel(row.number, row.numberKind);
+    const contact = named(row.contactName);
     const who = [
       contact && contact !== name ? contact : null,
-      number && number !== name ? number : null,
+      number || null,
       lead.assignee && lead.assignee !== me && lead.assignee_name ? lead.assignee_name : null,
     ].filter(Boolean).join(" · ");
     const preview = previewOf(last, me);
@@ -297,7 +303,8 @@ export class Queue {
     );
     replaceChildren(
       button,
-      h("span", { className: "avatar-wrap" }, avatar(name),
+      // Initials of the person, not of the lead's title ("Dana · roof repair").
+      h("span", { className: "avatar-wrap" }, avatar(contact),
         h("span", { className: "sms-tag", attrs: { "aria-hidden": "true" } }, "SMS")),
       h("span", { className: "row-main" },
         h("span", { className: "row-top" },
@@ -323,7 +330,7 @@ export class Queue {
     }
     if (!row.number) return;
     try {
-      const answer = await api.postJSON(`/api/leads/${leadId}/conversations`, { number: row.number });
+      const answer = await api.openNumber(leadId, row.number);
       this.store.applyDetails({ conversation: answer.conversation });
       this.openConversation(answer.conversation.id);
     } catch (error) {
@@ -332,23 +339,19 @@ export class Queue {
     }
   }
 
+  /** A message found: its chatbox, scrolled to it. */
+  openMessage(conversationId, messageId) {
+    const box = this.openConversation(conversationId);
+    if (box && box.reveal) box.reveal(messageId);
+  }
+
   onListKey(event) {
-    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
-    const rows = [...this.list.querySelectorAll(".queue-row")];
-    const index = rows.indexOf(document.activeElement);
-    if (index < 0) return;
-    event.preventDefault();
-    const next = rows[index + (event.key === "ArrowDown" ? 1 : -1)];
-    if (next) next.focus();
+    arrowTarget(event, [...this.list.querySelectorAll(".queue-row")])?.focus();
   }
 
   onTabKey(event) {
-    if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") return;
     const tabs = [...this.tabs.querySelectorAll("[role=tab]")];
-    const index = tabs.indexOf(document.activeElement);
-    if (index < 0) return;
-    event.preventDefault();
-    const next = tabs[(index + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
-    this.select(next.dataset.bucket);
+    const next = arrowTarget(event, tabs, { axis: "horizontal", wrap: true });
+    if (next) this.select(next.dataset.bucket);
   }
 }

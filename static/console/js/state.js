@@ -115,6 +115,7 @@ export class Store {
   /** Details a chatbox fetched (GET /api/conversations/<id>): fold them in. */
   applyDetails(details) {
     if (details.lead) this.mergeLead(details.lead);
+    if (details.categories) this.categories = details.categories;
     if (details.conversation) {
       const c = details.conversation;
       this.conversations.set(c.id, this.summaryFrom(c));
@@ -208,6 +209,7 @@ export class Store {
         status: "open",
         contact_name: known.contact_name || "",
         contact_number: known.contact_number || "",
+        contact_number_kind: known.contact_number_kind || "primary",
         last_message: null,
         last_message_at: null,
       };
@@ -320,8 +322,8 @@ export class Store {
           lead_status: item.status,
           assignee: item.assignee,
           status: "open",
-          contact_name: (item.contact && item.contact.name) || "",
-          contact_number: (item.contact && item.contact.number) || "",
+          contact_name: last.contact_name ?? ((item.contact && item.contact.name) || ""),
+          contact_number: last.number || (item.contact && item.contact.number) || "",
           last_message: { ...last, lead: item.id },
           last_message_at: last.created_at,
         });
@@ -352,21 +354,26 @@ export class Store {
     return this.sortedConversations().filter((c) => c.lead === leadId);
   }
 
-  /** What the queue shows for a lead: its newest message, where it was, and
-   * the unread total of its conversations. */
+  /** What the queue shows for a lead: its newest message, where it was (the
+   * conversation, its contact and which of their numbers), and the unread
+   * total of its conversations. */
   leadRow(lead) {
     const conversations = this.conversationsOf(lead.id);
     const latest = conversations[0];
     let last = latest ? latest.last_message : null;
     if (lead.last_message && (!last || lead.last_message.id > last.id)) last = lead.last_message;
     const unread = conversations.reduce((n, c) => n + this.unreadOf(c.id), 0);
+    const conversation = (last && last.conversation) || (latest && latest.id) || null;
+    const where = this.conversations.get(conversation) || latest || null;
+    const contact = lead.contact || {};
     return {
       lead,
       last,
       unread,
-      conversation: (last && last.conversation) || (latest && latest.id) || null,
-      contactName: (latest && latest.contact_name) || (lead.contact && lead.contact.name) || "",
-      number: (latest && latest.contact_number) || (lead.contact && lead.contact.number) || "",
+      conversation,
+      contactName: (where && where.contact_name) || (last && last.contact_name) || contact.name || "",
+      number: (where && where.contact_number) || (last && last.number) || contact.number || "",
+      numberKind: (where && where.contact_number_kind) || "primary",
       at: (last && last.created_at) || lead.last_activity_at || "",
     };
   }

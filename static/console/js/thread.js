@@ -16,6 +16,10 @@ import { attachmentsView } from "./mms.js";
 const LOAD_MORE_AT_PX = 120;
 // Consecutive messages of one side this close together share one group.
 const GROUP_GAP_MS = 5 * 60 * 1000;
+// Pages of history loaded, at most, to reach a message a search found.
+const REVEAL_PAGES = 40;
+// How long a message a search found stays marked.
+const FOUND_MS = 8000;
 
 const KIND_LABEL = {
   authorization_request: "Consent request",
@@ -139,6 +143,14 @@ export class Thread {
     if (message.encoding === "MMS") {
       meta.push(h("span", { className: "mms-chip", title: "An MMS: billed as one message, whatever its length" }, "MMS"));
     }
+    const category = message.category && (this.store.categories || []).find((c) => c.id === message.category);
+    if (category) {
+      meta.push(h("span", {
+        className: "category-chip",
+        dataset: { testid: "category" },
+        title: `Category: ${category.name}`,
+      }, category.name));
+    }
     if (out) {
       let label = status.label;
       if (message.status === "scheduled" && message.scheduled_for) {
@@ -168,7 +180,7 @@ export class Thread {
     return h(
       "li",
       {
-        className: `msg ${out ? "out" : "in"}${grouped ? " grouped" : ""}${message.status === "pending" ? " pending" : ""}`,
+        className: `msg ${out ? "out" : "in"}${grouped ? " grouped" : ""}${message.status === "pending" ? " pending" : ""}${message.id && message.id === this.found ? " found" : ""}`,
         dataset: {
           testid: "message",
           messageId: message.id ? String(message.id) : "",
@@ -197,7 +209,12 @@ export class Thread {
   // -- history pages ------------------------------------------------------
 
   /** Load (or reload, after a reconnect) the newest page of history. */
-  async loadLatest() {
+  loadLatest() {
+    this.latest = this.fetchLatest();
+    return this.latest;
+  }
+
+  async fetchLatest() {
     try {
       const page = await api.history(this.id);
       this.history.addPage(page);
@@ -235,6 +252,31 @@ export class Thread {
       this.olderButton.disabled = false;
       setText(this.olderButton, "Load earlier messages");
     }
+  }
+
+  /** Show a message a search found: load history back to it, scroll it
+   * into view and mark it for a few seconds. */
+  async reveal(messageId) {
+    this.found = messageId;
+    if (!this.history.loaded) await this.latest;
+    for (let page = 0; !this.history.messages.has(messageId) && page < REVEAL_PAGES; page += 1) {
+      if (!this.history.more || !this.history.oldestLoaded) break;
+      try {
+        this.history.addPage(await api.history(this.id, this.history.oldestLoaded), { older: true });
+      } catch (error) {
+        this.showHistoryError(error);
+        return;
+      }
+    }
+    this.scrolledOnce = true; // stay at the message, not at the newest
+    this.render(true);
+    const item = this.list.querySelector(`[data-message-id="${messageId}"]`);
+    if (item) item.scrollIntoView({ block: "center" });
+    window.clearTimeout(this.foundTimer);
+    this.foundTimer = window.setTimeout(() => {
+      this.found = null;
+      this.render(true);
+    }, FOUND_MS);
   }
 
   showHistoryError(error) {
