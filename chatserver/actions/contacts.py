@@ -39,7 +39,8 @@ def clean_lead_number(number, organisation_id: int) -> str:
 
 
 def clean_role(role, default: str = Contact.Role.HOMEOWNER) -> str:
-    """A contact's role; the old words (borrower, co_borrower) still read."""
+    """A contact's role; the words stored before the roofing ones still read
+    (``Contact.OLD_ROLES``)."""
     if role in (None, ""):
         return default
     role = Contact.OLD_ROLES.get(role, role)

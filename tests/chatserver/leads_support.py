@@ -36,7 +36,7 @@ def api(client: Client, method: str, path: str, data=None) -> tuple[int, dict]:
 def make_lead(
     org, name: str, *, assignee: Agent | None = None, closed=False, number=None
 ) -> Lead:
-    """A lead with one borrower and a fresh number, as an admin would add it."""
+    """A lead with one homeowner and a fresh number, as an admin would add it."""
     first, _, last = name.partition(" ")
     lead = actions.create_lead(
         org.id, name, first, last, number or fictional_number(), assignee=assignee

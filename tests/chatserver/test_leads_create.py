@@ -1,10 +1,12 @@
 """Creating a lead and texting it in one step; more contacts and numbers, and
 texting any of them."""
 
+import json
 import uuid
 
 import pytest
 
+from chatserver import actions
 from chatserver.models import Contact, ContactNumber, Conversation, Lead, Message
 from tests.chatserver.leads_support import api, login, make_lead
 from tests.conftest import SENDER_NUMBER
@@ -255,3 +257,121 @@ async def test_creating_a_lead_over_the_socket_reaches_those_who_see_it(
     await bobs.quiet()
     for console in (alices, unas, bobs):
         await console.close()
+
+
+@pytest.mark.django_db
+def test_a_number_already_on_a_lead_offers_that_lead_instead(
+    org, sender, alice, make_agent
+):
+    dana = make_lead(org, "Dana Whitfield", number="+15035550112")
+    request = {"first_name": "Dana", "number": "503.555.0112"}
+    status, answer = api(login(alice), "POST", "/api/leads", request)
+    assert status == 409 and answer["error"]["code"] == "duplicate"
+    assert "+1 503-555-0112 is already on Dana Whitfield" in answer["error"]["reason"]
+    [offered] = answer["error"]["details"]["leads"]
+    assert (offered["id"], offered["number"]) == (dana.id, "+15035550112")
+    assert Lead.objects.count() == 1
+    # On purpose (a repeat customer's new roof), a second lead is made.
+    status, answer = api(
+        login(alice), "POST", "/api/leads", {**request, "allow_duplicate": True}
+    )
+    assert status == 201 and Lead.objects.count() == 2
+    # A lead the agent may not see is not named, nor its id given.
+    bob = make_agent("bob", access="mine")
+    status, answer = api(login(bob), "POST", "/api/leads", request)
+    assert status == 409 and answer["error"]["code"] == "duplicate"
+    assert "a lead you cannot see" in answer["error"]["reason"]
+    assert "Dana" not in json.dumps(answer) and "details" not in answer["error"]
+    assert Lead.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_email_source_and_the_teams_region_are_kept(org, sender, alice):
+    status, created = api(
+        login(alice),
+        "POST",
+        "/api/leads",
+        {
+            "first_name": "Nia",
+            "number": "+1 503 555 0113",
+            "email": " nia@example.com ",
+            "source": "Door knocking",
+        },
+    )
+    assert status == 201, created
+    lead = Lead.objects.get(pk=created["lead"]["id"])
+    assert created["lead"]["source"] == lead.source == "Door knocking"
+    assert lead.contacts.get().email == "nia@example.com"
+    status, detail = api(login(alice), "GET", f"/api/leads/{lead.id}")
+    assert detail["lead"]["contacts"][0]["email"] == "nia@example.com"
+    # A landline cannot take texts; read in Britain, a British mobile can.
+    for number, reason in (
+        ("+44 20 7946 0958", "+44 20 7946 0958 is a landline"),
+        ("07700 900 123", "has too many digits for a number in US"),
+    ):
+        status, answer = api(
+            login(alice), "POST", "/api/leads", {"first_name": "Ian", "number": number}
+        )
+        assert status == 400 and reason in answer["error"]["reason"], answer
+    org.region = "GB"
+    org.save()
+    status, answer = api(
+        login(alice),
+        "POST",
+        "/api/leads",
+        {"first_name": "Ian", "number": "020 7946 0958"},
+    )
+    assert "is a landline" in answer["error"]["reason"]  # read in Britain now
+
+
+@pytest.mark.django_db
+def test_a_contact_is_named_edited_and_the_lead_named_after_them(
+    org, sender, alice, make_agent, text_in
+):
+    inbound = text_in("Hi, roof question", from_number="+15035550120")
+    lead = inbound.conversation.lead
+    contact = lead.contacts.get()
+    assert lead.name == "+1 503-555-0120" and contact.name == "(no name)"
+    path = f"/api/leads/{lead.id}/contacts/{contact.id}"
+    status, answer = api(
+        login(alice),
+        "POST",
+        path,
+        {"first_name": "Jordan", "last_name": "Reyes", "email": "jordan@example.com"},
+    )
+    assert status == 200, answer
+    assert answer["contact"]["name"] == "Jordan Reyes"
+    assert answer["contact"]["role"] == "homeowner"
+    lead.refresh_from_db()
+    assert lead.name == "Jordan Reyes"  # it was called by its number
+    # Fields left out stay; a named lead keeps its own name.
+    lead.name = "Reyes · storm damage"
+    lead.save()
+    status, answer = api(login(alice), "POST", path, {"role": "adjuster"})
+    assert answer["contact"]["name"] == "Jordan Reyes"
+    assert answer["contact"]["role"] == "adjuster"
+    assert answer["contact"]["email"] == "jordan@example.com"
+    api(login(alice), "POST", path, {"first_name": "Jo"})
+    lead.refresh_from_db()
+    assert lead.name == "Reyes · storm damage"
+    # Bad input is refused with the reason, and changes nothing.
+    for body, reason in (
+        ({"first_name": "", "last_name": ""}, "Enter the contact's name."),
+        ({"role": "borrowr"}, "Unknown role"),
+        ({"email": "jo@"}, "not an email address"),
+        ({"first_name": 7}, "'first_name' must be text."),
+    ):
+        status, answer = api(login(alice), "POST", path, body)
+        assert status == 400 and reason in answer["error"]["reason"], answer
+    contact.refresh_from_db()
+    assert (contact.first_name, contact.role) == ("Jo", "adjuster")
+    # A read-only partner may not; another lead's contact is not found.
+    partner = make_agent("partner", external=True)
+    actions.share_lead(lead, partner, alice)
+    status, answer = api(login(partner), "POST", path, {"first_name": "X"})
+    assert status == 403
+    other = make_lead(org, "Other Lead")
+    status, answer = api(
+        login(alice), "POST", f"/api/leads/{other.id}/contacts/{contact.id}", {}
+    )
+    assert status == 404

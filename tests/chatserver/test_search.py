@@ -193,3 +193,106 @@ def test_the_lead_list_pages_and_refuses_bad_parameters(org, sender, make_agent)
     ]:
         status, answer = api(client, "GET", "/api/leads", params)
         assert status == 400 and reason in answer["error"]["reason"], (params, answer)
+
+
+def search_api(agent, **params):
+    status, answer = api(login(agent), "GET", "/api/search", params)
+    assert status == 200, answer
+    return answer
+
+
+def test_search_counts_every_bucket_and_narrows_to_one(people, org, make_agent):
+    owner, other, admin, mine, theirs = people
+    nobodys = make_lead(org, "Gus Gutter", number="+13125550170")
+    text(nobodys, "gutters again")
+    closed = make_lead(org, "Cleo Closed", assignee=admin, number="+13125550171")
+    text(closed, "the gutters were fixed, thanks")
+    actions.close_lead(closed, admin)
+    answer = search_api(admin, q="gutter")
+    assert answer["counts"] == {
+        "unassigned": {"leads": 1, "messages": 1},  # Gus's name, and his text
+        "mine": {"leads": 0, "messages": 0},
+        "assigned": {"leads": 0, "messages": 1},  # Dana Scully's text
+        "closed": {"leads": 0, "messages": 1},
+    }
+    # Each found thing says its bucket; one bucket lists only its own.
+    assert {m["bucket"] for m in answer["messages"]} == {
+        "unassigned",
+        "assigned",
+        "closed",
+    }
+    narrowed = search_api(admin, q="gutter", bucket="closed")
+    assert [m["body"] for m in narrowed["messages"]] == [
+        "the gutters were fixed, thanks"
+    ]
+    assert narrowed["leads"] == [] and narrowed["counts"] == answer["counts"]
+    # Counts cover only what the agent may see.
+    assert search_api(owner, q="gutter")["counts"]["assigned"] == {
+        "leads": 0,
+        "messages": 0,
+    }
+
+
+def test_search_marks_the_words_found_in_snippets_and_names(people):
+    owner, other, admin, mine, theirs = people
+    answer = search_api(admin, q="leak whit")
+    assert answer["leads"] == []  # no lead matches both words
+    answer = search_api(admin, q="leak")
+    [message] = [m for m in answer["messages"] if m["lead"] == mine.id]
+    assert message["snippet"] == [
+        ["There is a roof ", False],
+        ["leak", True],
+        [" over the garage", False],
+    ]
+    assert message["contact_number"] == number_of(mine)
+    assert message["number_kind"] == "primary"
+    assert message["lead_name"] == "Dana Whitfield"
+    [lead] = search_api(admin, q="whit")["leads"]
+    assert lead["name_parts"] == [["Dana ", False], ["Whitfield", True]]
+    assert lead["bucket"] == "assigned"
+
+
+def test_search_by_category_with_or_without_words(people, org, authorized):
+    from chatserver.models import MessageCategory
+
+    owner, other, admin, mine, theirs = people
+    quote = MessageCategory.objects.create(organisation=org, name="Quote")
+    authorized(number_of(mine))
+    conversation = mine.conversations.get()
+    actions.send_message(
+        owner, conversation, "Your roof quote: 9,400 dollars", category_id=quote.id
+    )
+    actions.send_message(owner, conversation, "Is the roof dry now?")
+    answer = search_api(owner, category=quote.id)
+    assert [m["body"] for m in answer["messages"]][0].endswith("9,400 dollars")
+    assert len(answer["messages"]) == 1 and answer["leads"] == []
+    assert answer["messages"][0]["category"] == quote.id
+    assert len(search_api(owner, q="roof")["messages"]) == 3
+    assert len(search_api(owner, q="roof", category=quote.id)["messages"]) == 1
+    # Another organisation's category is not found; bad values are refused.
+    rival = actions.add_organisation("Rival Roofing")
+    theirs_category = MessageCategory.objects.create(organisation=rival, name="Quote")
+    for params, status in (
+        ({"category": theirs_category.id}, 404),
+        ({"category": "x"}, 400),
+        ({"q": "roof", "bucket": "everything"}, 400),
+        ({"q": "roof", "limit": "0"}, 400),
+    ):
+        assert api(login(owner), "GET", "/api/search", params)[0] == status, params
+
+
+def test_a_number_typed_without_a_country_code_is_read_in_the_teams_region(
+    people, org
+):
+    from chatserver.models import ContactNumber
+
+    owner, other, admin, mine, theirs = people
+    london = make_lead(org, "Lola London")
+    # Her office (Ofcom's range for drama: fictional).
+    ContactNumber.objects.create(
+        organisation=org, contact=london.contacts.get(), number="+442079460958"
+    )
+    assert found(admin, "020 7946 0958")[0] == set()  # read as a US number
+    org.region = "GB"
+    org.save()
+    assert found(admin, "020 7946 0958")[0] == {"Lola London"}

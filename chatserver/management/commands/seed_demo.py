@@ -14,18 +14,63 @@ from chatserver import actions
 from chatserver.models import Agent, MessageCategory, Organisation, Template
 
 SENDER = "+14155550100"
-# Fictional numbers (555-01xx is reserved for fiction in North America).
+# A roofing company's leads. Fictional numbers (555-01xx is reserved for
+# fiction in North America); example.com addresses.
 LEADS = [
-    ("Dana Whitfield · roof repair", "Dana", "Whitfield", "+14155550123", "alice",
-     ["Hi, is this the roofing company? We have a leak over the garage.",
-      "Thursday afternoon works for us."]),
-    ("Marcus Lee · full replacement", "Marcus", "Lee", "+12125550142", "bob",
-     ["Can you send me the quote again? I lost the email."]),
-    ("Priya Natarajan · gutters", "Priya", "Natarajan", "+13125550177", None,
-     ["Do you also do gutters? Mine are overflowing 🌧️"]),
-    ("Tom Alvarez · inspection", "Tom", "Alvarez", "+16175550108", None,
-     ["Saw your flyer. How much is an inspection?"]),
-    ("Grace Kim · storm damage", "Grace", "Kim", "+12065550191", "alice", []),
+    {
+        "name": "Dana Whitfield · roof repair",
+        "person": ("Dana", "Whitfield", "+14155550123", "dana@example.com"),
+        "owner": "alice",
+        "source": "Website",
+        "texts": [
+            "Hi, is this the roofing company? We have a leak over the garage.",
+            "Thursday afternoon works for us.",
+        ],
+        "reply": ("Follow-up", "Hi Dana, this is Alice from Summit Roofing. "
+                  "Happy to help! Thursday at 2 pm for the inspection?"),
+        "numbers": ["+14155550124"],  # Dana's work cell
+        "people": [("Chris", "Whitfield", "spouse", "+14155550125", "")],
+    },
+    {
+        "name": "Marcus Lee · full replacement",
+        "person": ("Marcus", "Lee", "+12125550142", "marcus@example.com"),
+        "owner": "bob",
+        "source": "Referral",
+        "texts": ["Can you send me the quote again? I lost the email."],
+        "reply": ("Quote", "Hi Marcus, this is Bob from Summit Roofing. Your "
+                  "quote for the full tear-off and replacement: $14,800."),
+    },
+    {
+        "name": "Priya Natarajan · gutters",
+        "person": ("Priya", "Natarajan", "+13125550177", ""),
+        "source": "Google",
+        "texts": ["Do you also do gutters? Mine are overflowing 🌧️"],
+    },
+    {
+        "name": "Tom Alvarez · inspection",
+        "person": ("Tom", "Alvarez", "+16175550108", ""),
+        "source": "Yard sign",
+        "texts": ["Saw your flyer. How much is an inspection?"],
+    },
+    {
+        "name": "Grace Kim · storm damage",
+        "person": ("Grace", "Kim", "+12065550191", "grace@example.com"),
+        "owner": "alice",
+        "source": "Door knocking",
+        "texts": [],
+        "people": [
+            ("Rob", "Hale", "adjuster", "+12065550192", "rob.hale@example.com"),
+        ],
+    },
+    {
+        "name": "Helen Ortiz · skylight",
+        "person": ("Helen", "Ortiz", "+15035550117", ""),
+        "owner": "alice",
+        "source": "Repeat customer",
+        "texts": ["The skylight is sealed and dry after the storm. Thank you!"],
+        "reply": ("Follow-up", "Glad to hear it, Helen! Call us any time."),
+        "closed": True,
+    },
 ]
 
 
@@ -89,10 +134,10 @@ class Command(BaseCommand):
             logins.append((username, password, role))
         actions.add_number(SENDER, "simulator", organisation)
         # Templates and categories, as an admin would prepare them.
-        follow_up = MessageCategory.objects.create(
-            organisation=organisation, name="Follow-up"
-        )
-        MessageCategory.objects.create(organisation=organisation, name="Quote")
+        categories = {
+            name: MessageCategory.objects.create(organisation=organisation, name=name)
+            for name in ("Follow-up", "Quote", "Insurance claim")
+        }
         for name, body in [
             ("Introduction", "Hi {lead.first_name}, this is {agent.first_name} "
              "from {org.name}. How can we help with your roof?"),
@@ -100,30 +145,48 @@ class Command(BaseCommand):
              "inspection. Does this week still work for you?"),
         ]:
             Template.objects.create(
-                organisation=organisation, name=name, body=body, category=follow_up
+                organisation=organisation,
+                name=name,
+                body=body,
+                category=categories["Follow-up"],
             )
-        for name, first, last, number, owner, texts in LEADS:
-            lead = actions.create_lead(
-                organisation.id, name, first, last, number,
-                assignee=people[owner] if owner else None, source="web",
-                notify=False,  # no assignment emails for demo data
-            )
-            for text in texts:
-                actions.receive_inbound(
-                    InboundMessage(
-                        carrier="simulator",
-                        carrier_message_id=f"seed-{uuid.uuid4().hex}",
-                        from_number=number,
-                        to_number=SENDER,
-                        body=text,
-                    )
-                )
-            if owner and texts:
-                conversation = lead.conversations.get()
-                actions.send_message(
-                    people[owner], conversation,
-                    f"Hi {first}, this is {people[owner].user.first_name} from Summit "
-                    "Roofing. Happy to help!",
-                    uuid.uuid4(),
-                )
+        for lead in LEADS:
+            self.seed_lead(organisation, lead, people, categories)
         return logins
+
+    def seed_lead(self, organisation, data, people, categories):
+        """One lead: its people and numbers, the lead's texts, the owner's
+        reply (filed under a category), closed when the data says."""
+        first, last, number, email = data["person"]
+        owner = people.get(data.get("owner"))
+        lead = actions.create_lead(
+            organisation.id, data["name"], first, last, number,
+            email=email, assignee=owner, source=data["source"],
+            notify=False,  # no assignment emails for demo data
+        )
+        homeowner = lead.contacts.get()
+        for extra in data.get("numbers", []):
+            actions.add_contact_number(None, lead, homeowner, extra)
+        for p_first, p_last, role, p_number, p_email in data.get("people", []):
+            actions.add_contact(
+                None, lead, first_name=p_first, last_name=p_last, role=role,
+                number=p_number, email=p_email,
+            )
+        for text in data["texts"]:
+            actions.receive_inbound(
+                InboundMessage(
+                    carrier="simulator",
+                    carrier_message_id=f"seed-{uuid.uuid4().hex}",
+                    from_number=number,
+                    to_number=SENDER,
+                    body=text,
+                )
+            )
+        if owner and data["texts"] and data.get("reply"):
+            category, body = data["reply"]
+            actions.send_message(
+                owner, lead.conversations.get(), body, uuid.uuid4(),
+                category_id=categories[category].id,
+            )
+        if data.get("closed"):
+            actions.close_lead(lead, owner)
