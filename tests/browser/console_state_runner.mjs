@@ -64,6 +64,9 @@ for (const c of store.sortedConversations()) {
   if (c.status !== "open" || lead.status === "closed" || !store.visible(lead)) continue;
   shown[c.id] = {
     lead: c.lead,
+    lead_name: lead.name ?? null,
+    contact_name: c.contact_name ?? null,
+    contact_number_kind: c.contact_number_kind ?? null,
     assignee: lead.assignee ?? null,
     last_message: c.last_message ? c.last_message.id : null,
     last_status: c.last_message ? c.last_message.status : null,

@@ -186,6 +186,28 @@ async def test_closing_and_reopening_a_lead_keeps_the_bucket_counts(team, text_i
     assert buckets and buckets[-1]["buckets"]["unassigned"] == 1
 
 
+@covers(events.LEAD_UPDATED, events.MESSAGE_CREATED, events.CONVERSATION_UPDATED)
+async def test_naming_a_contact_and_a_text_from_their_second_number(team, text_in):
+    """Issue 18: a contact that texted in is named (the lead takes the name),
+    gets a second number, which texts in: every console lists the second
+    conversation, with which number it is, as a fresh load would."""
+    alice = team[0]
+    inbound = await db(text_in)("Hi", from_number="+15035550161")
+    lead = inbound.conversation.lead
+    contact = await db(lambda: lead.contacts.get())()
+
+    def name_them():
+        actions.update_contact(alice, lead, contact, first_name="Jordan")
+
+    await verify(team, name_them)
+    await verify(
+        team,
+        lambda: actions.add_contact_number(alice, lead, contact, "503 555 0162"),
+    )
+    await verify(team, lambda: text_in("Work cell here", from_number="+15035550162"))
+    await verify(team, lambda: actions.close_lead(lead, alice))
+
+
 @covers(events.CONVERSATION_UPDATED)
 async def test_closing_and_reopening_a_conversation(team, text_in):
     alice = team[0]

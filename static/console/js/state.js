@@ -103,6 +103,11 @@ export class Store {
       ? mergeMessage(old.last_message, c.last_message) : c.last_message;
     this.conversations.set(c.id, { ...this.summaryFrom(c), last_message: last ?? null });
     if (c.last_message) this.addToHistory(c.last_message);
+    // A conversation back in view (reopened) whose lead this console has
+    // not heard of: the lead as the summary names it, as a hello would.
+    if (c.lead !== undefined && !this.leads.has(c.lead)) {
+      this.mergeLead({ id: c.lead, name: c.lead_name, status: c.lead_status, assignee: c.assignee });
+    }
   }
 
   mergeLead(lead) {
