@@ -1,5 +1,6 @@
 """Whatever a lead writes is shown as text: markup and script show as their
-characters and nothing runs, in the queue, the dropdown and the chatbox."""
+characters and nothing runs, in the queue, the dropdown, the chatbox and
+search results."""
 
 from __future__ import annotations
 
@@ -54,4 +55,12 @@ def test_an_html_laden_message_is_shown_as_text_and_runs_nothing(team, browser_c
     assert page.locator("#app b, #app i").count() == 0
     page.wait_for_timeout(500)  # time for an onerror handler, had one been made
     shot(page, "html-as-text")
+
+    # Found by a search, the words marked: still text, marks built around it.
+    page.get_by_test_id("search").fill("script")
+    found = page.get_by_test_id("search-message").filter(has_text="alert(2)")
+    expect(found.locator(".row-snippet")).to_have_text(HOSTILE)
+    expect(found.locator(".row-snippet mark")).to_have_text(["script", "script"])
+    assert page.locator("#app img, #app script").count() == 0
+    page.wait_for_timeout(500)
     assert seen == []
