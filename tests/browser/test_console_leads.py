@@ -453,3 +453,36 @@ def test_a_messages_category_shows_on_it_and_filters_the_search(
     expect(found).to_have_count(2)  # the lead's question too
     shot(page, "search-category")
     assert errors == []
+
+
+def test_search_contacts_and_closing_at_phone_width(team, browser_context):
+    run_script(team, SEARCH_SCRIPT.format(bob=team.bob))
+    server = start_console_server(team)
+    page = browser_context(viewport={"width": 390, "height": 844}).new_page()
+    errors = watch(page)
+    log_in(page, server, team.alice)
+    page.get_by_test_id("search").fill("north side")
+    found = page.get_by_test_id("search-message")
+    expect(found).to_have_count(1)
+    shot(page, "search-phone")
+    found.click()
+    box = chatbox(page)
+    expect(box).to_be_visible()
+    expect(box.locator(".msg.found")).to_be_in_viewport()
+    shot(page, "search-opened-phone")
+    # The lead's people, over the thread; a number added from here.
+    box.get_by_role("button", name="Contacts and team").click()
+    panel = box.locator(".contacts-panel")
+    panel.get_by_role("button", name="Add a number for Dana Whitfield").click()
+    panel.get_by_label("Mobile number").fill("(503) 555-0154")
+    shot(page, "contacts-form-phone")
+    panel.get_by_label("Mobile number").press("Enter")
+    expect(panel.get_by_test_id("number").filter(has_text="+1 503-555-0154")).to_be_visible()
+    box.get_by_role("button", name="Contacts and team").click()
+    # Closing from the header: an icon at this width, with its name.
+    close = box.get_by_role("button", name="Close lead: Dana Whitfield · roof repair")
+    expect(close).to_be_visible()
+    close.click()
+    expect(box.get_by_test_id("closed-chip")).to_be_visible()
+    shot(page, "lead-closed-phone")
+    assert errors == []
