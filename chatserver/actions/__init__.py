@@ -15,13 +15,13 @@ from chatserver.actions.consent import (
     dismiss_optout,
     request_authorization,
 )
-from chatserver.actions.delivery import record_status
-from chatserver.actions.inbound import receive_inbound
 from chatserver.actions.contacts import (
     add_contact,
     add_contact_number,
     update_contact,
 )
+from chatserver.actions.delivery import record_status
+from chatserver.actions.inbound import receive_inbound
 from chatserver.actions.leads import (
     conversation_with,
     create_lead,

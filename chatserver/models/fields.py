@@ -1,9 +1,8 @@
 """Fields of our own: phone numbers, always stored in E.164 form."""
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import models
-
-import phonenumbers
 
 from carriers.base import InvalidNumber, normalize_number
 

@@ -67,7 +67,9 @@ def number_match(organisation_id: int, query: str) -> QuerySet[ContactNumber] | 
         return None
     numbers = ContactNumber.objects.filter(organisation_id=organisation_id)
     try:
-        return numbers.filter(number=normalize_number(query, region_of(organisation_id)))
+        return numbers.filter(
+            number=normalize_number(query, region_of(organisation_id))
+        )
     except InvalidNumber:
         return numbers.filter(number__contains=digits)
 
@@ -117,7 +119,9 @@ def search_leads(agent, query: str) -> QuerySet[Lead]:
     )
 
 
-def search_messages(agent, query: str, category: int | None = None) -> QuerySet[Message]:
+def search_messages(
+    agent, query: str, category: int | None = None
+) -> QuerySet[Message]:
     """The messages of leads the agent may see whose text matches (and, with
     ``category``, filed under it: then an empty query finds all of those),
     newest first (slice it)."""

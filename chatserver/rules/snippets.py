@@ -31,9 +31,7 @@ def matches(text: str, terms: list[str]) -> list[tuple[int, int]]:
     lowered = text.lower()
     for term in terms:
         spans = [
-            m.span()
-            for m in WORD.finditer(text)
-            if m.group().lower().startswith(term)
+            m.span() for m in WORD.finditer(text) if m.group().lower().startswith(term)
         ]
         if not spans:
             spans = [

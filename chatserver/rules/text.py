@@ -117,7 +117,9 @@ def number_problem(number: str, region: str) -> str:
     """Why ``number`` is no phone number of ``region`` (or of the country its
     + names), in words an agent can act on."""
     shown = f"\u201c{number.strip()[:40]}\u201d"
-    hint = f"type it like {example_number(region)}, or start with + and its country code"
+    hint = (
+        f"type it like {example_number(region)}, or start with + and its country code"
+    )
     Reason = phonenumbers.ValidationResult
     try:
         parsed = phonenumbers.parse(number, region)

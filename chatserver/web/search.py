@@ -55,7 +55,9 @@ def lead_item(item: dict, terms: list[str]) -> dict:
     }
 
 
-def read_params(request: HttpRequest, agent: Agent) -> tuple[int | None, str | None, int]:
+def read_params(
+    request: HttpRequest, agent: Agent
+) -> tuple[int | None, str | None, int]:
     """``category`` (one of the organisation's), ``bucket`` and ``limit``,
     or ValueError with the reason."""
     raw = request.GET.get("category", "")
@@ -70,7 +72,9 @@ def read_params(request: HttpRequest, agent: Agent) -> tuple[int | None, str | N
             raise LookupError("No such message category.")
     bucket = request.GET.get("bucket") or None
     if bucket is not None and bucket not in buckets.BUCKETS:
-        raise ValueError(f"Unknown bucket {bucket!r}: use {', '.join(buckets.BUCKETS)}.")
+        raise ValueError(
+            f"Unknown bucket {bucket!r}: use {', '.join(buckets.BUCKETS)}."
+        )
     try:
         limit = int(request.GET.get("limit", LIMIT))
     except ValueError:
@@ -100,9 +104,7 @@ def lead_search(request: HttpRequest, agent: Agent) -> JsonResponse:
     found = {"messages": search.search_messages(agent, query, category)}
     # Leads have no category: filtering by one finds messages only.
     found["leads"] = (
-        search.search_leads(agent, query)
-        if category is None
-        else Lead.objects.none()
+        search.search_leads(agent, query) if category is None else Lead.objects.none()
     )
     leads = with_list_data(search.in_bucket(agent, found["leads"], "leads", bucket))
     messages = search.in_bucket(

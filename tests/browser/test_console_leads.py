@@ -286,7 +286,7 @@ def test_closing_and_reopening_a_lead_counts_an_engagement_for_its_assignee(
     expect(team_figure).to_contain_text("Team: 1 closed this month")
     team_figure.click()
     table = alices.get_by_test_id("engagements-team")
-    expect(table.locator(f"tr:has-text('Bob')")).to_contain_text("1")
+    expect(table.locator("tr:has-text('Bob')")).to_contain_text("1")
     shot(alices, "engagements-team")
     alices.keyboard.press("Escape")
     expect(table).to_be_hidden()
@@ -319,7 +319,9 @@ def text(number, body, n):
 text("+15035550151", "The gutters on the north side are overflowing", 0)
 for n in range(1, 71):
     text("+15035550151", f"Update number {{n}} about the roof", n)
-dana = Lead.objects.get(organisation__name=ORG, contacts__numbers__number="+15035550151")
+def lead_of(number):
+    return Lead.objects.get(organisation__name=ORG, contacts__numbers__number=number)
+dana = lead_of("+15035550151")
 dana.name = "Dana Whitfield · roof repair"
 dana.save()
 contact = dana.contacts.get()
@@ -327,18 +329,16 @@ contact.first_name, contact.last_name = "Dana", "Whitfield"
 contact.save()
 # Marcus: his lead is closed; Priya's is Bob's.
 text("+15035550152", "Can you clean the gutters too?", 0)
-marcus = Lead.objects.get(organisation__name=ORG, contacts__numbers__number="+15035550152")
+marcus = lead_of("+15035550152")
 actions.close_lead(marcus, None)
 text("+15035550153", "Gutter guards, how much?", 0)
-priya = Lead.objects.get(organisation__name=ORG, contacts__numbers__number="+15035550153")
+priya = lead_of("+15035550153")
 actions.assign_lead(priya, bob, actor=bob)
 MessageCategory.objects.create(organisation=dana.organisation, name="Quote")
 """
 
 
-def test_one_search_box_finds_leads_and_messages_in_every_bucket(
-    team, browser_context
-):
+def test_one_search_box_finds_leads_and_messages_in_every_bucket(team, browser_context):
     run_script(team, SEARCH_SCRIPT.format(bob=team.bob))
     server = start_console_server(team)
     page = browser_context().new_page()
@@ -382,7 +382,9 @@ def test_one_search_box_finds_leads_and_messages_in_every_bucket(
     message = box.locator(".msg.found")
     expect(message).to_contain_text("north side are overflowing")
     expect(message).to_be_in_viewport()
-    expect(box.get_by_test_id("message").filter(has_text="Update number 70")).not_to_be_in_viewport()
+    expect(
+        box.get_by_test_id("message").filter(has_text="Update number 70")
+    ).not_to_be_in_viewport()
     shot(page, "search-opened-at-message")
 
     # A number, written any way, finds its lead; Escape clears the search.
@@ -392,7 +394,9 @@ def test_one_search_box_finds_leads_and_messages_in_every_bucket(
     expect(lead).to_contain_text("+1 503-555-0153")
     search.press("Escape")
     expect(results).to_be_hidden()
-    expect(page.get_by_test_id("queue").get_by_test_id("queue-row").first).to_be_visible()
+    expect(
+        page.get_by_test_id("queue").get_by_test_id("queue-row").first
+    ).to_be_visible()
 
     # Bob sees only his own lead's text.
     bobs = browser_context().new_page()
@@ -405,9 +409,7 @@ def test_one_search_box_finds_leads_and_messages_in_every_bucket(
     assert errors == []
 
 
-def test_a_messages_category_shows_on_it_and_filters_the_search(
-    team, browser_context
-):
+def test_a_messages_category_shows_on_it_and_filters_the_search(team, browser_context):
     run_script(team, SEARCH_SCRIPT.format(bob=team.bob))
     run_script(
         team,
@@ -477,7 +479,9 @@ def test_search_contacts_and_closing_at_phone_width(team, browser_context):
     panel.get_by_label("Mobile number").fill("(503) 555-0154")
     shot(page, "contacts-form-phone")
     panel.get_by_label("Mobile number").press("Enter")
-    expect(panel.get_by_test_id("number").filter(has_text="+1 503-555-0154")).to_be_visible()
+    expect(
+        panel.get_by_test_id("number").filter(has_text="+1 503-555-0154")
+    ).to_be_visible()
     box.get_by_role("button", name="Contacts and team").click()
     # Closing from the header: an icon at this width, with its name.
     close = box.get_by_role("button", name="Close lead: Dana Whitfield · roof repair")

@@ -25,6 +25,12 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+def roles_in(apps) -> dict[str, str]:
+    """Each contact's role, by first name, as the migrated rows hold them."""
+    contacts = apps.get_model("chatserver", "Contact").objects
+    return dict(contacts.values_list("first_name", "role"))
+
+
 @pytest.mark.django_db(transaction=True)
 def test_contacts_stored_as_borrowers_become_homeowners_and_spouses():
     apps = migrate(BEFORE)
@@ -40,12 +46,7 @@ def test_contacts_stored_as_borrowers_become_homeowners_and_spouses():
         OldContact.objects.create(organisation=org, first_name=first, role=role)
     try:
         apps = migrate(AFTER)
-        roles = dict(
-            apps.get_model("chatserver", "Contact").objects.values_list(
-                "first_name", "role"
-            )
-        )
-        assert roles == {
+        assert roles_in(apps) == {
             "Bea": "homeowner",
             "Cory": "spouse",
             "Pat": "partner",
@@ -56,13 +57,7 @@ def test_contacts_stored_as_borrowers_become_homeowners_and_spouses():
         apps.get_model("chatserver", "Contact").objects.filter(first_name="Oz").update(
             role="adjuster"
         )
-        apps = migrate(BEFORE)
-        roles = dict(
-            apps.get_model("chatserver", "Contact").objects.values_list(
-                "first_name", "role"
-            )
-        )
-        assert roles == {
+        assert roles_in(migrate(BEFORE)) == {
             "Bea": "borrower",
             "Cory": "co_borrower",
             "Pat": "partner",
