@@ -92,7 +92,7 @@ def test_three_chatboxes_stack_along_the_bottom_and_fit_the_screen(
     # Close one: two remain, and they widen to use the room.
     width_before = marcus.bounding_box()["width"]
     chatbox(page).filter(has_text=LEADS["+13125550177"]).get_by_role(
-        "button", name="Close"
+        "button", name="Close", exact=True  # not "Close lead"
     ).click()
     expect(chatbox(page)).to_have_count(2)
     assert marcus.bounding_box()["width"] >= width_before

@@ -57,10 +57,11 @@ def test_an_html_laden_message_is_shown_as_text_and_runs_nothing(team, browser_c
     shot(page, "html-as-text")
 
     # Found by a search, the words marked: still text, marks built around it.
-    page.get_by_test_id("search").fill("script")
+    # (PostgreSQL's parser reads the tags as tags: "alert" is a word in both.)
+    page.get_by_test_id("search").fill("alert")
     found = page.get_by_test_id("search-message").filter(has_text="alert(2)")
     expect(found.locator(".row-snippet")).to_have_text(HOSTILE)
-    expect(found.locator(".row-snippet mark")).to_have_text(["script", "script"])
+    expect(found.locator(".row-snippet mark")).to_have_text(["alert", "alert"])
     assert page.locator("#app img, #app script").count() == 0
     page.wait_for_timeout(500)
     assert seen == []
