@@ -101,8 +101,8 @@ class Stack:
     servers: list[Server] = field(default_factory=list)
     drop_database: str | None = None
 
-    def command(self, *args: str) -> str:
-        return chatserver(*args, env=self.env)
+    def command(self, *args: str, **extra_env: str) -> str:
+        return chatserver(*args, env={**self.env, **extra_env})
 
     def start_server(
         self, port: int | None = None, daphne_flags=(), **extra_env: str

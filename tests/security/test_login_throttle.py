@@ -174,7 +174,9 @@ def test_counts_live_in_redis_so_every_web_process_shares_them(
         stored = {
             name: server.get(f"{prefix}:1:{key}") for name, (key, _) in counters.items()
         }
-        assert stored == {"username": b"3", "address": b"3"}
+        # Three failures and the refused fourth: every attempt is counted
+        # before its password is (issue 16, finding 4).
+        assert stored == {"username": b"4", "address": b"4"}
         assert 0 < server.ttl(f"{prefix}:1:{counters['username'][0]}") <= 600
     finally:
         server.delete(*[f"{prefix}:1:{key}" for key, _ in counters.values()])
