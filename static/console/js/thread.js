@@ -259,14 +259,17 @@ export class Thread {
   async reveal(messageId) {
     this.found = messageId;
     if (!this.history.loaded) await this.latest;
-    for (let page = 0; !this.history.messages.has(messageId) && page < REVEAL_PAGES; page += 1) {
-      if (!this.history.more || !this.history.oldestLoaded) break;
-      try {
+    this.loadingOlder = true; // the pages come from here, not from scrolling
+    try {
+      for (let page = 0; !this.history.messages.has(messageId) && page < REVEAL_PAGES; page += 1) {
+        if (!this.history.more || !this.history.oldestLoaded) break;
         this.history.addPage(await api.history(this.id, this.history.oldestLoaded), { older: true });
-      } catch (error) {
-        this.showHistoryError(error);
-        return;
       }
+    } catch (error) {
+      this.showHistoryError(error);
+      return;
+    } finally {
+      this.loadingOlder = false;
     }
     this.scrolledOnce = true; // stay at the message, not at the newest
     this.render(true);
