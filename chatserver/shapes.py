@@ -45,6 +45,8 @@ class MessageData(TypedDict):
     scheduled_for: str | None
     # The images of an MMS (encoding "MMS"); empty for a plain SMS.
     attachments: list[AttachmentData]
+    # The failed text this one sends again (``message.resend``), or None.
+    resend_of: int | None
     client_id: NotRequired[str | None]
 
 
@@ -75,6 +77,7 @@ def message_data(message: Message) -> MessageData:
         "possible_optout": message.possible_optout,
         "scheduled_for": scheduled_for(message),
         "attachments": attachments_data(message),
+        "resend_of": message.resend_of_id,
         "client_id": str(message.client_id) if message.client_id else None,
     }
 

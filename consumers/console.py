@@ -42,6 +42,13 @@ RECENT_CURSORS = 1024
 # Events after which a socket reads the agent's rights again.
 RIGHTS_EVENTS = (events.AGENT_UPDATED, events.ORGANISATION_UPDATED)
 
+# The client messages that text the lead, and their commands.
+TEXT_COMMANDS = {
+    "message.send": messages.send,
+    "message.resend": messages.resend,
+    "consent.request": messages.request_authorization,
+}
+
 # Close codes (4000-4999 are the application's own).
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_AN_AGENT = 4403
@@ -195,20 +202,19 @@ class ConsoleConsumer(Tallies, AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(reply))
 
     async def on_text(self, data):
-        """``message.send`` and ``consent.request``: a text to the lead."""
-        if data["type"] == "message.send":
-            # The console resends an unanswered text with it: never twice.
+        """``message.send``, ``message.resend`` and ``consent.request``: a
+        text to the lead."""
+        if data["type"] != "consent.request":
+            # The console sends an unanswered text again with it: never twice.
             fields.required(data, "client_id", str)
         self.limits.send()
-        command = messages.send if data["type"] == "message.send" else (
-            messages.request_authorization
-        )
-        message = await self.run(command, data)
+        message = await self.run(TEXT_COMMANDS[data["type"]], data)
         await self.ack(
             messages.client_id_of(data),
             message=message.id,
             status=message.status,
             scheduled_for=shapes.scheduled_for(message),
+            resend_of=message.resend_of_id,
         )
 
     async def on_optout(self, data):
@@ -249,6 +255,7 @@ class ConsoleConsumer(Tallies, AsyncWebsocketConsumer):
 
     handlers = {
         "message.send": on_text,
+        "message.resend": on_text,
         "consent.request": on_text,
         "consent.confirm_optout": on_optout,
         "consent.dismiss_optout": on_optout,

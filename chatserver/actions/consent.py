@@ -157,7 +157,7 @@ def send_auto_reply(conversation: Conversation, text: str) -> Message | None:
     Exempt from consent and quiet hours: it answers the lead's own message.
     Nothing is sent when the organisation left the text empty.
     """
-    body = render(text, conversation.organisation)
+    body = render(text, conversation.organisation, conversation.sender.number)
     if not body:
         return None
     return queue_message(conversation, body, kind=Message.Kind.AUTO_REPLY)
@@ -203,11 +203,20 @@ def on_inbound(message: Message, inbound: InboundMessage) -> None:
         if changed and not carrier_answers:
             send_auto_reply(conversation, organisation.optout_confirmation_text)
     elif keyword == Keyword.OPT_IN:
+        before = state_of(organisation.id, number)
         changed = set_state(
             organisation.id, number, State.AUTHORIZED, reason, message=message
         )
         if changed and not carrier_answers:
-            send_auto_reply(conversation, organisation.optin_confirmation_text)
+            # Only a number that had opted out is "subscribed again"; a first
+            # YES (to an authorization request, say) is welcomed.
+            again = before == State.REVOKED
+            send_auto_reply(
+                conversation,
+                organisation.optin_confirmation_text
+                if again
+                else organisation.welcome_text,
+            )
     elif keyword == Keyword.HELP and not carrier_answers:
         send_auto_reply(conversation, organisation.help_text)
 
@@ -281,7 +290,11 @@ def _request_authorization(agent, conversation, client_id, schedule) -> Message:
         )
     send_after = compliance.scheduled_time(conversation, schedule=schedule)
     organisation = conversation.organisation
-    body = render(organisation.authorization_request_text, organisation)
+    body = render(
+        organisation.authorization_request_text,
+        organisation,
+        conversation.sender.number,
+    )
     if not body:
         raise ActionError(
             "This organisation has no authorization request text: an admin sets it.",

@@ -75,12 +75,13 @@ def queue_message(
     category_id: int | None = None,
     send_after=None,
     checked_images: list = (),
+    resend_of: Message | None = None,
 ) -> Message:
     """Store an outbound message as queued (or scheduled) and tell the consoles.
 
     The outbox picks it up after commit; nothing is sent from here.
     ``checked_images`` (from ``attachments.check_outbound``) are stored with
-    it: an MMS.
+    it: an MMS. ``resend_of``: the failed text it sends again.
     """
     encoding, segments = count_segments(body, mms=bool(checked_images))
     message = Message.objects.create(
@@ -97,6 +98,7 @@ def queue_message(
         carrier=conversation.sender.carrier,
         encoding=encoding,
         segments=segments,
+        resend_of=resend_of,
     )
     if checked_images:
         attachments.store_outbound(message, checked_images)

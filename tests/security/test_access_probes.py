@@ -86,6 +86,9 @@ PROBES = {
     "api/conversations/<int:conversation_id>/reopen": lambda s: [
         ("POST", f"/api/conversations/{s.conversation}/reopen", {})
     ],
+    "api/messages/<int:message_id>/resend": lambda s: [
+        ("POST", f"/api/messages/{s.message}/resend", {"client_id": str(uuid.uuid4())})
+    ],
     "api/messages/<int:message_id>/dismiss-optout": lambda s: [
         ("POST", f"/api/messages/{s.message}/dismiss-optout", {})
     ],
@@ -383,6 +386,9 @@ def test_every_api_route_refuses_anonymous_callers_with_a_json_401(victim):
 SOCKET_PROBES = {
     "message.send": lambda s: [
         {"conversation": s.conversation, "body": "Hi", "client_id": str(uuid.uuid4())}
+    ],
+    "message.resend": lambda s: [
+        {"message": s.message, "client_id": str(uuid.uuid4())}
     ],
     "consent.request": lambda s: [{"conversation": s.conversation}],
     "consent.confirm_optout": lambda s: [{"message": s.message}],

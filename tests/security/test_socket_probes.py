@@ -186,6 +186,7 @@ def wrong_values(field_type: str) -> list:
 # Each client message's fields, and what type each must be.
 SHAPES = {
     "message.send": {"conversation": "id", "body": "text", "client_id": "text"},
+    "message.resend": {"message": "id", "client_id": "text", "schedule": "flag"},
     "consent.request": {"conversation": "id", "client_id": "text", "schedule": "flag"},
     "consent.confirm_optout": {"message": "id"},
     "consent.dismiss_optout": {"message": "id"},
