@@ -31,6 +31,7 @@ from chatserver.rules.errors import ActionError
 from consumers import frames, layer_watch
 from consumers.auth import load_agent, resolve_user, session_tag
 from consumers.db import database_sync_to_async
+from consumers.presence import Presence
 from consumers.tallies import Tallies
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ class Deactivated(Exception):
     """The agent lost their seat, or was deactivated, since the socket opened."""
 
 
-class ConsoleConsumer(Tallies, AsyncWebsocketConsumer):
+class ConsoleConsumer(Tallies, Presence, AsyncWebsocketConsumer):
     """One browser tab of one agent."""
 
     agent: Agent | None = None
@@ -92,6 +93,7 @@ class ConsoleConsumer(Tallies, AsyncWebsocketConsumer):
         self.recent = deque(maxlen=RECENT_CURSORS)
         self.recent_set: set[int] = set()
         self.limits = frames.Limits()
+        self.start_presence()
         await self.start_from(await database_sync_to_async(console.hello)(self.agent))
         layer_watch.register(self)
 
@@ -109,6 +111,7 @@ class ConsoleConsumer(Tallies, AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         layer_watch.unregister(self)
+        await self.leave_everywhere()
         for group in getattr(self, "joined", ()):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -261,6 +264,7 @@ class ConsoleConsumer(Tallies, AsyncWebsocketConsumer):
         "consent.dismiss_optout": on_optout,
         "conversation.read": on_conversation_read,
         "resume": on_resume,
+        "presence": Presence.on_presence,
         # lead.assign, lead.close, note.add, ... (docs/protocol.md)
         **dict.fromkeys(commands.LEAD_COMMANDS, on_lead_command),
     }

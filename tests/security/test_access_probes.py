@@ -397,6 +397,7 @@ SOCKET_PROBES = {
         {"conversation": s.conversation, "message": s.message}
     ],
     "resume": None,
+    "presence": lambda s: [{"conversation": s.conversation, "state": "viewing"}],
     "lead.assign": lambda s: (
         [{"lead": s.lead, "agent": s.me}]
         + ([{"lead": s.own_lead, "agent": s.foreign_agent}] if s.foreign_agent else [])

@@ -192,6 +192,7 @@ SHAPES = {
     "consent.dismiss_optout": {"message": "id"},
     "conversation.read": {"conversation": "id", "message": "id"},
     "resume": {"cursor": "id"},
+    "presence": {"conversation": "id", "state": "text", "ask": "flag"},
     "lead.assign": {"lead": "id", "agent": "id"},
     "lead.close": {"lead": "id"},
     "lead.reopen": {"lead": "id"},
