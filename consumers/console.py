@@ -415,6 +415,10 @@ class ConsoleConsumer(Tallies, Presence, AsyncWebsocketConsumer):
                 # conversations' unread counts with it.
                 await self.refresh_unread()
 
+    async def templates_changed(self, event):
+        """An admin changed the saved replies: the console re-reads them."""
+        await self.send(text_data=json.dumps({"type": "templates.changed"}))
+
     async def session_ended(self, event):
         """The session this socket logged in with was logged out."""
         if self.session and event.get("session") == self.session:
