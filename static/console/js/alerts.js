@@ -56,7 +56,8 @@ export class Alerts {
       type: "button",
       className: "topbar-link alerts-button",
       dataset: { testid: "alerts-button", sounds: "0" },
-      attrs: { "aria-expanded": "false", "aria-controls": "alerts-menu" },
+      // Named when its word is hidden too (at phone width only the icon shows).
+      attrs: { "aria-expanded": "false", "aria-controls": "alerts-menu", "aria-label": "Alerts" },
       onclick: () => this.toggle(),
     }, icon("volume"), h("span", {}, "Alerts"));
     this.el = h("div", {
