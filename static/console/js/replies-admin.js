@@ -5,7 +5,7 @@
 // tells every open console, so composers offer the new wording at once.
 
 import * as api from "./api.js";
-import { h, replaceChildren, setText } from "./dom.js";
+import { h, icon, replaceChildren, setText } from "./dom.js";
 
 // The merge fields a template may use (chatserver/rules/templating.py).
 const FIELDS = [
@@ -86,10 +86,12 @@ export class RepliesAdmin {
         h("button", { type: "submit", className: "secondary-button" }, "Add")))));
     this.button = h("button", {
       type: "button",
-      className: "topbar-link",
+      className: "topbar-link replies-admin-button",
       dataset: { testid: "replies-admin-button" },
+      // Named when its word is hidden too (at phone width only the icon shows).
+      attrs: { "aria-label": "Saved replies", "aria-haspopup": "dialog" },
       onclick: () => this.open(),
-    }, "Saved replies");
+    }, icon("replies"), h("span", {}, "Saved replies"));
   }
 
   async open() {
