@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from carriers.base import CarrierError, ErrorKind, InboundMessage
 from chatserver import events
 from chatserver.actions.assignment import assign_lead
 from chatserver.actions.message_events import publish_message_updated
-from chatserver.actions.messages import move_status, queue_message
+from chatserver.actions.messages import (
+    move_status,
+    once_per_client_id,
+    queue_message,
+)
 from chatserver.models import Agent, Consent, ConsentChange, Conversation, Lead, Message
 from chatserver.publish import emit
 from chatserver.queries import access, compliance
@@ -251,19 +255,11 @@ def request_authorization(
     Repeating a ``client_id`` returns the first request.
     """
     client_id = parse_client_id(client_id)
-    if client_id is not None:
-        existing = Message.objects.filter(author=agent, client_id=client_id).first()
-        if existing is not None:
-            return existing
-    try:
-        with transaction.atomic():
-            return _request_authorization(agent, conversation, client_id, schedule)
-    except IntegrityError:
-        # The same client_id twice at once: the other request was stored.
-        existing = Message.objects.filter(author=agent, client_id=client_id).first()
-        if existing is None:
-            raise
-        return existing
+    return once_per_client_id(
+        agent,
+        client_id,
+        lambda: _request_authorization(agent, conversation, client_id, schedule),
+    )
 
 
 def _request_authorization(agent, conversation, client_id, schedule) -> Message:

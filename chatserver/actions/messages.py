@@ -5,8 +5,9 @@ and read. The writes every path of a message shares: an agent's send
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from carriers.base import DeliveryStatus
@@ -106,6 +107,31 @@ def queue_message(
     publish_message_created(message)
     doorbell.announce()
     return message
+
+
+def once_per_client_id(
+    author: Agent, client_id: uuid.UUID | None, store: Callable[[], Message]
+) -> Message:
+    """What ``store()`` stores (in a transaction of its own), unless the author
+    stored a message with this ``client_id`` already: that one. A retry from
+    a flaky connection, or the same request twice at once, texts once."""
+    if client_id is not None:
+        existing = Message.objects.filter(author=author, client_id=client_id).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            return store()
+    except IntegrityError:
+        # The same client_id twice at once: the other request was stored.
+        existing = (
+            Message.objects.filter(author=author, client_id=client_id).first()
+            if client_id is not None
+            else None
+        )
+        if existing is None:
+            raise
+        return existing
 
 
 def move_status(

@@ -7,13 +7,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from django.db import IntegrityError, transaction
-
 from carriers.segments import check_limit
 from chatserver.actions import attachments
 from chatserver.actions.assignment import claim_lead
 from chatserver.actions.attachments import Image
-from chatserver.actions.messages import mark_read, queue_message
+from chatserver.actions.messages import mark_read, once_per_client_id, queue_message
 from chatserver.models import Agent, Conversation, Message, MessageCategory
 from chatserver.queries import access, compliance
 from chatserver.rules.errors import ActionError
@@ -39,20 +37,13 @@ def send_message(
     may then be empty).
     """
     client_id = parse_client_id(client_id)
-    if client_id is not None:
-        existing = Message.objects.filter(author=agent, client_id=client_id).first()
-        if existing is not None:
-            return existing
-    try:
-        with transaction.atomic():
-            return _queue_agent_message(
-                agent, conversation, body, client_id, category_id, schedule, images
-            )
-    except IntegrityError:
-        existing = Message.objects.filter(author=agent, client_id=client_id).first()
-        if existing is None:
-            raise
-        return existing
+    return once_per_client_id(
+        agent,
+        client_id,
+        lambda: _queue_agent_message(
+            agent, conversation, body, client_id, category_id, schedule, images
+        ),
+    )
 
 
 # A text in one of these may be sent again: it failed for good, or an outage
@@ -74,35 +65,28 @@ def resend_message(
     send one copy. ``client_id`` twice: once.
     """
     client_id = parse_client_id(client_id)
-    if client_id is not None:
-        existing = Message.objects.filter(author=agent, client_id=client_id).first()
-        if existing is not None:
-            return existing
-    try:
-        with transaction.atomic():
-            original = (
-                Message.objects.select_related(
-                    "conversation__organisation", "conversation__sender"
-                )
-                .select_for_update(of=("self",))
-                .get(pk=failed.pk)
+
+    def resend() -> Message:
+        original = (
+            Message.objects.select_related(
+                "conversation__organisation", "conversation__sender"
             )
-            check_resendable(original)
-            return _queue_agent_message(
-                agent,
-                original.conversation,
-                compliance.undecorate(original.conversation, original.body),
-                client_id,
-                original.category_id,
-                schedule,
-                attachments.images_of(original),
-                resend_of=original,
-            )
-    except IntegrityError:
-        existing = Message.objects.filter(author=agent, client_id=client_id).first()
-        if existing is None:
-            raise
-        return existing
+            .select_for_update(of=("self",))
+            .get(pk=failed.pk)
+        )
+        check_resendable(original)
+        return _queue_agent_message(
+            agent,
+            original.conversation,
+            compliance.undecorate(original.conversation, original.body),
+            client_id,
+            original.category_id,
+            schedule,
+            attachments.images_of(original),
+            resend_of=original,
+        )
+
+    return once_per_client_id(agent, client_id, resend)
 
 
 def check_resendable(message: Message) -> None:
