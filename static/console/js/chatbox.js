@@ -202,6 +202,7 @@ export class Chatbox {
   onEdit(mode) {
     if (this.storage) this.storage.saveDraft(this.id, this.composer.draft());
     if (mode === "text" && this.composer.text.trim()) this.reporter.typing();
+    else this.reporter.stopTyping(); // sent, or emptied: no longer typing
   }
 
   /** Viewing while the agent reads the box, gone when they do not. */

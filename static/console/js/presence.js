@@ -82,6 +82,12 @@ export class Presence {
     }
   }
 
+  stopTyping() {
+    if (this.state !== "typing") return;
+    window.clearTimeout(this.idle);
+    this.set("viewing");
+  }
+
   /** After a reconnect: what was reported before may be stale. */
   clear() {
     const ids = [...this.byConversation.keys()];
@@ -138,6 +144,12 @@ export class Reporter {
     this.set("typing");
   }
 
+  stopTyping() {
+    if (this.state !== "typing") return;
+    window.clearTimeout(this.idle);
+    this.set("viewing");
+  }
+
   /** After a reconnect (a new socket, whose server knows nothing of this
    * one's reports): say it again, and ask who else is here. */
   restart() {
@@ -158,7 +170,7 @@ export class Reporter {
 
   set(state) {
     const every = state === "typing" ? TYPING_EVERY_MS : VIEWING_EVERY_MS;
-    if (state === this.state && Date.now() - this.sentAt < every) return;
+    if (state === this.state && (state === "gone" || Date.now() - this.sentAt < every)) return;
     const wasGone = this.state === "gone";
     this.state = state;
     window.clearInterval(this.heartbeat);
