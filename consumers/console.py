@@ -212,12 +212,13 @@ class ConsoleConsumer(Tallies, Presence, AsyncWebsocketConsumer):
             fields.required(data, "client_id", str)
         self.limits.send()
         message = await self.run(TEXT_COMMANDS[data["type"]], data)
+        resent = {"resend_of": message.resend_of_id} if message.resend_of_id else {}
         await self.ack(
             messages.client_id_of(data),
             message=message.id,
             status=message.status,
             scheduled_for=shapes.scheduled_for(message),
-            resend_of=message.resend_of_id,
+            **resent,
         )
 
     async def on_optout(self, data):

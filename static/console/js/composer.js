@@ -284,7 +284,9 @@ export class Composer {
       const fixable = forcing.some((ch) => replacement_for(ch) !== null);
       replaceChildren(
         this.ucs2,
-        h("span", {}, rule.gsm7_only ? "Not allowed on your plan: " : "Sent as UCS-2 (70 per segment) because of "),
+        h("span", {}, rule.gsm7_only
+          ? `${forcing.length === 1 ? "This character is" : "These characters are"} not allowed on your plan: `
+          : "Sent as UCS-2 (70 per segment) because of "),
         forcing.slice(0, 8).map((ch) => h("mark", { className: "ucs2-char", title: codePoints(ch) }, ch)),
         forcing.length > 8 ? h("span", {}, ` and ${forcing.length - 8} more`) : null,
         fixable ? h("button", {
