@@ -148,6 +148,7 @@ def test_saved_replies_are_made_by_an_admin_and_typed_with_a_slash(
     # A typo in a merge field is refused with the reason, nothing lost.
     dialog.get_by_role("button", name="Save").click()
     expect(dialog.get_by_test_id("reply-row")).to_have_count(1)
+    expect(dialog.get_by_label(re.compile("^Name"))).to_have_value("")  # saved: a new form
     dialog.get_by_label(re.compile("^Name")).fill("Broken")
     dialog.get_by_label("Text", exact=True).fill("Hi {lead.nickname}")
     dialog.get_by_role("button", name="Save").click()
