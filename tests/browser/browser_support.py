@@ -42,6 +42,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "tests" / "artifacts"
+# A browser context shaped like a phone (an iPhone 14's viewport, touch).
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 PASSWORD = "console-pass-1"
 _teams = itertools.count(1)
 

@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.browser_support import (
+    PHONE,
     chatbox,
     log_in,
     queue_row,
@@ -35,7 +36,6 @@ pytestmark = pytest.mark.browser
 
 AXE = ROOT / "var" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = {"serious", "critical"}
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def axe_source() -> str:
         )
     if not AXE.exists():
         if os.environ.get("CI"):
-            pytest.fail("axe-core is missing: bench/install-axe.sh could not install it")
+            pytest.fail("axe-core is missing: bench/install-axe.sh did not install it")
         require_or_skip("axe-core is missing: run bench/install-axe.sh (needs npm)")
     return AXE.read_text()
 

@@ -55,7 +55,8 @@ Object.defineProperty(document, "visibilityState", {
 
 def hide_tab(page, hidden: bool = True) -> None:
     page.evaluate(
-        "h => { window.__hidden = h; document.dispatchEvent(new Event('visibilitychange')); }",
+        "h => { window.__hidden = h;"
+        " document.dispatchEvent(new Event('visibilitychange')); }",
         hidden,
     )
 

@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.browser_support import (
+    PHONE,
     ARTIFACTS,
     chatbox,
     log_in,
@@ -30,12 +31,11 @@ from tests.servers import ROOT
 pytestmark = pytest.mark.browser
 
 DOCS_IMAGES = ROOT / "docs" / "images"
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 LEADS = [
-    ("Dana Whitfield", "+14155550123", "Hi! We have a leak over the garage since the storm."),
-    ("Marcus Lee", "+12125550142", "Can you send me the quote again? I lost the email."),
-    ("Priya Natarajan", "+13125550177", "Do you also do gutters? Mine are overflowing 🌧"),
+    ("Dana Whitfield", "+14155550123", "Hi! We have a leak over the garage."),
+    ("Marcus Lee", "+12125550142", "Can you send me the quote again? I lost it."),
+    ("Priya Natarajan", "+13125550177", "Do you also do gutters? Mine overflow 🌧"),
     ("Tom Alvarez", "+16175550108", "Saw your flyer. How much is an inspection?"),
 ]
 

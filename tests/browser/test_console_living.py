@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.browser_support import (
+    PHONE,
     chatbox,
     live,
     log_in,
@@ -34,7 +35,6 @@ LEADS = {
     MARCUS: "Can you send me the quote again?",
     PRIYA: "Do you also do gutters?",
 }
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
 def at_bottom(box) -> bool:
