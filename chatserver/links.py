@@ -1,5 +1,6 @@
 """Our URLs: the absolute ones carriers call (status callbacks, an outbound
-image's signed address) and the ones consoles fetch images from."""
+image's signed address), the ones consoles fetch images from, and the console
+opened on a lead (the assignment email's link)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,11 @@ def learn_local_base(scope: dict) -> None:
         host = f"[{host}]" if ":" in host else host
         scheme = "https" if scope.get("scheme") in ("https", "wss") else "http"
         _local_base = f"{scheme}://{host}:{port}"
+
+
+def lead_path(lead_id: int) -> str:
+    """The console, opened on a lead (its newest conversation, maximized)."""
+    return f"{reverse('console')}?lead={lead_id}"
 
 
 def status_callback_url(message: Message) -> str:

@@ -48,6 +48,8 @@ class MessageData(TypedDict):
     scheduled_for: str | None
     # The images of an MMS (encoding "MMS"); empty for a plain SMS.
     attachments: list[AttachmentData]
+    # The failed text this one sends again (``message.resend``), or None.
+    resend_of: int | None
     client_id: NotRequired[str | None]
 
 
@@ -79,6 +81,7 @@ def message_data(message: Message) -> MessageData:
         "category": message.category_id,
         "scheduled_for": scheduled_for(message),
         "attachments": attachments_data(message),
+        "resend_of": message.resend_of_id,
         "client_id": str(message.client_id) if message.client_id else None,
     }
 

@@ -48,6 +48,11 @@ urlpatterns = [
         name="api-authorization-request",
     ),
     path(
+        "api/messages/<int:message_id>/resend",
+        api.api_resend,
+        name="api-resend",
+    ),
+    path(
         "api/messages/<int:message_id>/confirm-optout",
         api.api_confirm_optout,
         name="api-confirm-optout",

@@ -31,6 +31,7 @@ from chatserver.rules.errors import ActionError
 from consumers import frames, layer_watch
 from consumers.auth import load_agent, resolve_user, session_tag
 from consumers.db import database_sync_to_async
+from consumers.presence import Presence
 from consumers.tallies import Tallies
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,13 @@ RECENT_CURSORS = 1024
 # Events after which a socket reads the agent's rights again.
 RIGHTS_EVENTS = (events.AGENT_UPDATED, events.ORGANISATION_UPDATED)
 
+# The client messages that text the lead, and their commands.
+TEXT_COMMANDS = {
+    "message.send": messages.send,
+    "message.resend": messages.resend,
+    "consent.request": messages.request_authorization,
+}
+
 # Close codes (4000-4999 are the application's own).
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_AN_AGENT = 4403
@@ -51,7 +59,7 @@ class Deactivated(Exception):
     """The agent lost their seat, or was deactivated, since the socket opened."""
 
 
-class ConsoleConsumer(Tallies, AsyncWebsocketConsumer):
+class ConsoleConsumer(Tallies, Presence, AsyncWebsocketConsumer):
     """One browser tab of one agent."""
 
     agent: Agent | None = None
@@ -85,6 +93,7 @@ class ConsoleConsumer(Tallies, AsyncWebsocketConsumer):
         self.recent = deque(maxlen=RECENT_CURSORS)
         self.recent_set: set[int] = set()
         self.limits = frames.Limits()
+        self.start_presence()
         await self.start_from(await database_sync_to_async(console.hello)(self.agent))
         layer_watch.register(self)
 
@@ -102,6 +111,7 @@ class ConsoleConsumer(Tallies, AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         layer_watch.unregister(self)
+        await self.leave_everywhere()
         for group in getattr(self, "joined", ()):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -195,20 +205,20 @@ class ConsoleConsumer(Tallies, AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(reply))
 
     async def on_text(self, data):
-        """``message.send`` and ``consent.request``: a text to the lead."""
-        if data["type"] == "message.send":
-            # The console resends an unanswered text with it: never twice.
+        """``message.send``, ``message.resend`` and ``consent.request``: a
+        text to the lead."""
+        if data["type"] != "consent.request":
+            # The console sends an unanswered text again with it: never twice.
             fields.required(data, "client_id", str)
         self.limits.send()
-        command = messages.send if data["type"] == "message.send" else (
-            messages.request_authorization
-        )
-        message = await self.run(command, data)
+        message = await self.run(TEXT_COMMANDS[data["type"]], data)
+        resent = {"resend_of": message.resend_of_id} if message.resend_of_id else {}
         await self.ack(
             messages.client_id_of(data),
             message=message.id,
             status=message.status,
             scheduled_for=shapes.scheduled_for(message),
+            **resent,
         )
 
     async def on_optout(self, data):
@@ -249,11 +259,13 @@ class ConsoleConsumer(Tallies, AsyncWebsocketConsumer):
 
     handlers = {
         "message.send": on_text,
+        "message.resend": on_text,
         "consent.request": on_text,
         "consent.confirm_optout": on_optout,
         "consent.dismiss_optout": on_optout,
         "conversation.read": on_conversation_read,
         "resume": on_resume,
+        "presence": Presence.on_presence,
         # lead.assign, lead.close, note.add, ... (docs/protocol.md)
         **dict.fromkeys(commands.LEAD_COMMANDS, on_lead_command),
     }
@@ -403,6 +415,10 @@ class ConsoleConsumer(Tallies, AsyncWebsocketConsumer):
                 # The lead entered or left this agent's view, and its
                 # conversations' unread counts with it.
                 await self.refresh_unread()
+
+    async def templates_changed(self, event):
+        """An admin changed the saved replies: the console re-reads them."""
+        await self.send(text_data=json.dumps({"type": "templates.changed"}))
 
     async def session_ended(self, event):
         """The session this socket logged in with was logged out."""

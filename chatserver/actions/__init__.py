@@ -7,7 +7,11 @@ outside it use.
 """
 
 from chatserver.actions import webhooks
-from chatserver.actions.agents import set_agent, set_organisation_limit
+from chatserver.actions.agents import (
+    set_agent,
+    set_help_contact,
+    set_organisation_limit,
+)
 from chatserver.actions.assignment import assign_lead, claim_lead, share_lead
 from chatserver.actions.closing import close_lead, reopen_lead, set_conversation_status
 from chatserver.actions.consent import (
@@ -30,7 +34,7 @@ from chatserver.actions.leads import (
 )
 from chatserver.actions.messages import mark_read
 from chatserver.actions.notes import add_note
-from chatserver.actions.sending import send_message
+from chatserver.actions.sending import resend_message, send_message
 from chatserver.actions.setup import (
     add_agent,
     add_number,
@@ -64,10 +68,12 @@ __all__ = [
     "record_status",
     "reopen_lead",
     "request_authorization",
+    "resend_message",
     "resolve_organisation",
     "send_message",
     "set_agent",
     "set_conversation_status",
+    "set_help_contact",
     "set_organisation_limit",
     "share_lead",
     "update_contact",

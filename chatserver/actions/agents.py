@@ -88,6 +88,18 @@ def set_organisation_limit(organisation: Organisation, limit: str) -> Organisati
     return organisation
 
 
+HELP_CONTACT = Organisation._meta.get_field("help_contact").max_length
+
+
+@transaction.atomic
+def set_help_contact(organisation: Organisation, contact: str) -> Organisation:
+    """Say how leads reach the organisation (the HELP answer's ``{contact}``):
+    a phone number, an email or a web address; '' for the number they texted."""
+    organisation.help_contact = clean_text(contact, "help contact", HELP_CONTACT)
+    organisation.save(update_fields=["help_contact"])
+    return organisation
+
+
 # -- telling the consoles -------------------------------------------------------
 
 class _Announcement:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 
-from chatserver import events
+from chatserver import events, links
 from chatserver.actions.lead_events import lead_state, locked, publish_lead, touch_lead
 from chatserver.models import Agent, Lead
 from chatserver.rules.errors import ActionError
@@ -85,15 +84,13 @@ def email_new_assignee(lead: Lead, agent: Agent, actor: Agent | None) -> None:
     if not address:
         return
     by = f" by {actor.name}" if actor else ""
-    link = (
-        f"{settings.PUBLIC_BASE_URL}/#lead={lead.id}"
-        if settings.PUBLIC_BASE_URL
-        else ""
-    )
+    # The console opens the lead's conversation from ``/?lead=<id>`` (after
+    # the sign-in page, when the agent is signed out).
+    link = links.public_url(links.lead_path(lead.id))
     body = (
         f"Hello {agent.user.first_name or agent.name},\n\n"
         f"The lead {lead.name} was assigned to you{by}.\n"
-        + (f"Open it: {link}\n" if link else "Open the SMS console to answer it.\n")
+        f"Open it: {link}\n"
     )
     try:
         send_mail(

@@ -118,6 +118,18 @@ def check_outbound(images: Sequence[Image]) -> list[tuple[Image, str]]:
     return checked
 
 
+def images_of(message: Message) -> list[Image]:
+    """The images an agent sent with a message, as uploaded (to send them
+    again)."""
+    found = []
+    for attachment in message.attachments.filter(status=Status.ACCEPTED).order_by(
+        "id"
+    ):
+        with attachment.file.open("rb") as file:
+            found.append(Image(file.read(), attachment.content_type))
+    return found
+
+
 def store_outbound(message: Message, images: list[tuple[Image, str]]) -> None:
     """Keep an agent's checked images with their (outbound) message."""
     for image, kind in images:

@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from carriers.base import CarrierError, ErrorKind, InboundMessage
 from chatserver import events
 from chatserver.actions.assignment import assign_lead
 from chatserver.actions.message_events import publish_message_updated
-from chatserver.actions.messages import move_status, queue_message
+from chatserver.actions.messages import (
+    move_status,
+    once_per_client_id,
+    queue_message,
+)
 from chatserver.models import Agent, Consent, ConsentChange, Conversation, Lead, Message
 from chatserver.publish import emit
 from chatserver.queries import access, compliance
@@ -157,7 +161,7 @@ def send_auto_reply(conversation: Conversation, text: str) -> Message | None:
     Exempt from consent and quiet hours: it answers the lead's own message.
     Nothing is sent when the organisation left the text empty.
     """
-    body = render(text, conversation.organisation)
+    body = render(text, conversation.organisation, conversation.sender.number)
     if not body:
         return None
     return queue_message(conversation, body, kind=Message.Kind.AUTO_REPLY)
@@ -203,11 +207,20 @@ def on_inbound(message: Message, inbound: InboundMessage) -> None:
         if changed and not carrier_answers:
             send_auto_reply(conversation, organisation.optout_confirmation_text)
     elif keyword == Keyword.OPT_IN:
+        before = state_of(organisation.id, number)
         changed = set_state(
             organisation.id, number, State.AUTHORIZED, reason, message=message
         )
         if changed and not carrier_answers:
-            send_auto_reply(conversation, organisation.optin_confirmation_text)
+            # Only a number that had opted out is "subscribed again"; a first
+            # YES (to an authorization request, say) is welcomed.
+            again = before == State.REVOKED
+            send_auto_reply(
+                conversation,
+                organisation.optin_confirmation_text
+                if again
+                else organisation.welcome_text,
+            )
     elif keyword == Keyword.HELP and not carrier_answers:
         send_auto_reply(conversation, organisation.help_text)
 
@@ -242,19 +255,11 @@ def request_authorization(
     Repeating a ``client_id`` returns the first request.
     """
     client_id = parse_client_id(client_id)
-    if client_id is not None:
-        existing = Message.objects.filter(author=agent, client_id=client_id).first()
-        if existing is not None:
-            return existing
-    try:
-        with transaction.atomic():
-            return _request_authorization(agent, conversation, client_id, schedule)
-    except IntegrityError:
-        # The same client_id twice at once: the other request was stored.
-        existing = Message.objects.filter(author=agent, client_id=client_id).first()
-        if existing is None:
-            raise
-        return existing
+    return once_per_client_id(
+        agent,
+        client_id,
+        lambda: _request_authorization(agent, conversation, client_id, schedule),
+    )
 
 
 def _request_authorization(agent, conversation, client_id, schedule) -> Message:
@@ -281,7 +286,11 @@ def _request_authorization(agent, conversation, client_id, schedule) -> Message:
         )
     send_after = compliance.scheduled_time(conversation, schedule=schedule)
     organisation = conversation.organisation
-    body = render(organisation.authorization_request_text, organisation)
+    body = render(
+        organisation.authorization_request_text,
+        organisation,
+        conversation.sender.number,
+    )
     if not body:
         raise ActionError(
             "This organisation has no authorization request text: an admin sets it.",

@@ -22,6 +22,9 @@ def publish_message_created(message: Message) -> None:
             # Enough to list a conversation the console has not seen yet.
             summary={
                 "lead_name": lead.name,
+                # Whose the lead is: a console alerts its agent for their own
+                # and unassigned leads' texts (static/console/js/alerts.js).
+                "assignee": lead.assignee_id,
                 "contact_name": number.contact.name,
                 "contact_number": number.number,
                 "contact_number_kind": number.kind,

@@ -5,8 +5,9 @@ and read. The writes every path of a message shares: an agent's send
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from carriers.base import DeliveryStatus
@@ -75,12 +76,13 @@ def queue_message(
     category_id: int | None = None,
     send_after=None,
     checked_images: list = (),
+    resend_of: Message | None = None,
 ) -> Message:
     """Store an outbound message as queued (or scheduled) and tell the consoles.
 
     The outbox picks it up after commit; nothing is sent from here.
     ``checked_images`` (from ``attachments.check_outbound``) are stored with
-    it: an MMS.
+    it: an MMS. ``resend_of``: the failed text it sends again.
     """
     encoding, segments = count_segments(body, mms=bool(checked_images))
     message = Message.objects.create(
@@ -97,6 +99,7 @@ def queue_message(
         carrier=conversation.sender.carrier,
         encoding=encoding,
         segments=segments,
+        resend_of=resend_of,
     )
     if checked_images:
         attachments.store_outbound(message, checked_images)
@@ -104,6 +107,31 @@ def queue_message(
     publish_message_created(message)
     doorbell.announce()
     return message
+
+
+def once_per_client_id(
+    author: Agent, client_id: uuid.UUID | None, store: Callable[[], Message]
+) -> Message:
+    """What ``store()`` stores (in a transaction of its own), unless the author
+    stored a message with this ``client_id`` already: that one. A retry from
+    a flaky connection, or the same request twice at once, texts once."""
+    if client_id is not None:
+        existing = Message.objects.filter(author=author, client_id=client_id).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            return store()
+    except IntegrityError:
+        # The same client_id twice at once: the other request was stored.
+        existing = (
+            Message.objects.filter(author=author, client_id=client_id).first()
+            if client_id is not None
+            else None
+        )
+        if existing is None:
+            raise
+        return existing
 
 
 def move_status(

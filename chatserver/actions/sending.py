@@ -1,18 +1,17 @@
 """An agent's text: checked (rights, consent, quiet hours, plan, images),
-queued for the outbox, and the lead claimed when nobody had it."""
+queued for the outbox, and the lead claimed when nobody had it; and a text
+that failed, sent again as a new one after the same checks."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 
-from django.db import IntegrityError, transaction
-
 from carriers.segments import check_limit
 from chatserver.actions import attachments
 from chatserver.actions.assignment import claim_lead
 from chatserver.actions.attachments import Image
-from chatserver.actions.messages import mark_read, queue_message
+from chatserver.actions.messages import mark_read, once_per_client_id, queue_message
 from chatserver.models import Agent, Conversation, Message, MessageCategory
 from chatserver.queries import access, compliance
 from chatserver.rules.errors import ActionError
@@ -38,24 +37,83 @@ def send_message(
     may then be empty).
     """
     client_id = parse_client_id(client_id)
-    if client_id is not None:
-        existing = Message.objects.filter(author=agent, client_id=client_id).first()
-        if existing is not None:
-            return existing
-    try:
-        with transaction.atomic():
-            return _queue_agent_message(
-                agent, conversation, body, client_id, category_id, schedule, images
+    return once_per_client_id(
+        agent,
+        client_id,
+        lambda: _queue_agent_message(
+            agent, conversation, body, client_id, category_id, schedule, images
+        ),
+    )
+
+
+# A text in one of these may be sent again: it failed for good, or an outage
+# left it for an agent to check (it may or may not have reached the lead).
+RESENDABLE = (Message.Status.FAILED, Message.Status.UNDELIVERED, Message.Status.CHECK)
+
+
+def resend_message(
+    agent: Agent,
+    failed: Message,
+    client_id: uuid.UUID | str | None = None,
+    schedule: bool = False,
+) -> Message:
+    """Send again a text of the agent's team that failed, or that was left
+    for an agent to check (status ``check``): a new message with the same
+    text and images, linked to the failed one (``resend_of``), after every
+    check a new text gets (rights, consent, quiet hours, plan). The failed
+    one stays as it was. A text is resent once: two agents clicking at once
+    send one copy. ``client_id`` twice: once.
+    """
+    client_id = parse_client_id(client_id)
+
+    def resend() -> Message:
+        original = (
+            Message.objects.select_related(
+                "conversation__organisation", "conversation__sender"
             )
-    except IntegrityError:
-        existing = Message.objects.filter(author=agent, client_id=client_id).first()
-        if existing is None:
-            raise
-        return existing
+            .select_for_update(of=("self",))
+            .get(pk=failed.pk)
+        )
+        check_resendable(original)
+        return _queue_agent_message(
+            agent,
+            original.conversation,
+            compliance.undecorate(original.conversation, original.body),
+            client_id,
+            original.category_id,
+            schedule,
+            attachments.images_of(original),
+            resend_of=original,
+        )
+
+    return once_per_client_id(agent, client_id, resend)
+
+
+def check_resendable(message: Message) -> None:
+    """ActionError unless the message is an agent's text that may go again."""
+    if message.direction != Message.Direction.OUTBOUND or message.kind != (
+        Message.Kind.TEXT
+    ):
+        raise ActionError("Only a text an agent sent can be resent.", "invalid")
+    if message.status not in RESENDABLE:
+        raise ActionError(
+            "Only a text that failed, or that is to be checked, can be resent: "
+            f"this one is {message.get_status_display().lower()}.",
+            "invalid",
+        )
+    if message.resends.exists():
+        raise ActionError("This text was resent already.", "already_resent")
 
 
 def _queue_agent_message(
-    agent, conversation, body, client_id, category_id, schedule=False, images=()
+    agent,
+    conversation,
+    body,
+    client_id,
+    category_id,
+    schedule=False,
+    images=(),
+    resend_of=None,
 ):
     conversation = (
         Conversation.objects.select_related("lead", "sender", "contact_number")
@@ -94,6 +152,7 @@ def _queue_agent_message(
         category_id=category_id,
         send_after=compliance.scheduled_time(conversation, schedule=schedule),
         checked_images=checked,
+        resend_of=resend_of,
     )
     if lead.assignee_id is None:
         # Refuses (and so rolls the message back) if a colleague replied first.

@@ -15,6 +15,7 @@ from chatserver.commands.fields import (
     required,
 )
 from chatserver.models import Agent, Message
+from chatserver.queries import access
 from chatserver.rules.errors import ActionError
 
 
@@ -40,6 +41,17 @@ def send(agent: Agent, data: Data) -> Message:
         optional_id(data, "category"),
         schedule=flag(data, "schedule"),
     )
+
+
+def resend(agent: Agent, data: Data) -> Message:
+    """``{"message": id, "client_id"?: uuid, "schedule"?: bool}``: send a
+    failed text again, as a new text (its ``client_id`` twice: once)."""
+    client_id = client_id_of(data)
+    schedule = flag(data, "schedule")
+    failed = lead_message(agent, data)
+    if access.find_conversation(agent, failed.conversation_id) is None:
+        raise ActionError("No such message.", "not_found")
+    return actions.resend_message(agent, failed, client_id, schedule=schedule)
 
 
 def request_authorization(agent: Agent, data: Data) -> Message:

@@ -145,6 +145,15 @@ class Message(models.Model):
     segments = models.PositiveSmallIntegerField(default=1)
     error_code = models.CharField(max_length=16, blank=True, default="")
     error_reason = models.CharField(max_length=300, blank=True, default="")
+    # A new copy of a text that failed (or was left for an agent to check):
+    # the failed one stays as it was, and shows it was resent.
+    resend_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="resends",
+    )
     # Flagged for an agent to confirm ("please stop texting me").
     possible_optout = models.BooleanField(default=False)
     # Outbox bookkeeping: when it may next be tried, how often it was.

@@ -16,6 +16,14 @@ class SmsPermission(models.TextChoices):
     DENY = "deny", "Deny"
 
 
+# What HELP answers, unless an organisation wrote its own (CTIA: who is
+# texting, how to reach them, the rates, how to stop).
+HELP_TEXT = (
+    "{org}: for help, contact us at {contact}. Msg & data rates may apply. "
+    "Reply STOP to opt out."
+)
+
+
 class Organisation(models.Model):
     """A company that texts its leads: a tenant."""
 
@@ -59,10 +67,26 @@ class Organisation(models.Model):
         "Reply START to resubscribe."
     )
     optin_confirmation_text = models.TextField(
-        default="{org}: You are subscribed again. Reply STOP to opt out."
+        default="{org}: You are subscribed again. Reply STOP to opt out.",
+        help_text="The answer to START or YES from a number that had opted out.",
+    )
+    welcome_text = models.TextField(
+        default="{org}: Thanks, you will get texts from us about your inquiry. "
+        "Reply HELP for help, STOP to opt out.",
+        help_text="The answer to a first YES (or START): the number never opted "
+        "out, so it is not 'subscribed again'.",
     )
     help_text = models.TextField(
-        default="{org}: Reply STOP to opt out. Msg & data rates may apply."
+        default=HELP_TEXT,
+        help_text="The answer to HELP: {org} is the name, {contact} how to reach "
+        "you (below).",
+    )
+    help_contact = models.CharField(
+        max_length=120,
+        blank=True,
+        default="",
+        help_text="How a lead reaches you, for the HELP answer: a phone number, "
+        "an email or a web address. Empty: the number they texted.",
     )
     quiet_hours_start = models.TimeField(
         default=datetime.time(21, 0),

@@ -143,12 +143,27 @@ def is_first_contact(conversation: Conversation) -> bool:
 def decorate(conversation: Conversation, body: str) -> str:
     """The text as sent: the intro on first contact, the footer when set."""
     organisation = conversation.organisation
-    intro = render(organisation.intro_text, organisation)
+    number = conversation.sender.number
+    intro = render(organisation.intro_text, organisation, number)
     if intro and is_first_contact(conversation):
         body = f"{intro}\n{body}"
-    footer = render(organisation.optout_footer, organisation)
+    footer = render(organisation.optout_footer, organisation, number)
     if footer:
         body = f"{body}\n{footer}"
+    return body
+
+
+def undecorate(conversation: Conversation, body: str) -> str:
+    """A text as the agent wrote it: ``body`` as it was sent, less the intro
+    and the footer ``decorate`` adds (as the organisation words them now)."""
+    organisation = conversation.organisation
+    number = conversation.sender.number
+    intro = render(organisation.intro_text, organisation, number)
+    if intro and body.startswith(f"{intro}\n"):
+        body = body[len(intro) + 1 :]
+    footer = render(organisation.optout_footer, organisation, number)
+    if footer and body.endswith(f"\n{footer}"):
+        body = body[: -len(footer) - 1]
     return body
 
 

@@ -4,6 +4,7 @@ what each state means to an agent."""
 from __future__ import annotations
 
 from chatserver.models import Consent, Organisation
+from chatserver.rules.text import pretty_number
 
 State = Consent.State
 
@@ -23,13 +24,19 @@ def notice(state: str) -> str | None:
     return NOTICES.get(state)
 
 
-def render(text: str, organisation: Organisation) -> str:
-    """An organisation's configured text with ``{org}`` filled in.
+def render(text: str, organisation: Organisation, sender_number: str = "") -> str:
+    """An organisation's configured text with ``{org}`` (its name) and
+    ``{contact}`` (how to reach it: its ``help_contact``, else the number the
+    lead texted, ``sender_number``) filled in.
 
     Plain replacement, not ``str.format``: an admin's stray brace must not
     break sending.
     """
-    return text.replace("{org}", organisation.name).strip()
+    contact = organisation.help_contact.strip() or (
+        pretty_number(sender_number) if sender_number else ""
+    )
+    text = text.replace("{org}", organisation.name).replace("{contact}", contact)
+    return text.strip()
 
 
 def state_of(organisation_id: int, number: str) -> str:

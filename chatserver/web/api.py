@@ -84,6 +84,15 @@ def api_authorization_request(
 
 @require_POST
 @api_login_required
+def api_resend(request: HttpRequest, agent: Agent, message_id: int) -> JsonResponse:
+    """Send a failed text again, as a new text linked to it:
+    ``{"client_id": "<uuid>", "schedule": false}``, both optional."""
+    message = messages.resend(agent, {**read_json(request), "message": message_id})
+    return JsonResponse({"message": shapes.message_data(message)}, status=201)
+
+
+@require_POST
+@api_login_required
 def api_confirm_optout(
     request: HttpRequest, agent: Agent, message_id: int
 ) -> JsonResponse:

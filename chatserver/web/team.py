@@ -1,24 +1,30 @@
 """The JSON API for the team's shared things: its message templates (filled in
-for a lead), its agents, and the admins' engagement figures."""
+for a lead; admins create, edit and delete them and their categories), its
+agents, and the admins' engagement figures."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from chatserver.commands import templates as saved
 from chatserver.models import Agent, MessageCategory, Template
 from chatserver.queries import access, contacts, numbers, reports
 from chatserver.rules import templating
-from chatserver.web.responses import api_error, api_login_required
+from chatserver.web.responses import api_error, api_login_required, read_json
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @api_login_required
 def templates(request: HttpRequest, agent: Agent) -> JsonResponse:
-    """The organisation's templates and message categories. With
+    """GET: the organisation's templates and message categories. With
     ``?conversation=<id>`` (or ``?lead=<id>``) each template also comes filled
-    in (``text``) for that lead, its contact and this agent."""
+    in (``text``) for that lead, its contact and this agent.
+    POST (admins): a new template, ``{"name", "body", "category"?}``."""
+    if request.method == "POST":
+        data = {k: v for k, v in read_json(request).items() if k != "template"}
+        return JsonResponse({"template": saved.save_template(agent, data)}, status=201)
     context = templating.Context(organisation=agent.organisation, agent=agent)
     conversation_id = request.GET.get("conversation", "")
     lead_id = request.GET.get("lead", "")
@@ -109,8 +115,41 @@ def engagements(request: HttpRequest, agent: Agent) -> JsonResponse:
     return JsonResponse({**report, "team": team})
 
 
+@require_http_methods(["POST", "DELETE"])
+@api_login_required
+def template(request: HttpRequest, agent: Agent, template_id: int) -> JsonResponse:
+    """Admins: POST changes a template (``{"name", "body", "category"}``),
+    DELETE deletes it."""
+    if request.method == "DELETE":
+        return JsonResponse(saved.delete_template(agent, {"template": template_id}))
+    data = {**read_json(request), "template": template_id}
+    return JsonResponse({"template": saved.save_template(agent, data)})
+
+
+@require_POST
+@api_login_required
+def categories(request: HttpRequest, agent: Agent) -> JsonResponse:
+    """Admins: a new message category, ``{"name"}``."""
+    data = {k: v for k, v in read_json(request).items() if k != "category"}
+    return JsonResponse({"category": saved.save_category(agent, data)}, status=201)
+
+
+@require_http_methods(["POST", "DELETE"])
+@api_login_required
+def category(request: HttpRequest, agent: Agent, category_id: int) -> JsonResponse:
+    """Admins: POST renames a category (``{"name"}``), DELETE deletes it (its
+    templates and messages then have none)."""
+    if request.method == "DELETE":
+        return JsonResponse(saved.delete_category(agent, {"category": category_id}))
+    data = {**read_json(request), "category": category_id}
+    return JsonResponse({"category": saved.save_category(agent, data)})
+
+
 urlpatterns = [
     path("api/templates", templates, name="api-templates"),
+    path("api/templates/<int:template_id>", template, name="api-template"),
+    path("api/categories", categories, name="api-categories"),
+    path("api/categories/<int:category_id>", category, name="api-category"),
     path("api/agents", agents, name="api-agents"),
     path("api/reports/engagements", engagements, name="api-engagements"),
 ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from tests.mms.mms_support import multipart
 from tests.servers import (
     ROOT,
     Browserless,
@@ -40,6 +42,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "tests" / "artifacts"
+# A browser context shaped like a phone (an iPhone 14's viewport, touch).
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 PASSWORD = "console-pass-1"
 _teams = itertools.count(1)
 
@@ -115,6 +119,35 @@ def text_in(team: Team, server: Server, phone: str, body: str) -> None:
     secret = team.stack.env["SECRET_KEY"]
     status = text_through_simulator(server, secret, phone, team.sender, body)
     assert status in (200, 204), status
+
+
+def phone_sends_photo(
+    team: Team, server: Server, phone: str, body: str, photo: bytes
+) -> None:
+    """The lead's phone texts a photo (PNG bytes), from the simulator page's
+    form."""
+    from tests.mms.mms_support import multipart
+
+    client = staff_client(team, server)
+    client.get("/simulator/")
+    data, content_type = multipart(
+        {"phone": phone, "company": team.sender, "body": body},
+        [("image", "photo.png", photo, "image/png")],
+    )
+    request = urllib.request.Request(
+        server.url + "/simulator/text",
+        data=data,
+        headers={
+            "Content-Type": content_type,
+            "X-CSRFToken": client.cookie("csrftoken"),
+            "Referer": server.url + "/simulator/",
+        },
+    )
+    try:
+        with client.opener.open(request, timeout=15) as response:
+            assert response.status == 200
+    except urllib.error.HTTPError as exc:
+        raise AssertionError(exc.read().decode(errors="replace")) from None
 
 
 def staff_client(team: Team, server: Server) -> Browserless:

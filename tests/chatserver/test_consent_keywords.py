@@ -2,6 +2,8 @@
 the carrier's own opt-out signals."""
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from carriers.base import CarrierError, DeliveryStatus, ErrorKind, StatusUpdate
 from chatserver import actions
@@ -107,8 +109,11 @@ def test_help_and_info_get_the_help_text_and_change_nothing(
     inbound(sender, lead_number, variant(word))
 
     [reply] = auto_replies(lead_number)
-    assert (
-        reply.body == "Acme Roofing: Reply STOP to opt out. Msg & data rates may apply."
+    # Who is texting and how to reach them: the number the lead texted, until
+    # the organisation says otherwise (below).
+    assert reply.body == (
+        "Acme Roofing: for help, contact us at +1 415-555-0100. "
+        "Msg & data rates may apply. Reply STOP to opt out."
     )
     assert state(org, lead_number) == State.AUTHORIZED
     assert len(audit(org, lead_number)) == changes_before
@@ -119,9 +124,41 @@ def test_help_is_answered_even_after_an_opt_out(org, sender, lead_number):
     inbound(sender, lead_number, "help")
     assert [m.body.split(":")[1].strip()[:9] for m in auto_replies(lead_number)] == [
         "You are u",
-        "Reply STO",
+        "for help,",
     ]
     assert state(org, lead_number) == State.REVOKED
+
+
+def test_help_says_how_to_reach_the_organisation_as_it_set_it(
+    org, sender, lead_number
+):
+    call_command("set_org", "--help-contact", "(503) 555-0100 or acme.example/help")
+    inbound(sender, lead_number, "HELP")
+    [reply] = auto_replies(lead_number)
+    assert reply.body == (
+        "Acme Roofing: for help, contact us at (503) 555-0100 or acme.example/help. "
+        "Msg & data rates may apply. Reply STOP to opt out."
+    )
+    with pytest.raises(CommandError, match="too long"):
+        call_command("set_org", "--help-contact", "x" * 121)
+
+
+@pytest.mark.parametrize("word", OPT_IN)
+def test_a_first_yes_is_welcomed_not_subscribed_again(org, sender, word):
+    """A number asked for its consent answers YES: it never opted out."""
+    number = fictional_number()
+    conversation = manual_lead(org, sender, number)
+    alice = actions.add_agent("alice", "pw-alice-1", org, access="all", sms="allow")
+    request = actions.request_authorization(alice, conversation)
+    assert state(org, number) == State.PENDING and request.body
+    inbound(sender, number, word)
+    assert state(org, number) == State.AUTHORIZED
+    [reply] = auto_replies(number)
+    assert "again" not in reply.body
+    assert reply.body == (
+        "Acme Roofing: Thanks, you will get texts from us about your inquiry. "
+        "Reply HELP for help, STOP to opt out."
+    )
 
 
 def test_the_organisations_own_texts_are_used(org, sender, lead_number):

@@ -210,7 +210,7 @@ def test_the_new_assignee_gets_an_email_and_nobody_else_does(
     assert email.to == ["carol@example.com"]
     assert "Dana Whitfield" in email.subject
     assert "assigned to you by Alice" in email.body
-    assert f"https://chat.example.com/#lead={lead.id}" in email.body
+    assert f"https://chat.example.com/?lead={lead.id}\n" in email.body
     # The same assignment again changes nothing and sends nothing.
     api(client, "POST", f"/api/leads/{lead.id}/assign", {"agent": carol.id})
     assert len(mail.outbox) == 1

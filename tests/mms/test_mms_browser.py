@@ -5,54 +5,27 @@ display images is told that the lead sent one."""
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
-
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.browser_support import (
     chatbox,
     log_in,
+    phone_sends_photo,
     phone_texts,
     queue_row,
     run_script,
     shot,
-    staff_client,
     start_console_server,
     text_in,
     watch,
 )
-from tests.mms.mms_support import multipart, png
+from tests.mms.mms_support import png
 
 pytestmark = pytest.mark.browser
 
 LEAD = "+13035550164"
 PHOTO = png(48, 32, (220, 90, 20))
-
-
-def phone_sends_photo(team, server, body: str) -> None:
-    """The lead's phone texts a photo, from the simulator page's form."""
-    client = staff_client(team, server)
-    client.get("/simulator/")
-    data, content_type = multipart(
-        {"phone": LEAD, "company": team.sender, "body": body},
-        [("image", "leak.png", PHOTO, "image/png")],
-    )
-    request = urllib.request.Request(
-        server.url + "/simulator/text",
-        data=data,
-        headers={
-            "Content-Type": content_type,
-            "X-CSRFToken": client.cookie("csrftoken"),
-            "Referer": server.url + "/simulator/",
-        },
-    )
-    try:
-        with client.opener.open(request, timeout=15) as response:
-            assert response.status == 200
-    except urllib.error.HTTPError as exc:
-        raise AssertionError(exc.read().decode(errors="replace")) from None
 
 
 def loaded(image) -> None:
@@ -81,7 +54,7 @@ def test_a_lead_s_photo_shows_in_the_chatbox_and_an_agent_sends_one_back(
     queue_row(page, "we have a leak").click()
     box = chatbox(page)
     expect(box).to_contain_text("Hi, we have a leak")
-    phone_sends_photo(team, server, "Here is the leak over the garage")
+    phone_sends_photo(team, server, LEAD, "Here is the leak over the garage", PHOTO)
     image = box.locator("[data-testid=message][data-direction=in]").get_by_test_id(
         "attachment-image"
     )
@@ -138,7 +111,7 @@ def test_an_agent_who_does_not_display_images_is_told_the_lead_sent_one(
     errors = watch(page)
     log_in(page, server, team.bob)
 
-    phone_sends_photo(team, server, "Photo of the damage")
+    phone_sends_photo(team, server, LEAD, "Photo of the damage", PHOTO)
     queue_row(page, "Photo of the damage").click()
     message = chatbox(page).locator("[data-testid=message][data-direction=in]")
     expect(message.get_by_test_id("attachment-hidden")).to_have_text(

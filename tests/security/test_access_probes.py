@@ -60,6 +60,7 @@ class Scene:
     # An agent of the victim's organisation, when that is not the caller's.
     foreign_agent: int | None
     foreign_category: int | None
+    foreign_template: int | None
     me: int
 
 
@@ -85,6 +86,9 @@ PROBES = {
     ],
     "api/conversations/<int:conversation_id>/reopen": lambda s: [
         ("POST", f"/api/conversations/{s.conversation}/reopen", {})
+    ],
+    "api/messages/<int:message_id>/resend": lambda s: [
+        ("POST", f"/api/messages/{s.message}/resend", {"client_id": str(uuid.uuid4())})
     ],
     "api/messages/<int:message_id>/dismiss-optout": lambda s: [
         ("POST", f"/api/messages/{s.message}/dismiss-optout", {})
@@ -185,7 +189,37 @@ PROBES = {
     "api/templates": lambda s: [
         ("GET", f"/api/templates?lead={s.lead}", None),
         ("GET", f"/api/templates?conversation={s.conversation}", None),
-    ],
+    ]
+    + (
+        # A new template of her own, filed under another's category.
+        [
+            (
+                "POST",
+                "/api/templates",
+                {"name": "X", "body": "Y", "category": s.foreign_category},
+            )
+        ]
+        if s.foreign_category
+        else []
+    ),
+    # Another organisation's saved replies (an admin's own are hers to change).
+    "api/templates/<int:template_id>": lambda s: (
+        [
+            ("POST", f"/api/templates/{s.foreign_template}", {"name": "X", "body": "Y"}),
+            ("DELETE", f"/api/templates/{s.foreign_template}", None),
+        ]
+        if s.foreign_template
+        else []
+    ),
+    "api/categories": lambda s: [],  # creates in the caller's own organisation
+    "api/categories/<int:category_id>": lambda s: (
+        [
+            ("POST", f"/api/categories/{s.foreign_category}", {"name": "X"}),
+            ("DELETE", f"/api/categories/{s.foreign_category}", None),
+        ]
+        if s.foreign_category
+        else []
+    ),
     "api/conversations/<int:conversation_id>/mms": lambda s: [
         ("POST", f"/api/conversations/{s.conversation}/mms", {"body": "Hi"})
     ],
@@ -246,12 +280,14 @@ def victim(org, sender, make_agent, text_in):
     actions.assign_lead(lead, carol, actor=carol)
     actions.add_note(carol, lead, f"{LEAD_SECRET} prefers mornings")
     category = MessageCategory.objects.create(organisation=org, name=ORG_SECRET)
-    Template.objects.create(organisation=org, name=ORG_SECRET, body="Hi {org}")
-    return carol, lead, conversation, inbound, category
+    template = Template.objects.create(
+        organisation=org, name=ORG_SECRET, body="Hi {org.name}", category=category
+    )
+    return carol, lead, conversation, inbound, category, template
 
 
 def scene_for(caller: Agent, own_lead, victim_data) -> Scene:
-    carol, lead, conversation, inbound, category = victim_data
+    carol, lead, conversation, inbound, category, template = victim_data
     other_org = caller.organisation_id != carol.organisation_id
     return Scene(
         lead=lead.id,
@@ -263,6 +299,7 @@ def scene_for(caller: Agent, own_lead, victim_data) -> Scene:
         own_contact=own_lead.contacts.get().id,
         foreign_agent=carol.id if other_org else None,
         foreign_category=category.id if other_org else None,
+        foreign_template=template.id if other_org else None,
         me=caller.id,
     )
 
@@ -300,6 +337,7 @@ def as_missing(path: str, data, scene: Scene):
         scene.contact,
         scene.foreign_agent,
         scene.foreign_category,
+        scene.foreign_template,
     } - {None}
 
     def swap_path(match):
@@ -366,13 +404,15 @@ def test_api_lists_hold_nothing_hidden(intruder):
 
 @pytest.mark.django_db
 def test_every_api_route_refuses_anonymous_callers_with_a_json_401(victim):
-    carol, lead, conversation, inbound, _ = victim
+    carol, lead, conversation, inbound, category, template = victim
     client = Client()
     ids = {
         "lead_id": lead.id,
         "conversation_id": conversation.id,
         "message_id": inbound.id,
         "contact_id": lead.contacts.get().id,
+        "template_id": template.id,
+        "category_id": category.id,
     }
     for route in routes():
         if not route.startswith("api/"):
@@ -393,6 +433,9 @@ SOCKET_PROBES = {
     "message.send": lambda s: [
         {"conversation": s.conversation, "body": "Hi", "client_id": str(uuid.uuid4())}
     ],
+    "message.resend": lambda s: [
+        {"message": s.message, "client_id": str(uuid.uuid4())}
+    ],
     "consent.request": lambda s: [{"conversation": s.conversation}],
     "consent.confirm_optout": lambda s: [{"message": s.message}],
     "consent.dismiss_optout": lambda s: [{"message": s.message}],
@@ -400,6 +443,7 @@ SOCKET_PROBES = {
         {"conversation": s.conversation, "message": s.message}
     ],
     "resume": None,
+    "presence": lambda s: [{"conversation": s.conversation, "state": "viewing"}],
     "lead.assign": lambda s: (
         [{"lead": s.lead, "agent": s.me}]
         + ([{"lead": s.own_lead, "agent": s.foreign_agent}] if s.foreign_agent else [])

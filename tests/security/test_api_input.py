@@ -15,6 +15,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from chatserver import actions
+from chatserver.models import MessageCategory, Template
 from tests.chatserver.leads_support import make_lead
 from tests.security.test_access_probes import routes
 
@@ -57,6 +58,10 @@ def caller(org, sender, make_agent, text_in):
     agent = make_agent("olive", access="all", admin=True)
     inbound = text_in("Hello", from_number="+14155550177")
     lead = make_lead(org, "Ned Own", assignee=agent, number="+14155550178")
+    category = MessageCategory.objects.create(organisation=org, name="Quotes")
+    template = Template.objects.create(
+        organisation=org, name="Hi", body="Hi {lead.first_name}", category=category
+    )
     client = Client()
     client.force_login(agent.user)
     ids = {
@@ -64,6 +69,8 @@ def caller(org, sender, make_agent, text_in):
         "conversation_id": inbound.conversation_id,
         "message_id": inbound.id,
         "contact_id": lead.contacts.get().id,
+        "template_id": template.id,
+        "category_id": category.id,
     }
     actions.add_note(agent, lead, "Hi")
     return client, ids

@@ -15,7 +15,15 @@ from django.urls import reverse
 
 from carriers import phone_network
 from chatserver import actions
-from chatserver.models import Event, Lead, Message, Note, Organisation
+from chatserver.models import (
+    Event,
+    Lead,
+    Message,
+    MessageCategory,
+    Note,
+    Organisation,
+    Template,
+)
 from tests.chatserver.leads_support import make_lead
 from tests.security.test_access_probes import routes
 from tests.servers import ROOT
@@ -225,6 +233,10 @@ def write_requests(staff_data, org) -> list[tuple[str, dict | str]]:
         "message_id": inbound.id,
         "contact_id": own.contacts.get().id,
         "attachment_id": inbound.id,  # images take no POST
+        "template_id": Template.objects.create(
+            organisation=org, name="Hi", body="Hello"
+        ).id,
+        "category_id": MessageCategory.objects.create(organisation=org, name="Q").id,
     }
     requests = []
     for route in routes():

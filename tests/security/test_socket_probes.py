@@ -187,11 +187,13 @@ def wrong_values(field_type: str) -> list:
 # Each client message's fields, and what type each must be.
 SHAPES = {
     "message.send": {"conversation": "id", "body": "text", "client_id": "text"},
+    "message.resend": {"message": "id", "client_id": "text", "schedule": "flag"},
     "consent.request": {"conversation": "id", "client_id": "text", "schedule": "flag"},
     "consent.confirm_optout": {"message": "id"},
     "consent.dismiss_optout": {"message": "id"},
     "conversation.read": {"conversation": "id", "message": "id"},
     "resume": {"cursor": "id"},
+    "presence": {"conversation": "id", "state": "text", "ask": "flag"},
     "lead.assign": {"lead": "id", "agent": "id"},
     "lead.close": {"lead": "id"},
     "lead.reopen": {"lead": "id"},

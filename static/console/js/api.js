@@ -68,6 +68,7 @@ async function request(method, url, body) {
 
 export const getJSON = (url) => request("GET", url);
 export const postJSON = (url, body) => request("POST", url, body);
+export const deleteJSON = (url) => request("DELETE", url, {});
 
 /** A page of a conversation's history, newest first; `before` pages back. */
 export function history(conversationId, before) {

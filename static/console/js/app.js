@@ -4,12 +4,17 @@
 // read the Store and redraw when it says what changed; nothing here parses
 // HTML, and everything a lead or agent wrote is set as text.
 
+import { Alerts } from "./alerts.js";
+import { getJSON } from "./api.js";
 import { Badge } from "./badge.js";
 import { Dock } from "./dock.js";
 import { announce, h, icon, setText } from "./dom.js";
+import { Presence } from "./presence.js";
 import { Queue } from "./queue.js";
+import { RepliesAdmin } from "./replies-admin.js";
 import { ConsoleSocket, consoleUrl } from "./socket.js";
 import { Store } from "./state.js";
+import { AgentStorage, forgetDrafts } from "./storage.js";
 
 const PHONE = window.matchMedia("(max-width: 640px)");
 // Texts replayed after a reconnect arrive together: they shake the badge once.
@@ -30,15 +35,20 @@ function main() {
   const root = document.getElementById("app");
   if (!root) return;
   const store = new Store();
+  const presence = new Presence();
   let socket = null;
   const dock = new Dock({
     store,
     socket: { request: (f) => socket.request(f), send: (f, k) => socket.send(f, k) },
     phone: PHONE,
+    presence,
   });
   const openConversation = (id) => dock.open(id);
   const queue = new Queue(store, openConversation);
   const badge = new Badge(store, openConversation);
+  const alerts = new Alerts({ store, openConversation });
+  let repliesAdmin = null; // admins only
+  presence.onAsk = (id) => dock.boxes.get(id)?.reporter.repeat();
 
   // -- page layout -------------------------------------------------------
   const banner = h("div", {
@@ -63,9 +73,11 @@ function main() {
   }));
   const topbar = document.querySelector(".topbar");
   const who = topbar && topbar.querySelector(".who");
-  if (who) who.before(badge.el);
-  else if (topbar) topbar.append(badge.el);
+  if (who) who.before(alerts.el, badge.el);
+  else if (topbar) topbar.append(alerts.el, badge.el);
   badge.render();
+  // Signing out forgets the drafts kept in this browser (a shared computer).
+  topbar?.querySelector(".signout")?.addEventListener("submit", () => forgetDrafts());
   queue.isOpen = (id) => dock.boxes.has(id);
   dock.onChange = () => {
     workspace.classList.toggle("has-boxes", dock.boxes.size > 0);
@@ -122,20 +134,29 @@ function main() {
       badge.shake();
     }
   });
-  store.on("unread", (unread) => {
-    document.title = unread.total ? `(${unread.total}) SMS console` : "SMS console";
-  });
-
   let opened = false;
   function onFrame(frame, info) {
     switch (frame.type) {
       case "hello":
         store.applyHello(frame);
-        if (!info.first) dock.refreshAll();
+        if (!info.first) {
+          dock.refreshAll();
+          // A new socket: the others forgot this console's reports.
+          presence.clear();
+          for (const box of dock.boxes.values()) box.reporter.restart();
+        }
         if (!opened) {
           opened = true;
+          startAs(frame.agent);
           openFromAddress(store, dock);
         }
+        return;
+      case "presence":
+        presence.apply(frame);
+        return;
+      case "templates.changed":
+        dock.refreshAll();
+        if (repliesAdmin && repliesAdmin.dialog.open) repliesAdmin.reload();
         return;
       case "reload":
         store.applyHello(frame);
@@ -146,6 +167,9 @@ function main() {
         return;
       case "ack":
       case "error":
+        // A presence report refused (a lead that just left the agent's
+        // view): nothing to tell the agent.
+        if (String(frame.client_id).startsWith("presence:")) return;
         if (!dock.route(frame) && frame.type === "error") {
           announce(frame.reason);
           console.warn("server refused:", frame.reason);
@@ -161,6 +185,19 @@ function main() {
     }
   }
 
+  /** The first hello names the agent: their kept choices, drafts and open
+   * chatboxes; admins manage saved replies. */
+  function startAs(agent) {
+    presence.me = agent.id;
+    const storage = new AgentStorage(agent.id);
+    alerts.useStorage(storage);
+    dock.restore(storage);
+    if (agent.admin && !repliesAdmin) {
+      repliesAdmin = new RepliesAdmin();
+      alerts.el.before(repliesAdmin.button);
+    }
+  }
+
   socket = new ConsoleSocket({ url: consoleUrl(), onFrame, onStatus: showStatus });
   socket.start();
 
@@ -170,17 +207,34 @@ function main() {
   });
 }
 
-/** `/?lead=<id>` (the lead link of a chatbox) or `?conversation=<id>`: open it. */
-function openFromAddress(store, dock) {
+/** `/?lead=<id>` (a chatbox's lead link, the assignment email's) or
+ * `?conversation=<id>`: open it, maximized. A lead the console has not
+ * listed (closed, say) is looked up. */
+async function openFromAddress(store, dock) {
   const params = new URLSearchParams(location.search);
   const conversation = Number(params.get("conversation"));
   const lead = Number(params.get("lead"));
   if (conversation) {
     dock.open(conversation, { maximize: true });
-  } else if (lead) {
-    const first = store.sortedConversations().find((c) => c.lead === lead);
-    if (first) dock.open(first.id, { maximize: true });
+    return;
   }
+  if (!lead) return;
+  let first = store.sortedConversations().find((c) => c.lead === lead);
+  if (!first) {
+    try {
+      const detail = await getJSON(`/api/leads/${lead}`);
+      first = ((detail.lead && detail.lead.conversations) || [])[0];
+    } catch (error) {
+      const reason = error.status === 404
+        ? "That lead is not one you can see: it was reassigned, or it does not exist."
+        : `Could not open the lead: ${error.reason || error.message}`;
+      const empty = document.querySelector(".workspace-empty p");
+      if (empty) empty.textContent = reason;
+      announce(reason);
+      return;
+    }
+  }
+  if (first) dock.open(first.id, { maximize: true });
 }
 
 main();

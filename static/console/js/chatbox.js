@@ -11,8 +11,10 @@
 // This module is the box itself: it builds the parts and wires the store's
 // events to them, keeps the window state (expanded, minimized, maximized),
 // and loads the conversation's details (re-read when the lead or its consent
-// changes) for the header, the panels and the composer. The dock talks only
-// to it.
+// changes) for the header, the panels and the composer. It keeps the
+// composer's draft (storage.js: across closing the box and a refresh), says
+// who else is on the conversation and tells the others when this agent is
+// (presence.js). The dock talks only to it.
 
 import * as api from "./api.js";
 import { Composer } from "./composer.js";
@@ -22,6 +24,7 @@ import { ChatboxHeader } from "./header.js";
 import { ImagePicker } from "./mms.js";
 import { Panels } from "./panels.js";
 import { PendingSends } from "./pending.js";
+import { presenceText, Reporter } from "./presence.js";
 import { showTextBlock } from "./textblock.js";
 import { Thread } from "./thread.js";
 
@@ -32,12 +35,18 @@ export class Chatbox {
    * @param {import("./state.js").Store} options.store
    * @param {import("./socket.js").ConsoleSocket} options.socket
    * @param {object} options.dock  the Dock that lays chatboxes out
+   * @param {import("./presence.js").Presence} options.presence  who else is here
+   * @param {import("./storage.js").AgentStorage | null} options.storage  drafts
+   * @param {boolean} [options.restored]  reopened after a refresh (a lead
+   *   that left the agent's view since closes quietly)
    */
-  constructor({ conversationId, store, socket, dock }) {
+  constructor({ conversationId, store, socket, dock, presence, storage, restored = false }) {
     this.id = conversationId;
     this.store = store;
     this.socket = socket;
     this.dock = dock;
+    this.storage = storage;
+    this.restored = restored;
     this.state = "expanded"; // expanded | minimized | maximized
     this.details = null;
     const history = store.history(conversationId);
@@ -50,6 +59,10 @@ export class Chatbox {
         confirm: (message) => this.pending.confirmOptout(message),
         dismiss: (message) => this.pending.dismissOptout(message),
       },
+      resend: {
+        send: (message) => this.pending.resend(message),
+        busy: (id) => this.pending.isResending(id),
+      },
     });
     this.picker = new ImagePicker({
       available: () => Boolean(this.store.agent && this.store.agent.may_send_images),
@@ -61,7 +74,9 @@ export class Chatbox {
       onSend: (text, extra) => this.pending.send(text, extra),
       label: "Write a text…",
       picker: this.picker,
+      onEdit: (mode) => this.onEdit(mode),
     });
+    this.reporter = new Reporter({ conversationId, send: (frame, key) => socket.send(frame, key) });
     this.pending = new PendingSends({
       conversationId, store, socket, history, leadId,
       thread: this.thread,
@@ -76,7 +91,9 @@ export class Chatbox {
       changed: () => this.refresh(),
     });
     this.build();
+    if (storage) this.composer.loadDraft(storage.draft(conversationId));
     this.unsubscribe = [
+      presence.on(conversationId, (others) => this.showPresence(others)),
       store.on("conversations", () => this.renderHeader()),
       store.on("unread", () => {
         this.renderHeader();
@@ -90,7 +107,10 @@ export class Chatbox {
       store.on("note", (e) => e.lead === this.leadId() && this.thread.render(true)),
       store.on("agent", () => this.refreshSoon()),
     ];
-    this.onVisibility = () => this.thread.maybeMarkRead();
+    this.onVisibility = () => {
+      this.thread.maybeMarkRead();
+      this.reportPresence();
+    };
     document.addEventListener("visibilitychange", this.onVisibility);
     this.renderHeader();
     this.thread.render();
@@ -127,6 +147,12 @@ export class Chatbox {
       toggleLead: () => this.toggleLead(),
       close: () => this.close(),
     });
+    this.presenceLine = h("div", {
+      className: "presence-line",
+      hidden: true,
+      dataset: { testid: "presence" },
+      attrs: { role: "status" },
+    });
     this.el = h(
       "section",
       {
@@ -139,7 +165,7 @@ export class Chatbox {
       this.header.el,
       h("div", { className: "chatbox-body" },
         this.panels.contacts,
-        h("div", { className: "thread" }, this.thread.el, this.composer.el),
+        h("div", { className: "thread" }, this.thread.el, this.presenceLine, this.composer.el),
         this.panels.team),
     );
   }
@@ -199,6 +225,28 @@ export class Chatbox {
     });
   }
 
+  // -- drafts and presence -------------------------------------------------
+
+  /** The agent changed the composer's text: keep the draft; typing a text
+   * tells the others. */
+  onEdit(mode) {
+    if (this.storage) this.storage.saveDraft(this.id, this.composer.draft());
+    if (mode === "text" && this.composer.text.trim()) this.reporter.typing();
+    else this.reporter.stopTyping(); // sent, or emptied: no longer typing
+  }
+
+  /** Viewing while the agent reads the box, gone when they do not. */
+  reportPresence() {
+    this.reporter.viewing(this.isReading() && !this.el.classList.contains("gone"));
+  }
+
+  showPresence(others) {
+    const text = presenceText(others);
+    this.presenceLine.hidden = !text;
+    this.presenceLine.textContent = text;
+    this.presenceLine.classList.toggle("typing", others.some((o) => o.state === "typing"));
+  }
+
   // -- data and events ----------------------------------------------------
 
   refreshSoon() {
@@ -222,9 +270,15 @@ export class Chatbox {
       this.renderHeader();
       this.thread.render(true);
     } catch (error) {
+      if (error.status === 404 && this.restored && !this.details) {
+        // Reopened after a refresh, but no longer this agent's to see.
+        this.dock.close(this, { quiet: true });
+        return;
+      }
       if (error.status === 404) {
         // The lead left this agent's view (reassigned, say): say so.
         this.el.classList.add("gone");
+        this.reportPresence();
         this.details = { text_block: "You can no longer see this lead." };
         this.renderComposerState();
       }
@@ -308,6 +362,7 @@ export class Chatbox {
       this.thread.scrollToBottom();
       this.thread.maybeMarkRead();
     }
+    this.reportPresence();
   }
 
   minimize() {
@@ -337,6 +392,9 @@ export class Chatbox {
   }
 
   destroy() {
+    if (this.storage) this.storage.saveDraft(this.id, this.composer.draft());
+    this.reporter.stop();
+    this.thread.destroy();
     for (const off of this.unsubscribe) off();
     document.removeEventListener("visibilitychange", this.onVisibility);
     window.clearTimeout(this.refreshTimer);

@@ -1,10 +1,13 @@
 // The composer: the text box, its live count of characters and segments (from
 // segments.js, the twin of the server's carriers/segments.py), the characters
-// that force UCS-2, templates and categories, and why it is disabled when the
-// agent may not text. It also writes internal notes (its "Note" tab).
+// that force UCS-2, templates and categories (and saved replies typed with
+// "/": replies.js), and why it is disabled when the agent may not text. It
+// also writes internal notes (its "Note" tab), and keeps a draft of each tab
+// that the chatbox stores (`draft()`, `loadDraft()`).
 
 import { h, icon, replaceChildren, setText } from "./dom.js";
 import { plural } from "./format.js";
+import { SavedReplies } from "./replies.js";
 import { check_limit, LIMITS, replacement_for, segment, smart_replace } from "./segments.js";
 
 let composerIds = 0;
@@ -18,10 +21,12 @@ export class Composer {
    * @param {(text: string, extra: object) => void} options.onSend
    * @param {string} options.label  what the text box is for ("Text Dana")
    * @param {import("./mms.js").ImagePicker} [options.picker]  attaches images (MMS)
+   * @param {(mode: string) => void} [options.onEdit]  the agent changed the text
    */
-  constructor({ limit, onSend, label, picker = null }) {
+  constructor({ limit, onSend, label, picker = null, onEdit = () => {} }) {
     this.limit = limit;
     this.onSend = onSend;
+    this.onEdit = onEdit;
     this.label = label;
     this.picker = picker;
     this.mode = "text"; // or "note"
@@ -40,8 +45,17 @@ export class Composer {
         "aria-describedby": `${this.id}-counter ${this.id}-notice`,
         enterkeyhint: "send",
       },
-      oninput: () => this.update(),
+      oninput: () => {
+        this.update();
+        this.onEdit(this.mode);
+      },
       onkeydown: (event) => this.onKeydown(event),
+    });
+    this.replies = new SavedReplies({
+      textarea: this.textarea,
+      id: this.id,
+      active: () => this.mode === "text",
+      use: (template, value) => this.useTemplate(value),
     });
     this.sendButton = h(
       "button",
@@ -76,19 +90,6 @@ export class Composer {
       dataset: { testid: "composer-notice" },
       attrs: { role: "status" },
     });
-    this.templateSelect = h("select", {
-      className: "template-select",
-      hidden: true,
-      attrs: { "aria-label": "Insert a template" },
-      onchange: () => this.insertTemplate(),
-    });
-    this.categorySelect = h("select", {
-      className: "category-select",
-      hidden: true,
-      attrs: { "aria-label": "Category of this message" },
-    });
-    this.tools = h("div", { className: "composer-tools", hidden: true },
-      this.templateSelect, this.categorySelect);
     const tab = (mode, text) => h("button", {
       type: "button",
       className: "mode-tab",
@@ -98,20 +99,21 @@ export class Composer {
     }, text);
     this.modes = h("div", { className: "composer-modes", attrs: { role: "tablist", "aria-label": "Write" } },
       tab("text", "Reply by SMS"), tab("note", "Internal note"));
+    this.hint = h("span", { className: "composer-hint", hidden: true }, "Type / for saved replies");
     this.el = h(
       "div",
       { className: "composer", dataset: { testid: "composer" } },
       this.modes,
       this.notice,
       this.error,
-      this.tools,
+      this.replies.tools,
       picker ? picker.strip : null,
+      this.replies.el,
       h("div", { className: "composer-row" }, picker ? picker.buttons : null, this.textarea, this.sendButton),
       this.problem,
       this.ucs2,
-      h("div", { className: "composer-meta" }, this.counter),
+      h("div", { className: "composer-meta" }, this.hint, this.counter),
     );
-    this.templates = [];
     this.update();
   }
 
@@ -125,9 +127,28 @@ export class Composer {
     for (const button of this.modes.children) {
       button.setAttribute("aria-selected", String(button.dataset.mode === mode));
     }
+    this.replies.close();
     this.clearError();
     this.render();
     this.textarea.focus();
+  }
+
+  /** What each tab holds, and which is shown: the chatbox keeps it. */
+  draft() {
+    const drafts = { ...this.drafts, [this.mode]: this.textarea.value };
+    return { text: drafts.text, note: drafts.note, mode: this.mode };
+  }
+
+  /** Put a kept draft back (an empty composer only: nothing typed is lost). */
+  loadDraft(draft) {
+    if (!draft || this.textarea.value.trim()) return;
+    this.drafts = { text: draft.text || "", note: draft.note || "" };
+    this.mode = draft.mode === "note" ? "note" : "text";
+    this.textarea.value = this.drafts[this.mode];
+    for (const button of this.modes.children) {
+      button.setAttribute("aria-selected", String(button.dataset.mode === this.mode));
+    }
+    this.render();
   }
 
   focus() {
@@ -146,51 +167,21 @@ export class Composer {
     }
     if (!this.textarea.value.trim()) this.textarea.value = text;
     this.update();
+    this.onEdit(this.mode);
   }
 
   /** Templates ([{id, name, body, category}], filled in by the server for
-   * this conversation) and categories ([{id, name}]). */
+   * this conversation) and categories ([{id, name}]): replies.js. */
   setTemplates(templates, categories) {
-    this.templates = templates || [];
-    const cats = categories || [];
-    const catName = new Map(cats.map((c) => [c.id, c.name]));
-    if (this.templates.length) {
-      const groups = new Map();
-      for (const t of this.templates) {
-        const key = catName.get(t.category) || t.category_name || "Templates";
-        if (!groups.has(key)) groups.set(key, []);
-        groups.get(key).push(t);
-      }
-      replaceChildren(
-        this.templateSelect,
-        h("option", { value: "" }, "Insert a template…"),
-        [...groups].map(([label, items]) =>
-          h("optgroup", { label }, items.map((t) => h("option", { value: String(t.id) }, t.name)))),
-      );
-    }
-    this.templateSelect.hidden = !this.templates.length;
-    if (cats.length) {
-      const current = this.categorySelect.value;
-      replaceChildren(
-        this.categorySelect,
-        h("option", { value: "" }, "No category"),
-        cats.map((c) => h("option", { value: String(c.id) }, c.name)),
-      );
-      this.categorySelect.value = current;
-    }
-    this.categorySelect.hidden = !cats.length;
-    this.tools.hidden = this.templateSelect.hidden && this.categorySelect.hidden;
+    this.replies.setTemplates(templates, categories);
+    this.hint.hidden = !(templates || []).length;
   }
 
-  insertTemplate() {
-    const template = this.templates.find((t) => String(t.id) === this.templateSelect.value);
-    this.templateSelect.value = "";
-    if (!template) return;
-    const text = template.text ?? template.body;
-    const current = this.textarea.value;
-    this.textarea.value = current.trim() ? `${current.replace(/\s+$/, "")} ${text}` : text;
-    if (template.category) this.categorySelect.value = String(template.category);
+  /** Put a saved reply in the box: `value` is the box's whole new text. */
+  useTemplate(value) {
+    this.textarea.value = value;
     this.update();
+    this.onEdit(this.mode);
     this.textarea.focus();
   }
 
@@ -293,7 +284,9 @@ export class Composer {
       const fixable = forcing.some((ch) => replacement_for(ch) !== null);
       replaceChildren(
         this.ucs2,
-        h("span", {}, rule.gsm7_only ? "Not allowed on your plan: " : "Sent as UCS-2 (70 per segment) because of "),
+        h("span", {}, rule.gsm7_only
+          ? `${forcing.length === 1 ? "This character is" : "These characters are"} not allowed on your plan: `
+          : "Sent as UCS-2 (70 per segment) because of "),
         forcing.slice(0, 8).map((ch) => h("mark", { className: "ucs2-char", title: codePoints(ch) }, ch)),
         forcing.length > 8 ? h("span", {}, ` and ${forcing.length - 8} more`) : null,
         fixable ? h("button", {
@@ -307,8 +300,11 @@ export class Composer {
         }, "Replace look-alikes") : null,
       );
     }
-    this.problem.hidden = !problem;
-    setText(this.problem, problem || "");
+    // A character the plan refuses is said once: the UCS-2 line above names
+    // it (with the look-alikes to replace it by), not this line again.
+    const said = rule.gsm7_only && forcing.length;
+    this.problem.hidden = !problem || said;
+    setText(this.problem, said ? "" : problem || "");
     this.sendButton.disabled = Boolean(this.block) || (!text.trim() && !images) || Boolean(problem);
     this.autosize();
   }
@@ -319,6 +315,7 @@ export class Composer {
   }
 
   onKeydown(event) {
+    if (this.replies.onKeydown(event)) return;
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !event.altKey) {
       event.preventDefault();
       this.send();
@@ -331,8 +328,10 @@ export class Composer {
       if (!text) return;
       this.clearError();
       this.textarea.value = "";
-      this.update();
+      // A note is a side remark: the box goes back to texting the lead.
+      this.setMode("text");
       this.onSend(text, { note: true });
+      this.onEdit(this.mode);
       return;
     }
     const images = this.picker && this.picker.count() ? this.picker : null;
@@ -342,13 +341,14 @@ export class Composer {
       this.showError(problem);
       return;
     }
-    const category = this.categorySelect.value ? Number(this.categorySelect.value) : null;
+    const category = this.replies.category();
     this.clearError();
     this.textarea.value = "";
     const extra = { category, schedule: Boolean(this.scheduleFor) };
     if (images) extra.images = images.take();
     this.update();
     this.onSend(text, extra);
+    this.onEdit(this.mode);
   }
 
   /** Say why a send failed; `action` ({label, run}) offers a way out. */

@@ -1,8 +1,10 @@
 // The dock: open chatboxes stacked along the bottom of the workspace, fitted
 // to its width. The first opened sits at the right; new ones open to its left.
 // When they do not all fit, the ones used least recently wait behind a "+N"
-// button. At phone width one chatbox at a time fills the screen and the queue
-// is a view of its own.
+// button (its menu closes with Escape or a click elsewhere). At phone width
+// one chatbox at a time fills the screen and the queue is a view of its own.
+// The open chatboxes, their order and states are kept in this browser
+// (storage.js) and come back after a refresh.
 
 import { Chatbox } from "./chatbox.js";
 import { h, replaceChildren, setText } from "./dom.js";
@@ -14,23 +16,38 @@ const MINIMIZED_WIDTH = 240;
 const OVERFLOW_WIDTH = 64;
 
 export class Dock {
-  constructor({ store, socket, phone }) {
+  constructor({ store, socket, phone, presence }) {
     this.store = store;
     this.socket = socket;
     this.phone = phone; // a MediaQueryList for phone width
+    this.presence = presence;
+    this.storage = null; // the agent's (storage.js), once the hello names them
     this.boxes = new Map(); // conversation id -> Chatbox, in opening order
     this.recency = []; // conversation ids, most recently used first
     this.owners = new Map(); // client_id -> Chatbox awaiting ack/error
     this.hidden = new Set(); // ids waiting behind the overflow button
-    this.overflowMenu = h("ul", { className: "overflow-menu", hidden: true });
+    this.overflowMenu = h("ul", {
+      id: "overflow-menu",
+      className: "overflow-menu",
+      hidden: true,
+      dataset: { testid: "overflow-menu" },
+      attrs: { "aria-label": "More open conversations" },
+    });
     this.overflowButton = h("button", {
       type: "button",
       className: "overflow-button",
       hidden: true,
-      attrs: { "aria-haspopup": "true", "aria-expanded": "false" },
+      dataset: { testid: "overflow-button" },
+      attrs: { "aria-expanded": "false", "aria-controls": "overflow-menu" },
       onclick: () => this.toggleOverflow(),
     });
-    this.overflow = h("div", { className: "overflow" }, this.overflowButton, this.overflowMenu);
+    this.overflow = h("div", {
+      className: "overflow",
+      onkeydown: (event) => this.onOverflowKey(event),
+    }, this.overflowButton, this.overflowMenu);
+    document.addEventListener("pointerdown", (event) => {
+      if (!this.overflowMenu.hidden && !this.overflow.contains(event.target)) this.toggleOverflow(false);
+    });
     this.el = h("div", { className: "dock", dataset: { testid: "dock" } }, this.overflow);
     window.addEventListener("resize", () => this.layoutSoon());
     phone.addEventListener("change", () => this.layout());
@@ -38,11 +55,19 @@ export class Dock {
   }
 
   /** Open (or bring forward) the chatbox of a conversation. */
-  open(conversationId, { focus = true, maximize = false } = {}) {
+  open(conversationId, { focus = true, maximize = false, restored = false } = {}) {
     const id = Number(conversationId);
     let box = this.boxes.get(id);
     if (!box) {
-      box = new Chatbox({ conversationId: id, store: this.store, socket: this.socket, dock: this });
+      box = new Chatbox({
+        conversationId: id,
+        store: this.store,
+        socket: this.socket,
+        dock: this,
+        presence: this.presence,
+        storage: this.storage,
+        restored,
+      });
       this.boxes.set(id, box);
       this.el.append(box.el);
     }
@@ -54,11 +79,13 @@ export class Dock {
     return box;
   }
 
-  close(box) {
+  /** Close a chatbox (its draft stays); `quiet`: without moving the focus. */
+  close(box, { quiet = false } = {}) {
     box.destroy();
     this.boxes.delete(box.id);
     this.recency = this.recency.filter((id) => id !== box.id);
     this.layout();
+    if (quiet) return;
     const next = this.recency.map((id) => this.boxes.get(id)).find((b) => b && b.state !== "minimized");
     if (next && !this.phone.matches) next.composer.focus();
     else document.querySelector(`[data-testid=queue-row][data-conversation="${box.id}"]`)?.focus();
@@ -129,7 +156,33 @@ export class Dock {
     const boxes = [...this.boxes.values()];
     if (this.phone.matches) this.layoutPhone(boxes);
     else this.layoutDesktop(boxes);
+    for (const box of boxes) box.reportPresence();
+    this.remember();
     this.onChange();
+  }
+
+  // -- kept across a refresh ----------------------------------------------
+
+  /** The agent is known (the first hello): reopen what was open. */
+  restore(storage) {
+    this.storage = storage;
+    const kept = storage.dock();
+    for (const id of kept.open) {
+      const box = this.open(id, { focus: false, restored: true });
+      const state = kept.states[id];
+      if (state === "minimized" || state === "maximized") box.setState(state);
+    }
+    const open = new Set(this.boxes.keys());
+    this.recency = [...kept.recency.filter((id) => open.has(id)),
+      ...this.recency.filter((id) => !kept.recency.includes(id))];
+    this.layout();
+  }
+
+  remember() {
+    if (!this.storage) return;
+    const states = {};
+    for (const [id, box] of this.boxes) states[id] = box.state;
+    this.storage.saveDock({ open: [...this.boxes.keys()], recency: this.recency, states });
   }
 
   layoutPhone(boxes) {
@@ -191,16 +244,35 @@ export class Dock {
     this.overflowButton.setAttribute("aria-label", `${hidden.length} more open conversations`);
     replaceChildren(this.overflowMenu, hidden.map((box) => h("li", {}, h("button", {
       type: "button",
+      title: box.header.name(),
       onclick: () => {
-        this.overflowMenu.hidden = true;
+        this.toggleOverflow(false);
         this.open(box.id);
       },
     }, box.header.name()))));
   }
 
-  toggleOverflow() {
-    this.overflowMenu.hidden = !this.overflowMenu.hidden;
-    this.overflowButton.setAttribute("aria-expanded", String(!this.overflowMenu.hidden));
+  toggleOverflow(open = this.overflowMenu.hidden) {
+    this.overflowMenu.hidden = !open;
+    this.overflowButton.setAttribute("aria-expanded", String(open));
+    if (open) this.overflowMenu.querySelector("button")?.focus();
+  }
+
+  /** Escape closes the "+N" menu (focus back on its button); arrows move. */
+  onOverflowKey(event) {
+    if (this.overflowMenu.hidden) return;
+    const items = [...this.overflowMenu.querySelectorAll("button")];
+    const index = items.indexOf(document.activeElement);
+    if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      this.toggleOverflow(false);
+      this.overflowButton.focus();
+    } else if ((event.key === "ArrowDown" || event.key === "ArrowUp") && items.length) {
+      event.preventDefault();
+      const step = event.key === "ArrowDown" ? 1 : items.length - 1;
+      items[(index + step) % items.length].focus();
+    }
   }
 
   /** After a reconnect that could not replay: reload what every box shows

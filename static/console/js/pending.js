@@ -44,6 +44,7 @@ export class PendingSends {
     this.leadId = leadId;
     this.own = own;
     this.requests = new Map(); // client_id -> {text, extra, kind}
+    this.resending = new Map(); // failed message id -> client_id of its resend
   }
 
   /** The composer's send: a text, a text with images, or a note. */
@@ -120,6 +121,21 @@ export class PendingSends {
     this.thread.render();
   }
 
+  /** Send a failed text again (a new message, linked to it); the thread
+   * shows "Resending…" on it until the server answers. */
+  resend(message) {
+    const clientId = newClientId();
+    this.requests.set(clientId, { kind: "resend", message: message.id });
+    this.resending.set(message.id, clientId);
+    this.own(clientId);
+    this.socket.request({ type: "message.resend", message: message.id, client_id: clientId });
+    this.thread.followNewest(); // the new copy shows at the bottom
+  }
+
+  isResending(messageId) {
+    return this.resending.has(messageId);
+  }
+
   /** A change to the lead (assign, reopen...): its refusal, if any, is
    * shown here; its effect arrives as events. */
   command(frame) {
@@ -153,6 +169,11 @@ export class PendingSends {
   onAck(frame) {
     const request = this.requests.get(frame.client_id);
     this.requests.delete(frame.client_id);
+    if (request && request.kind === "resend") {
+      this.resending.delete(request.message);
+      this.thread.render(true);
+      return;
+    }
     if (!request || request.kind !== "text") return;
     const pending = this.history.pending.get(frame.client_id);
     if (pending && frame.message) {
@@ -178,7 +199,13 @@ export class PendingSends {
       return;
     }
     if (request.kind === "note") {
+      // The note comes back, in the note tab, to be sent again.
       this.composer.restore(request.text, "note");
+      this.composer.setMode("note");
+    }
+    if (request.kind === "resend") {
+      this.resending.delete(request.message);
+      this.thread.render(true);
     }
     if (request.kind === "text") {
       this.history.dropPending(frame.client_id);

@@ -297,10 +297,8 @@ export class Queue {
       lead.assignee && lead.assignee !== me && lead.assignee_name ? lead.assignee_name : null,
     ].filter(Boolean).join(" · ");
     const preview = previewOf(last, me);
-    button.setAttribute(
-      "aria-label",
-      `${name}, SMS${unread ? `, ${unread} unread` : ""}: ${preview}`,
-    );
+    // Named by what it shows (WCAG 2.5.3: a spoken command says what is seen).
+    button.removeAttribute("aria-label");
     replaceChildren(
       button,
       // Initials of the person, not of the lead's title ("Dana · roof repair").

@@ -210,7 +210,7 @@ export class Store {
         lead: frame.lead,
         lead_name: lead.name || known.lead_name || "",
         lead_status: lead.status || "open",
-        assignee: lead.assignee ?? null,
+        assignee: known.assignee !== undefined ? known.assignee : lead.assignee ?? null,
         status: "open",
         contact_name: known.contact_name || "",
         contact_number: known.contact_number || "",

@@ -3,9 +3,10 @@
 //
 // History comes in pages: the newest when the chatbox opens (or reloads after
 // a reconnect), older ones as the agent scrolls back, keeping their place.
-// New messages keep the thread at the bottom if it was there. While the agent
-// is looking at it (the chatbox says when), the thread marks the conversation
-// read up to its newest message.
+// A thread at the bottom stays there whatever grows (new messages, images
+// that load after them, a composer that grows). While the agent is looking at
+// it (the chatbox says when), the thread marks the conversation read up to its
+// newest message. A text that failed offers to be sent again.
 
 import * as api from "./api.js";
 import { h, icon, setText } from "./dom.js";
@@ -38,8 +39,10 @@ export class Thread {
    * @param {(reason: string) => void} options.showError
    * @param {{confirm: (message: object) => void, dismiss: (message: object) => void}} options.optout
    *   what the buttons under a possible opt-out do
+   * @param {{send: (message: object) => void, busy: (id: number) => boolean}} options.resend
+   *   sends a failed text again; whether that is under way
    */
-  constructor({ conversationId, store, socket, history, leadId, isReading, showError, optout }) {
+  constructor({ conversationId, store, socket, history, leadId, isReading, showError, optout, resend }) {
     this.id = conversationId;
     this.store = store;
     this.socket = socket;
@@ -48,6 +51,9 @@ export class Thread {
     this.isReading = isReading;
     this.showError = showError;
     this.optout = optout;
+    this.resend = resend;
+    this.confirming = new Set(); // ids of unsure texts whose resend awaits a yes
+    this.pinned = true; // at the bottom: stays there as the content grows
     this.renderedVersion = -1;
     this.scrolledOnce = false; // scrolled to the bottom once the first page was in
     this.loadingOlder = false;
@@ -68,6 +74,19 @@ export class Thread {
       attrs: { role: "region", "aria-label": "Conversation history" },
       onscroll: () => this.onScroll(),
     }, this.olderButton, this.historyStart, this.list);
+    // Whatever changes the height (an image that loads after the message, a
+    // resized box, the phone's keyboard) keeps a thread at the bottom there.
+    if (window.ResizeObserver) {
+      this.resizes = new ResizeObserver(() => {
+        if (this.pinned) this.scrollToBottom();
+      });
+      this.resizes.observe(this.list);
+      this.resizes.observe(this.el);
+    }
+  }
+
+  destroy() {
+    if (this.resizes) this.resizes.disconnect();
   }
 
   // -- rendering ----------------------------------------------------------
@@ -75,9 +94,9 @@ export class Thread {
   render(force = false) {
     if (!force && this.renderedVersion === this.history.version) return;
     this.renderedVersion = this.history.version;
-    const scroller = this.el;
-    const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 60;
+    const atBottom = this.pinned || this.distanceFromBottom() < 60;
     const items = [];
+    const resent = new Set(this.history.ordered().map((m) => m.resend_of).filter(Boolean));
     const notes = this.store.notes.get(this.leadId());
     const entries = this.history.ordered().map((m) => ({ at: m.created_at, message: m }));
     if (notes) {
@@ -106,7 +125,7 @@ export class Thread {
       const grouped = previous && previous.direction === message.direction &&
         previous.author === message.author &&
         new Date(message.created_at) - new Date(previous.created_at) < GROUP_GAP_MS;
-      items.push(this.messageItem(message, grouped));
+      items.push(this.messageItem(message, grouped, resent.has(message.id)));
       previous = message;
     }
     if (!items.length && this.history.loaded) {
@@ -116,22 +135,28 @@ export class Thread {
     this.olderButton.hidden = !this.history.more || !this.history.loaded || !this.history.oldestLoaded;
     this.historyStart.hidden = this.history.more || !this.history.loaded || !entries.length;
     if (atBottom || !this.scrolledOnce) {
-      scroller.scrollTop = scroller.scrollHeight;
+      this.scrollToBottom();
       if (this.history.loaded) this.scrolledOnce = true;
     }
+  }
+
+  distanceFromBottom() {
+    return this.el.scrollHeight - this.el.scrollTop - this.el.clientHeight;
   }
 
   /** The next render scrolls to the bottom (a message the agent just sent,
    * a reload), wherever the agent had scrolled to. */
   followNewest() {
     this.scrolledOnce = false;
+    this.pinned = true;
   }
 
   scrollToBottom() {
     this.el.scrollTop = this.el.scrollHeight;
+    this.pinned = true;
   }
 
-  messageItem(message, grouped) {
+  messageItem(message, grouped, resent = false) {
     const out = message.direction === "out";
     const me = this.store.agent && message.author === this.store.agent.id;
     const status = out ? STATUS[message.status] || { label: message.status, icon: "clock", tone: "muted" } : null;
@@ -162,8 +187,12 @@ export class Thread {
         attrs: { "aria-label": `Status: ${label}` },
       }, icon(status.icon, "icon status-icon"), label));
     }
-    const failure = out && message.error_reason && ["failed", "undelivered", "check"].includes(message.status)
-      ? h("div", { className: "failure", attrs: { role: "note" } }, message.error_reason) : null;
+    const failed = out && ["failed", "undelivered", "check"].includes(message.status);
+    const failure = failed && (message.error_reason || this.resendable(message))
+      ? h("div", { className: "failure", attrs: { role: "note" } },
+        message.error_reason ? h("span", {}, message.error_reason) : null,
+        this.resendControls(message, resent)) : null;
+    if (message.resend_of) meta.push(h("span", { className: "resent-chip" }, "Resent"));
     const optout = !out && message.possible_optout ? h("div", { className: "optout-flag" },
       "This may be a request to stop texting.",
       h("button", {
@@ -195,6 +224,53 @@ export class Thread {
       optout,
       h("div", { className: "msg-meta" }, meta),
     );
+  }
+
+  /** Whether the agent may be offered to send a failed text again. */
+  resendable(message) {
+    return message.kind === "text" && Boolean(message.author) && Boolean(message.id);
+  }
+
+  /** "Resend" under a failed text; for an unsure one (status check, it may
+   * have reached the lead) a second step asks first; "Resent" once it was. */
+  resendControls(message, resent) {
+    if (!this.resendable(message)) return null;
+    if (resent) return h("span", { className: "resend-done" }, "Resent below");
+    if (this.resend.busy(message.id)) return h("span", { className: "resend-done" }, "Resending…");
+    const send = () => {
+      this.confirming.delete(message.id);
+      this.resend.send(message);
+      this.render(true);
+    };
+    if (this.confirming.has(message.id)) {
+      return h("span", { className: "resend-confirm" },
+        "It may have reached the lead. Send it again anyway?",
+        h("button", { type: "button", className: "link-button", dataset: { testid: "resend-confirm" }, onclick: send },
+          "Send again"),
+        h("button", {
+          type: "button",
+          className: "link-button",
+          onclick: () => {
+            this.confirming.delete(message.id);
+            this.render(true);
+          },
+        }, "Cancel"));
+    }
+    return h("button", {
+      type: "button",
+      className: "link-button resend-button",
+      dataset: { testid: "resend" },
+      attrs: { "aria-label": `Resend: ${message.body.slice(0, 60)}` },
+      onclick: () => {
+        if (message.status !== "check") {
+          send();
+          return;
+        }
+        this.confirming.add(message.id);
+        this.render(true);
+        this.el.querySelector("[data-testid=resend-confirm]")?.focus();
+      },
+    }, "Resend");
   }
 
   noteItem(note) {
@@ -287,6 +363,7 @@ export class Thread {
   }
 
   onScroll() {
+    this.pinned = this.distanceFromBottom() < 4;
     if (this.el.scrollTop < LOAD_MORE_AT_PX) this.loadOlder();
   }
 
