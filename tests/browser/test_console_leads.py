@@ -164,7 +164,7 @@ def test_contacts_are_named_edited_added_and_any_number_texts(team, browser_cont
     expect(box.locator(".chatbox-head .avatar .avatar-icon")).to_have_count(1)
 
     # Name the contact that texted in: the lead takes the name too.
-    panel.get_by_role("button", name="Name this contact").click()
+    panel.get_by_role("button", name="Add name for this contact").click()
     form = panel.locator("form")
     expect(form.get_by_label("First name")).to_be_focused()
     form.get_by_label("First name").fill("Jordan")
@@ -182,7 +182,7 @@ def test_contacts_are_named_edited_added_and_any_number_texts(team, browser_cont
     expect(panel.get_by_role("button", name="Edit Jordan Reyes")).to_be_focused()
 
     # Add new: another number for Jordan, typed any way.
-    panel.get_by_role("button", name="Add a number for Jordan Reyes").click()
+    panel.get_by_role("button", name="Add number for Jordan Reyes").click()
     panel.get_by_label("Mobile number").fill("503-555-0132")
     panel.get_by_role("button", name="Add number").click()
     cell = panel.get_by_test_id("number").filter(has_text="+1 503-555-0132")
@@ -475,7 +475,7 @@ def test_search_contacts_and_closing_at_phone_width(team, browser_context):
     # The lead's people, over the thread; a number added from here.
     box.get_by_role("button", name="Contacts and team").click()
     panel = box.locator(".contacts-panel")
-    panel.get_by_role("button", name="Add a number for Dana Whitfield").click()
+    panel.get_by_role("button", name="Add number for Dana Whitfield").click()
     panel.get_by_label("Mobile number").fill("(503) 555-0154")
     shot(page, "contacts-form-phone")
     panel.get_by_label("Mobile number").press("Enter")

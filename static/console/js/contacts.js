@@ -107,13 +107,13 @@ export class ContactsPanel {
       editing || [
         h("div", { className: "contact-head" },
           h("div", { className: `contact-name${name ? "" : " unnamed"}` }, name || "Unnamed contact"),
-          editable ? button("edit", name ? `Edit ${name}` : "Name this contact",
+          editable ? button("edit", name ? `Edit ${name}` : "Add name for this contact",
             name ? "Edit" : "Add name", "edit-contact") : null),
         h("div", { className: "contact-role" }, ROLES[contact.role] || contact.role_label || contact.role || ""),
         contact.email ? h("a", { className: "contact-email", href: `mailto:${contact.email}` }, contact.email) : null,
       ],
       h("ul", { className: "numbers" }, (contact.numbers || []).map((n) => this.numberItem(n))),
-      formOf("number") || (editable ? button("number", `Add a number for ${name || "this contact"}`,
+      formOf("number") || (editable ? button("number", `Add number for ${name || "this contact"}`,
         "Add number", "add-number") : null));
   }
 
