@@ -77,12 +77,14 @@ def queue_message(
     send_after=None,
     checked_images: list = (),
     resend_of: Message | None = None,
+    governed: bool = False,
 ) -> Message:
     """Store an outbound message as queued (or scheduled) and tell the consoles.
 
     The outbox picks it up after commit; nothing is sent from here.
     ``checked_images`` (from ``attachments.check_outbound``) are stored with
-    it: an MMS. ``resend_of``: the failed text it sends again.
+    it: an MMS. ``resend_of``: the failed text it sends again. ``governed``:
+    the send governor passed it (the caps count it).
     """
     encoding, segments = count_segments(body, mms=bool(checked_images))
     message = Message.objects.create(
@@ -100,6 +102,7 @@ def queue_message(
         encoding=encoding,
         segments=segments,
         resend_of=resend_of,
+        governed=governed,
     )
     if checked_images:
         attachments.store_outbound(message, checked_images)

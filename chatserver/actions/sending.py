@@ -1,6 +1,7 @@
-"""An agent's text: checked (rights, consent, quiet hours, plan, images),
-queued for the outbox, and the lead claimed when nobody had it; and a text
-that failed, sent again as a new one after the same checks."""
+"""An agent's text: checked (rights, consent, quiet hours, the send
+governor, plan, images), queued for the outbox, and the lead claimed when
+nobody had it; and a text that failed, sent again as a new one after the
+same checks."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 
 from carriers.segments import check_limit
-from chatserver.actions import attachments
+from chatserver.actions import attachments, governing
 from chatserver.actions.assignment import claim_lead
 from chatserver.actions.attachments import Image
 from chatserver.actions.messages import mark_read, once_per_client_id, queue_message
@@ -143,6 +144,7 @@ def _queue_agent_message(
         raise ActionError("No such message category.", "not_found")
 
     compliance.check_can_send(conversation)
+    when = governing.timing(conversation, schedule=schedule)
     outgoing = compliance.decorate(conversation, body)
     message = queue_message(
         conversation,
@@ -150,9 +152,10 @@ def _queue_agent_message(
         author=agent,
         client_id=client_id,
         category_id=category_id,
-        send_after=compliance.scheduled_time(conversation, schedule=schedule),
+        send_after=when.send_after,
         checked_images=checked,
         resend_of=resend_of,
+        governed=when.governed,
     )
     if lead.assignee_id is None:
         # Refuses (and so rolls the message back) if a colleague replied first.

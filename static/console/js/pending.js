@@ -211,7 +211,10 @@ export class PendingSends {
       this.history.dropPending(frame.client_id);
       this.thread.render();
       this.composer.restore(request.text);
-      if (frame.code === "quiet_hours") {
+      // Quiet hours, or a state's law holding a governed text: either says
+      // when the text may go, and the composer offers to schedule it then.
+      const holds = frame.code === "quiet_hours" || frame.code === "governor_hold";
+      if (holds && frame.details && frame.details.next_allowed_local) {
         const when = frame.details && frame.details.next_allowed_local
           ? clock(frame.details.next_allowed_local.slice(0, 19)) : "later";
         this.composer.setSchedule(frame.reason, when);
