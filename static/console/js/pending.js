@@ -215,10 +215,11 @@ export class PendingSends {
       // when the text may go, and the composer offers to schedule it then.
       const holds = frame.code === "quiet_hours" || frame.code === "governor_hold";
       if (holds && frame.details && frame.details.next_allowed_local) {
-        const when = frame.details && frame.details.next_allowed_local
-          ? clock(frame.details.next_allowed_local.slice(0, 19)) : "later";
+        const when = clock(frame.details.next_allowed_local.slice(0, 19));
+        // The notice above the composer says why; the error only that the
+        // text did not go, and the way out.
         this.composer.setSchedule(frame.reason, when);
-        this.composer.showError(frame.reason, {
+        this.composer.showError("Not sent.", {
           label: `Schedule it for ${when}`,
           run: () => {
             this.composer.clearError();
