@@ -83,8 +83,11 @@ async def test_a_webhook_reaching_a_socket_moves_the_figures(redis_url, stack, t
         assert figure(after, "chatserver_webhooks_waiting") == 0
 
         await console.close()
-        await asyncio.sleep(0.5)
-        _, closed = await asyncio.to_thread(scrape, web)
+        for _ in range(50):  # the server notices the close within moments
+            _, closed = await asyncio.to_thread(scrape, web)
+            if figure(closed, "chatserver_console_sockets") == 0:
+                break
+            await asyncio.sleep(0.2)
         assert figure(closed, "chatserver_console_sockets") == 0
 
         assert (await asyncio.to_thread(scrape, web, None))[0] == 401
