@@ -33,6 +33,9 @@ from prometheus_client import (
 )
 
 MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+if MULTIPROC_DIR:
+    # Each process's files are opened as its figures are made, below.
+    os.makedirs(MULTIPROC_DIR, exist_ok=True)
 
 # Per process ("liveall": one series per live process, labelled with its pid;
 # a process that exits takes its series with it, see ``forget``).
