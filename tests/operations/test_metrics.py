@@ -75,7 +75,13 @@ async def test_a_webhook_reaching_a_socket_moves_the_figures(redis_url, stack, t
         )
         assert status == 204
         await next_of(console, "message.created", timeout=15)
-        _, after = await asyncio.to_thread(scrape, web)
+        # The worker counts a batch once its commit returns, which the
+        # socket may beat by a moment.
+        for _ in range(50):
+            _, after = await asyncio.to_thread(scrape, web)
+            if "chatserver_webhooks_applied_total{" in after:
+                break
+            await asyncio.sleep(0.2)
 
         labels = {"carrier": "simulator", "kind": "inbound"}
         assert figure(after, "chatserver_webhooks_stored_total", **labels) == 1
