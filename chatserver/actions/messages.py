@@ -77,6 +77,7 @@ def queue_message(
     send_after=None,
     checked_images: list = (),
     resend_of: Message | None = None,
+    automation: str = "",
 ) -> Message:
     """Store an outbound message as queued (or scheduled) and tell the consoles.
 
@@ -100,6 +101,7 @@ def queue_message(
         encoding=encoding,
         segments=segments,
         resend_of=resend_of,
+        automation=automation,
     )
     if checked_images:
         attachments.store_outbound(message, checked_images)

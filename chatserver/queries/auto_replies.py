@@ -1,0 +1,55 @@
+"""Automatic replies as they stand: an organisation's keyword rules, a
+number's business hours, and whether a conversation had its after-hours
+reply lately. Read-only: ``chatserver.actions.auto_replies`` sends."""
+
+from __future__ import annotations
+
+import datetime
+
+from chatserver.models import BusinessHours, Conversation, KeywordRule, Message
+
+
+def rules_of(organisation_id: int):
+    """The organisation's keyword rules, by keyword, with their templates."""
+    return KeywordRule.objects.filter(organisation_id=organisation_id).select_related(
+        "template"
+    )
+
+
+def rule_for(organisation_id: int, word: str) -> KeywordRule | None:
+    """The active rule answering ``word`` (a stored, upper-case keyword)."""
+    if not word:
+        return None
+    return rules_of(organisation_id).filter(keyword=word, active=True).first()
+
+
+def hours_of(sender_id: int) -> BusinessHours | None:
+    """Our number's business hours, when it has any."""
+    return BusinessHours.objects.filter(sender_id=sender_id).first()
+
+
+def answered_after_hours_since(
+    conversation: Conversation, since: datetime.datetime
+) -> bool:
+    """Whether the conversation got an after-hours reply since ``since`` (one
+    that failed never reached the lead, so it does not count)."""
+    return (
+        Message.objects.filter(
+            conversation=conversation,
+            automation=Message.Automation.AFTER_HOURS,
+            created_at__gte=since,
+        )
+        .exclude(status__in=[Message.Status.FAILED, Message.Status.UNDELIVERED])
+        .exists()
+    )
+
+
+def rule_data(rule: KeywordRule) -> dict:
+    """A rule as the console's editor shows it."""
+    return {
+        "id": rule.id,
+        "keyword": rule.keyword,
+        "template": rule.template_id,
+        "template_name": rule.template.name,
+        "active": rule.active,
+    }
