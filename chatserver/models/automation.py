@@ -91,22 +91,23 @@ class BusinessHours(models.Model):
         return f"Business hours of {self.sender}"
 
     def clean(self):
+        errors = {}
         try:
             auto_replies.zone_of(self.time_zone)
         except ValueError as exc:
-            raise ValidationError({"time_zone": str(exc)}) from None
+            errors["time_zone"] = str(exc)
         days = "".join(str(d) for d in sorted(auto_replies.parse_days(self.days or "")))
         if not days or len(days) != len(self.days or ""):
-            raise ValidationError(
-                {"days": "Digits 1 (Monday) to 7 (Sunday), each once, e.g. 12345."}
-            )
-        self.days = days
+            errors["days"] = "Digits 1 (Monday) to 7 (Sunday), each once, e.g. 12345."
         try:
             templating.check(self.after_hours_text or "")
         except templating.TemplateError as exc:
-            raise ValidationError({"after_hours_text": str(exc)}) from None
+            errors["after_hours_text"] = str(exc)
         if not self.reply_every_hours:
-            raise ValidationError({"reply_every_hours": "At least one hour."})
+            errors["reply_every_hours"] = "At least one hour."
+        if errors:
+            raise ValidationError(errors)
+        self.days = days
 
     def is_open(self, when: datetime.datetime) -> bool:
         return auto_replies.is_open(

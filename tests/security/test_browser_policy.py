@@ -17,6 +17,7 @@ from carriers import phone_network
 from chatserver import actions
 from chatserver.models import (
     Event,
+    KeywordRule,
     Lead,
     Message,
     MessageCategory,
@@ -237,6 +238,11 @@ def write_requests(staff_data, org) -> list[tuple[str, dict | str]]:
             organisation=org, name="Hi", body="Hello"
         ).id,
         "category_id": MessageCategory.objects.create(organisation=org, name="Q").id,
+        "rule_id": KeywordRule.objects.create(
+            organisation=org,
+            keyword="PRICE",
+            template=Template.objects.create(organisation=org, name="P", body="$9k"),
+        ).id,
     }
     requests = []
     for route in routes():
