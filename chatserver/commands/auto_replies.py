@@ -36,6 +36,8 @@ def save_rule(agent: Agent, data: Data) -> Data:
     """``{"rule"?: id, "keyword": text, "template": id, "active"?: bool}``:
     a new rule, or changes to one."""
     existing = rule_of(agent, data) if "rule" in data else None
+    if data.get("template") is None:
+        raise ActionError("Pick the saved reply the keyword sends.", "invalid")
     template = template_of(agent, data)
     active = data.get("active", True)
     if not isinstance(active, bool):

@@ -1,11 +1,13 @@
 // Admins manage the team's saved replies here: templates (a name, a category,
 // a text with merge fields such as {lead.first_name}) and the categories that
-// file them. A modal dialog from the top bar; every change goes through the
+// file them, and the keyword replies that send them (keyword-rules.js). A
+// modal dialog from the top bar; every change goes through the
 // JSON API (docs/protocol.md, "Saved replies"), which checks the text and
 // tells every open console, so composers offer the new wording at once.
 
 import * as api from "./api.js";
 import { h, icon, replaceChildren, setText } from "./dom.js";
+import { KeywordRules } from "./keyword-rules.js";
 
 // The merge fields a template may use (chatserver/rules/templating.py).
 const FIELDS = [
@@ -55,6 +57,7 @@ export class RepliesAdmin {
       h("button", { type: "submit", className: "primary-button" }, "Save"),
       h("button", { type: "button", className: "link-button", onclick: () => this.edit(null) }, "Clear")));
 
+    this.rules = new KeywordRules();
     this.list = h("ul", { className: "reply-list", dataset: { testid: "reply-list" } });
     this.categoryList = h("ul", { className: "category-list" });
     this.newCategory = h("input", { id: "new-category", maxLength: 60 });
@@ -83,7 +86,8 @@ export class RepliesAdmin {
           },
         },
         h("label", { htmlFor: "new-category" }, "New category"), this.newCategory,
-        h("button", { type: "submit", className: "secondary-button" }, "Add")))));
+        h("button", { type: "submit", className: "secondary-button" }, "Add"))),
+      this.rules.el));
     this.button = h("button", {
       type: "button",
       className: "topbar-link replies-admin-button",
@@ -109,6 +113,7 @@ export class RepliesAdmin {
       this.templates = data.templates;
       this.categories = data.categories;
       this.draw();
+      await this.rules.reload(this.templates);
     } catch (error) {
       this.showError(error.reason || error.message);
     }
