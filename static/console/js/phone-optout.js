@@ -14,7 +14,7 @@ export class PhoneOptout {
    */
   constructor({ record, idSuffix }) {
     const noteId = `phone-optout-note-${idSuffix}`;
-    this.note = h("textarea", { id: noteId, rows: 2, maxLength: 500 });
+    this.note = h("input", { id: noteId, type: "text", maxLength: 500, autocomplete: "off" });
     this.form = h("form", {
       className: "phone-optout-form",
       hidden: true,
