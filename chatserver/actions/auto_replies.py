@@ -13,6 +13,9 @@ so is no solicitation that quiet hours or the governor hold. Never sent:
   waits for an agent's decision.
 
 A keyword rule wins over the after-hours reply: one automatic reply per text.
+A keyword texted again within ``KEYWORD_AGAIN_AFTER`` of the same reply
+gets nothing more: the lead has the answer, and two automatic systems
+texting each other stop there.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from chatserver.rules import auto_replies, keywords, templating
 
 Automation = Message.Automation
 
+KEYWORD_AGAIN_AFTER = datetime.timedelta(minutes=10)
+
 
 def answer(message: Message, inbound: InboundMessage) -> Message | None:
     """Queue the automatic reply the lead's ``message`` earns, if any."""
@@ -47,10 +52,15 @@ def answer(message: Message, inbound: InboundMessage) -> Message | None:
     rule = saved.rule_for(
         conversation.organisation_id, auto_replies.message_keyword(message.body)
     )
-    if rule is not None:
-        return reply(conversation, rule.template.body, Automation.KEYWORD)
-    hours = saved.hours_of(conversation.sender_id)
     now = timezone.now()
+    if rule is not None:
+        return reply(
+            conversation,
+            rule.template.body,
+            Automation.KEYWORD,
+            not_since=now - KEYWORD_AGAIN_AFTER,
+        )
+    hours = saved.hours_of(conversation.sender_id)
     if hours is None or not hours.after_hours_text.strip() or hours.is_open(now):
         return None
     since = now - datetime.timedelta(hours=hours.reply_every_hours)
@@ -59,10 +69,13 @@ def answer(message: Message, inbound: InboundMessage) -> Message | None:
     return reply(conversation, hours.after_hours_text, Automation.AFTER_HOURS)
 
 
-def reply(conversation, body: str, automation: str) -> Message | None:
+def reply(
+    conversation, body: str, automation: str, not_since=None
+) -> Message | None:
     """Queue ``body`` (a template, filled in for the lead: the agent fields
     are its assignee's) as an automatic reply, with the organisation's
-    intro on first contact and its footer, as any text it sends."""
+    intro on first contact and its footer, as any text it sends; not when
+    the conversation got the same reply since ``not_since``."""
     lead = conversation.lead
     context = templating.Context(
         organisation=conversation.organisation,
@@ -76,6 +89,12 @@ def reply(conversation, body: str, automation: str) -> Message | None:
     except templating.TemplateError:
         return None  # saved before the fields it uses were checked: say nothing
     if not text:
+        return None
+    # Compared without the intro and footer the organisation adds.
+    if not_since and any(
+        compliance.undecorate(conversation, sent) == text
+        for sent in saved.bodies_since(conversation, automation, not_since)
+    ):
         return None
     return queue_message(
         conversation,

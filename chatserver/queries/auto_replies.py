@@ -28,6 +28,20 @@ def hours_of(sender_id: int) -> BusinessHours | None:
     return BusinessHours.objects.filter(sender_id=sender_id).first()
 
 
+def bodies_since(
+    conversation: Conversation, automation: str, since: datetime.datetime
+) -> list[str]:
+    """The texts of the automatic replies of this kind the conversation got
+    since ``since`` (one that failed never reached the lead: not counted)."""
+    return list(
+        Message.objects.filter(
+            conversation=conversation, automation=automation, created_at__gte=since
+        )
+        .exclude(status__in=[Message.Status.FAILED, Message.Status.UNDELIVERED])
+        .values_list("body", flat=True)
+    )
+
+
 def answered_after_hours_since(
     conversation: Conversation, since: datetime.datetime
 ) -> bool:

@@ -77,6 +77,21 @@ def test_a_keyword_earns_its_saved_reply_once(org, sender, price_rule, body):
     assert reply.conversation == text.conversation
 
 
+def test_a_keyword_texted_again_soon_gets_no_second_reply(org, sender, price_rule):
+    number = fictional_number()
+    start = datetime.datetime(2026, 3, 10, 18, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(start, tick=False):
+        inbound(sender, number, "PRICE")
+    with time_machine.travel(start + datetime.timedelta(minutes=9), tick=False):
+        inbound(sender, number, "price")  # two auto-responders would loop here
+    assert len(keyword_replies(number)) == 1
+    with time_machine.travel(start + datetime.timedelta(minutes=11), tick=False):
+        inbound(sender, number, "Price")
+    second = keyword_replies(number)[1]
+    # No intro this time (not the first contact), the same answer.
+    assert second.body == "Acme Roofing: a new roof starts at $9,000."
+
+
 def test_the_outbox_sends_a_keyword_reply_exactly_once(org, sender, price_rule):
     number = fictional_number()
     inbound(sender, number, "PRICE")
@@ -332,3 +347,53 @@ def test_admins_edit_keyword_rules_through_the_api(org, make_agent):
     assert api(other, "DELETE", f"/api/keyword-rules/{rule}")[0] == 403
     assert api(client, "DELETE", f"/api/keyword-rules/{rule}")[0] == 200
     assert not KeywordRule.objects.exists()
+
+
+# -- the Django admin ---------------------------------------------------------
+
+
+def test_the_django_admin_edits_keyword_rules_and_refuses_reserved_words(
+    org, make_agent, client
+):
+    boss = make_agent("boss", admin=True)
+    client.force_login(boss.user)
+    template = Template.objects.create(organisation=org, name="Prices", body="$9k")
+    form = {"organisation": org.id, "template": template.id, "active": "on"}
+    response = client.post("/admin/chatserver/keywordrule/add/", {**form, "keyword": "Stop"})
+    assert response.status_code == 200 and "STOP is reserved" in response.content.decode()
+    assert not KeywordRule.objects.exists()
+    response = client.post("/admin/chatserver/keywordrule/add/", {**form, "keyword": "price"})
+    assert response.status_code == 302
+    assert KeywordRule.objects.get().keyword == "PRICE"
+
+
+def test_the_django_admin_sets_a_numbers_business_hours(org, sender, make_agent, client):
+    boss = make_agent("boss", admin=True)
+    client.force_login(boss.user)
+    form = {
+        "organisation": org.id,
+        "number": sender.number,
+        "carrier": sender.carrier,
+        "business_hours-TOTAL_FORMS": "1",
+        "business_hours-INITIAL_FORMS": "0",
+        "business_hours-MIN_NUM_FORMS": "0",
+        "business_hours-MAX_NUM_FORMS": "1",
+        "business_hours-0-time_zone": "America/Chicago",
+        "business_hours-0-days": "123456",
+        "business_hours-0-opens": "08:00",
+        "business_hours-0-closes": "18:00",
+        "business_hours-0-after_hours_text": "{org.name}: closed, back at 8:00.",
+        "business_hours-0-reply_every_hours": "12",
+    }
+    url = f"/admin/chatserver/sendernumber/{sender.id}/change/"
+    refused = client.post(url, {**form, "business_hours-0-days": "8"})
+    assert refused.status_code == 200 and "Digits 1 (Monday)" in refused.content.decode()
+    assert not BusinessHours.objects.exists()
+    response = client.post(url, form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    hours = BusinessHours.objects.get(sender=sender)
+    assert (hours.days, hours.opens, hours.closes) == (
+        "123456",
+        datetime.time(8),
+        datetime.time(18),
+    )
