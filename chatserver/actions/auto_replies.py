@@ -38,7 +38,12 @@ KEYWORD_AGAIN_AFTER = datetime.timedelta(minutes=10)
 
 
 def answer(message: Message, inbound: InboundMessage) -> Message | None:
-    """Queue the automatic reply the lead's ``message`` earns, if any."""
+    """Queue the automatic reply the lead's ``message`` earns, if any.
+
+    Costs no query for most texts: the number's business hours come with
+    it (``inbound.sender_for``), a rule is looked for only when the whole
+    text is one word, and consent is read only when a reply is due.
+    """
     if keywords.keyword_of(message.body) or keywords.carrier_keyword(
         inbound.carrier_keyword
     ):
@@ -46,27 +51,32 @@ def answer(message: Message, inbound: InboundMessage) -> Message | None:
     if message.possible_optout:
         return None
     conversation = message.conversation
-    number = conversation.contact_number.number
-    if state_of(conversation.organisation_id, number) == State.REVOKED:
-        return None
+    now = timezone.now()
     rule = saved.rule_for(
         conversation.organisation_id, auto_replies.message_keyword(message.body)
     )
-    now = timezone.now()
     if rule is not None:
+        if opted_out(conversation):
+            return None
         return reply(
             conversation,
             rule.template.body,
             Automation.KEYWORD,
             not_since=now - KEYWORD_AGAIN_AFTER,
         )
-    hours = saved.hours_of(conversation.sender_id)
+    # Read with the sender (select_related): None when the number has none.
+    hours = getattr(conversation.sender, "business_hours", None)
     if hours is None or not hours.after_hours_text.strip() or hours.is_open(now):
         return None
     since = now - datetime.timedelta(hours=hours.reply_every_hours)
-    if saved.answered_after_hours_since(conversation, since):
+    if opted_out(conversation) or saved.answered_after_hours_since(conversation, since):
         return None
     return reply(conversation, hours.after_hours_text, Automation.AFTER_HOURS)
+
+
+def opted_out(conversation) -> bool:
+    number = conversation.contact_number.number
+    return state_of(conversation.organisation_id, number) == State.REVOKED
 
 
 def reply(

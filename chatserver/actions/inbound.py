@@ -102,7 +102,7 @@ def sender_for(inbound: InboundMessage) -> SenderNumber:
     simulator's webhook cannot put texts on a Twilio number's leads.
     """
     sender = (
-        SenderNumber.objects.select_related("organisation", "agent")
+        SenderNumber.objects.select_related("organisation", "agent", "business_hours")
         .filter(number=inbound.to_number, carrier=inbound.carrier)
         .first()
     )

@@ -1,12 +1,13 @@
-"""Automatic replies as they stand: an organisation's keyword rules, a
-number's business hours, and whether a conversation had its after-hours
-reply lately. Read-only: ``chatserver.actions.auto_replies`` sends."""
+"""Automatic replies as they stand: an organisation's keyword rules, and
+the automatic replies a conversation got lately (a number's business hours
+are read with the number: ``actions.inbound.sender_for``). Read-only:
+``chatserver.actions.auto_replies`` sends."""
 
 from __future__ import annotations
 
 import datetime
 
-from chatserver.models import BusinessHours, Conversation, KeywordRule, Message
+from chatserver.models import Conversation, KeywordRule, Message
 
 
 def rules_of(organisation_id: int):
@@ -21,11 +22,6 @@ def rule_for(organisation_id: int, word: str) -> KeywordRule | None:
     if not word:
         return None
     return rules_of(organisation_id).filter(keyword=word, active=True).first()
-
-
-def hours_of(sender_id: int) -> BusinessHours | None:
-    """Our number's business hours, when it has any."""
-    return BusinessHours.objects.filter(sender_id=sender_id).first()
 
 
 def bodies_since(
