@@ -117,5 +117,7 @@ def test_an_agent_records_a_phone_opt_out(team, browser_context):
     # The colleague's console shows it too, live.
     queue_row(other, "unsubscribed").click()
     expect(chatbox(other)).to_contain_text("This number has opted out")
+    expect(chatbox(other).get_by_role("button", name="Opted out by phone")).to_be_hidden()
+    shot(other, "phone-optout-done-phone")
     assert len(texts_on_phone(team, server, TOM, "unsubscribed")) == 1
     assert errors == []
