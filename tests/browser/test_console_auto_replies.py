@@ -100,6 +100,11 @@ def test_an_agent_records_a_phone_opt_out(team, browser_context):
     text_in(team, server, TOM, "Call me about the gutters")
     queue_row(page, "about the gutters").click()
     box = chatbox(page)
+    # The colleague has the conversation open too, on a phone.
+    queue_row(other, "about the gutters").click()
+    theirs = chatbox(other)
+    expect(theirs.get_by_role("button", name="Opted out by phone")).to_be_visible()
+    shot(other, "phone-optout-phone")
 
     box.get_by_role("button", name="Opted out by phone").click()
     form = box.get_by_test_id("phone-optout-form")
@@ -114,10 +119,12 @@ def test_an_agent_records_a_phone_opt_out(team, browser_context):
     expect(box.get_by_test_id("automatic").last).to_have_text(
         "Automatic reply · opt-out confirmation"
     )
-    # The colleague's console shows it too, live.
-    queue_row(other, "unsubscribed").click()
-    expect(chatbox(other)).to_contain_text("This number has opted out")
-    expect(chatbox(other).get_by_role("button", name="Opted out by phone")).to_be_hidden()
+    # The colleague's open chatbox shows it too, live.
+    expect(theirs).to_contain_text("This number has opted out")
+    expect(theirs.get_by_role("button", name="Opted out by phone")).to_be_hidden()
+    expect(theirs.get_by_test_id("automatic").last).to_have_text(
+        "Automatic reply · opt-out confirmation"
+    )
     shot(other, "phone-optout-done-phone")
     assert len(texts_on_phone(team, server, TOM, "unsubscribed")) == 1
     assert errors == []
