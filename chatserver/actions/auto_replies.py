@@ -79,9 +79,7 @@ def opted_out(conversation) -> bool:
     return state_of(conversation.organisation_id, number) == State.REVOKED
 
 
-def reply(
-    conversation, body: str, automation: str, not_since=None
-) -> Message | None:
+def reply(conversation, body: str, automation: str, not_since=None) -> Message | None:
     """Queue ``body`` (a template, filled in for the lead: the agent fields
     are its assignee's) as an automatic reply, with the organisation's
     intro on first contact and its footer, as any text it sends; not when

@@ -230,7 +230,11 @@ def on_inbound(message: Message, inbound: InboundMessage) -> None:
     carrier_answers = bool(from_carrier) or conversation.sender.carrier_confirms_optout
     if keyword == Keyword.OPT_OUT:
         changed = set_state(
-            organisation.id, number, State.REVOKED, reason, message=message,
+            organisation.id,
+            number,
+            State.REVOKED,
+            reason,
+            message=message,
             source=source,
         )
         if changed and not carrier_answers:
@@ -238,7 +242,11 @@ def on_inbound(message: Message, inbound: InboundMessage) -> None:
     elif keyword == Keyword.OPT_IN:
         before = state_of(organisation.id, number)
         changed = set_state(
-            organisation.id, number, State.AUTHORIZED, reason, message=message,
+            organisation.id,
+            number,
+            State.AUTHORIZED,
+            reason,
+            message=message,
             source=source,
         )
         if changed and not carrier_answers:

@@ -73,7 +73,9 @@ def check_still_flagged(message: Message) -> None:
     START, has resolved since."""
     if Message.objects.filter(pk=message.pk, possible_optout=True).exists():
         return
-    current = state_of(message.organisation_id, message.conversation.contact_number.number)
+    current = state_of(
+        message.organisation_id, message.conversation.contact_number.number
+    )
     if current == State.REVOKED:
         reason = "This number has already opted out: nothing more to do."
     else:

@@ -71,7 +71,9 @@ def zone_of(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"Unknown time zone {name!r}: use a name like America/Chicago.")
+        raise ValueError(
+            f"Unknown time zone {name!r}: use a name like America/Chicago."
+        ) from None
 
 
 def parse_days(days: str) -> frozenset[int]:

@@ -33,7 +33,9 @@ TOM = "+16175550135"
 PRICES = """
 from chatserver.models import Organisation, Template
 org = Organisation.objects.get(name=ORG)
-Template.objects.create(organisation=org, name="Prices", body="{org.name}: roofs from $9,000.")
+Template.objects.create(
+    organisation=org, name="Prices", body="{org.name}: roofs from $9,000."
+)
 """
 
 
@@ -48,7 +50,9 @@ def texts_on_phone(team, server, phone: str, words: str) -> list[str]:
         if found:
             time.sleep(1)
             return [
-                t["body"] for t in phone_texts(team, server, phone) if words in t["body"]
+                t["body"]
+                for t in phone_texts(team, server, phone)
+                if words in t["body"]
             ]
         time.sleep(0.25)
     return []
@@ -74,7 +78,9 @@ def test_an_admin_sets_a_keyword_reply_and_a_lead_gets_it(team, browser_context)
     rules.get_by_label("Keyword").fill("price")
     rules.get_by_role("button", name="Add keyword").click()
     expect(rules.get_by_test_id("rule-row")).to_have_count(1)
-    expect(rules.get_by_test_id("rule-row")).to_contain_text(re.compile(r"PRICE\s*→ Prices"))
+    expect(rules.get_by_test_id("rule-row")).to_contain_text(
+        re.compile(r"PRICE\s*→ Prices")
+    )
     expect(rules.get_by_label("Keyword")).to_have_value("")
     shot(page, "keyword-replies-admin")
     dialog.get_by_role("button", name="Close", exact=True).click()
@@ -85,7 +91,9 @@ def test_an_admin_sets_a_keyword_reply_and_a_lead_gets_it(team, browser_context)
     queue_row(page, "roofs from").click()
     box = chatbox(page)
     expect(box.locator(".bubble", has_text="roofs from $9,000")).to_be_visible()
-    expect(box.get_by_test_id("automatic").last).to_have_text("Automatic reply · keyword")
+    expect(box.get_by_test_id("automatic").last).to_have_text(
+        "Automatic reply · keyword"
+    )
     assert len(texts_on_phone(team, server, DANA, "roofs from")) == 1
     assert errors == []
 

@@ -72,7 +72,8 @@ def test_a_keyword_earns_its_saved_reply_once(org, sender, price_rule, body):
     assert reply.status == Message.Status.QUEUED
     # The lead's first text from us: the organisation's intro comes first.
     assert reply.body == (
-        "Acme Roofing: Reply STOP to opt out.\nAcme Roofing: a new roof starts at $9,000."
+        "Acme Roofing: Reply STOP to opt out.\n"
+        "Acme Roofing: a new roof starts at $9,000."
     )
     assert reply.conversation == text.conversation
 
@@ -118,9 +119,7 @@ def test_only_the_whole_message_is_a_keyword(org, sender, price_rule, body):
     assert auto_replies(number) == []
 
 
-def test_an_inactive_rule_answers_nothing(
-    org, sender, price_rule
-):
+def test_an_inactive_rule_answers_nothing(org, sender, price_rule):
     price_rule.active = False
     price_rule.save()
     number = fictional_number()
@@ -141,7 +140,8 @@ def test_no_keyword_reply_to_an_opted_out_number(org, sender, price_rule):
 
 
 @pytest.mark.parametrize(
-    "keyword", ["STOP", "stop", "Opt-Out", "unsubscribe", "START", "yes", "HELP", "info"]
+    "keyword",
+    ["STOP", "stop", "Opt-Out", "unsubscribe", "START", "yes", "HELP", "info"],
 )
 def test_consent_keywords_are_reserved(org, keyword):
     template = Template.objects.create(organisation=org, name="T", body="Hi")
@@ -197,11 +197,15 @@ def test_after_hours_a_lead_is_told_once_per_period(org, sender, hours):
     )
     assert reply.kind == Message.Kind.AUTO_REPLY and reply.author is None
     # Eleven hours on, still within the twelve: nothing more.
-    with time_machine.travel(SATURDAY_EVENING + datetime.timedelta(hours=11), tick=False):
+    with time_machine.travel(
+        SATURDAY_EVENING + datetime.timedelta(hours=11), tick=False
+    ):
         inbound(sender, number, "Still nobody?")
     assert len(after_hours_replies(number)) == 1
     # Past the period, still closed (Sunday): told again, once.
-    with time_machine.travel(SATURDAY_EVENING + datetime.timedelta(hours=13), tick=False):
+    with time_machine.travel(
+        SATURDAY_EVENING + datetime.timedelta(hours=13), tick=False
+    ):
         inbound(sender, number, "Sunday now")
         inbound(sender, number, "Sunday again")
     assert len(after_hours_replies(number)) == 2
@@ -213,7 +217,9 @@ def test_the_period_is_a_setting_of_the_number(org, sender, hours):
     number = fictional_number()
     with time_machine.travel(SATURDAY_EVENING, tick=False):
         inbound(sender, number, "Hi")
-    with time_machine.travel(SATURDAY_EVENING + datetime.timedelta(minutes=61), tick=False):
+    with time_machine.travel(
+        SATURDAY_EVENING + datetime.timedelta(minutes=61), tick=False
+    ):
         inbound(sender, number, "Hi again")
     assert len(after_hours_replies(number)) == 2
 
@@ -286,8 +292,12 @@ def test_an_opt_out_fails_an_automatic_reply_still_waiting(org, sender, price_ru
     ],
 )
 def test_business_hours_in_the_numbers_zone(when, open_):
-    assert rules.is_open(when, "America/Chicago", "12345", datetime.time(9),
-                         datetime.time(17)) is open_  # fmt: skip
+    assert (
+        rules.is_open(
+            when, "America/Chicago", "12345", datetime.time(9), datetime.time(17)
+        )
+        is open_
+    )
 
 
 @pytest.mark.parametrize(
@@ -301,8 +311,12 @@ def test_business_hours_in_the_numbers_zone(when, open_):
     ],
 )
 def test_hours_past_midnight_belong_to_the_day_they_open(when, open_):
-    assert rules.is_open(when, "America/Chicago", "12345", datetime.time(22),
-                         datetime.time(6)) is open_  # fmt: skip
+    assert (
+        rules.is_open(
+            when, "America/Chicago", "12345", datetime.time(22), datetime.time(6)
+        )
+        is open_
+    )
 
 
 def test_business_hours_are_checked_when_saved(sender):
@@ -325,15 +339,27 @@ def test_admins_edit_keyword_rules_through_the_api(org, make_agent):
     template = Template.objects.create(organisation=org, name="Prices", body="From $9k")
     client = login(admin)
 
-    status, answer = api(client, "POST", "/api/keyword-rules",
-                         {"keyword": " price ", "template": template.id})  # fmt: skip
+    status, answer = api(
+        client,
+        "POST",
+        "/api/keyword-rules",
+        {"keyword": " price ", "template": template.id},
+    )
     assert status == 201 and answer["rule"]["keyword"] == "PRICE"
     rule = answer["rule"]["id"]
-    status, answer = api(client, "POST", "/api/keyword-rules",
-                         {"keyword": "stop", "template": template.id})  # fmt: skip
+    status, answer = api(
+        client,
+        "POST",
+        "/api/keyword-rules",
+        {"keyword": "stop", "template": template.id},
+    )
     assert status == 400 and answer["error"]["code"] == "reserved"
-    status, answer = api(client, "POST", f"/api/keyword-rules/{rule}",
-                         {"keyword": "quote", "template": template.id, "active": False})  # fmt: skip
+    status, answer = api(
+        client,
+        "POST",
+        f"/api/keyword-rules/{rule}",
+        {"keyword": "quote", "template": template.id, "active": False},
+    )
     assert status == 200 and (answer["rule"]["keyword"], answer["rule"]["active"]) == (
         "QUOTE",
         False,
@@ -359,15 +385,23 @@ def test_the_django_admin_edits_keyword_rules_and_refuses_reserved_words(
     client.force_login(boss.user)
     template = Template.objects.create(organisation=org, name="Prices", body="$9k")
     form = {"organisation": org.id, "template": template.id, "active": "on"}
-    response = client.post("/admin/chatserver/keywordrule/add/", {**form, "keyword": "Stop"})
-    assert response.status_code == 200 and "STOP is reserved" in response.content.decode()
+    response = client.post(
+        "/admin/chatserver/keywordrule/add/", {**form, "keyword": "Stop"}
+    )
+    assert (
+        response.status_code == 200 and "STOP is reserved" in response.content.decode()
+    )
     assert not KeywordRule.objects.exists()
-    response = client.post("/admin/chatserver/keywordrule/add/", {**form, "keyword": "price"})
+    response = client.post(
+        "/admin/chatserver/keywordrule/add/", {**form, "keyword": "price"}
+    )
     assert response.status_code == 302
     assert KeywordRule.objects.get().keyword == "PRICE"
 
 
-def test_the_django_admin_sets_a_numbers_business_hours(org, sender, make_agent, client):
+def test_the_django_admin_sets_a_numbers_business_hours(
+    org, sender, make_agent, client
+):
     boss = make_agent("boss", admin=True)
     client.force_login(boss.user)
     form = {
@@ -387,7 +421,9 @@ def test_the_django_admin_sets_a_numbers_business_hours(org, sender, make_agent,
     }
     url = f"/admin/chatserver/sendernumber/{sender.id}/change/"
     refused = client.post(url, {**form, "business_hours-0-days": "8"})
-    assert refused.status_code == 200 and "Digits 1 (Monday)" in refused.content.decode()
+    assert (
+        refused.status_code == 200 and "Digits 1 (Monday)" in refused.content.decode()
+    )
     assert not BusinessHours.objects.exists()
     response = client.post(url, form)
     assert response.status_code == 302, response.content.decode()[:2000]

@@ -43,7 +43,11 @@ def lead_number(sender):
 
 
 def conversation_of(number):
-    return Message.objects.filter(conversation__contact_number__number=number).first().conversation
+    return (
+        Message.objects.filter(conversation__contact_number__number=number)
+        .first()
+        .conversation
+    )
 
 
 def waiting_texts(alice, number):
@@ -52,10 +56,16 @@ def waiting_texts(alice, number):
     conversation = conversation_of(number)
     tomorrow = timezone.now() + datetime.timedelta(days=1)
     return [
-        queue_message(conversation, "See you tomorrow", author=alice, send_after=tomorrow),
+        queue_message(
+            conversation, "See you tomorrow", author=alice, send_after=tomorrow
+        ),
         queue_message(conversation, "Your quote is ready", author=alice),
-        queue_message(conversation, "We are closed", kind=Message.Kind.AUTO_REPLY,
-                      automation=Automation.AFTER_HOURS),  # fmt: skip
+        queue_message(
+            conversation,
+            "We are closed",
+            kind=Message.Kind.AUTO_REPLY,
+            automation=Automation.AFTER_HOURS,
+        ),
     ]
 
 
@@ -66,17 +76,22 @@ def test_a_phone_opt_out_cancels_every_waiting_text_and_confirms_once(
     waiting = waiting_texts(alice, lead_number)
     conversation = conversation_of(lead_number)
 
-    changed = actions.opt_out_by_phone(alice, conversation, "Called in, asked us to stop")
+    changed = actions.opt_out_by_phone(
+        alice, conversation, "Called in, asked us to stop"
+    )
 
     assert changed and state(org, lead_number) == State.REVOKED
     for message in waiting:
         message.refresh_from_db()
-        assert (message.status, message.error_code) == (Message.Status.FAILED, "opted_out")
+        assert (message.status, message.error_code) == (
+            Message.Status.FAILED,
+            "opted_out",
+        )
     # Each failure reached the consoles as a status event.
     failed = Event.objects.filter(organisation=org, type="message.status")
-    assert {e.payload["message"] for e in failed if e.payload["status"] == "failed"} == {
-        m.id for m in waiting
-    }
+    assert {
+        e.payload["message"] for e in failed if e.payload["status"] == "failed"
+    } == {m.id for m in waiting}
     change = ConsentChange.objects.filter(number=lead_number).last()
     assert (change.source, change.agent, change.note) == (
         ConsentChange.Source.PHONE,
@@ -102,13 +117,17 @@ def test_a_phone_opt_out_after_a_stop_sends_no_second_confirmation(
     inbound(sender, lead_number, "stop")  # a second STOP: nothing either
     assert actions.opt_out_by_phone(alice, conversation_of(lead_number)) is False
     confirmations = [
-        m for m in auto_replies(lead_number)
+        m
+        for m in auto_replies(lead_number)
         if m.automation == Automation.OPTOUT_CONFIRMATION
-    ]  # fmt: skip
+    ]
     assert len(confirmations) == 1
-    assert ConsentChange.objects.filter(
-        number=lead_number, new_state=State.REVOKED
-    ).count() == 1
+    assert (
+        ConsentChange.objects.filter(
+            number=lead_number, new_state=State.REVOKED
+        ).count()
+        == 1
+    )
 
 
 @pytest.mark.django_db
@@ -121,7 +140,9 @@ def test_a_stop_after_a_phone_opt_out_sends_no_second_confirmation(
 
 
 @pytest.mark.django_db
-def test_a_confirmation_goes_within_five_minutes_or_never(org, sender, alice, lead_number):
+def test_a_confirmation_goes_within_five_minutes_or_never(
+    org, sender, alice, lead_number
+):
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         actions.opt_out_by_phone(alice, conversation_of(lead_number))
@@ -162,18 +183,32 @@ def test_the_api_records_a_phone_opt_out(org, sender, alice, make_agent, lead_nu
     conversation = conversation_of(lead_number)
     mine = make_agent("bob", access="mine")
     # An agent who may not see the lead: not found, nothing changes.
-    status, _ = api(login(mine), "POST", f"/api/conversations/{conversation.id}/phone-optout",
-                    {"note": "asked"})  # fmt: skip
+    status, _ = api(
+        login(mine),
+        "POST",
+        f"/api/conversations/{conversation.id}/phone-optout",
+        {"note": "asked"},
+    )
     assert status == 404 and state(org, lead_number) == State.AUTHORIZED
-    status, answer = api(login(alice), "POST",
-                         f"/api/conversations/{conversation.id}/phone-optout",
-                         {"note": 5})  # fmt: skip
+    status, answer = api(
+        login(alice),
+        "POST",
+        f"/api/conversations/{conversation.id}/phone-optout",
+        {"note": 5},
+    )
     assert status == 400 and state(org, lead_number) == State.AUTHORIZED
-    status, answer = api(login(alice), "POST",
-                         f"/api/conversations/{conversation.id}/phone-optout",
-                         {"note": "asked on a call"})  # fmt: skip
+    status, answer = api(
+        login(alice),
+        "POST",
+        f"/api/conversations/{conversation.id}/phone-optout",
+        {"note": "asked on a call"},
+    )
     assert status == 200
-    assert answer == {"conversation": conversation.id, "consent": "revoked", "changed": True}
+    assert answer == {
+        "conversation": conversation.id,
+        "consent": "revoked",
+        "changed": True,
+    }
     assert state(org, lead_number) == State.REVOKED
 
 
@@ -186,8 +221,12 @@ async def test_consoles_see_a_phone_opt_out_live(org, sender, alice, make_agent)
     colleague = await db(make_agent)("dave", access="all")
     mine, theirs = await connect(alice), await connect(colleague)
 
-    await mine.send(type="consent.phone_optout", conversation=conversation.id,
-                    note="phoned", client_id="p1")  # fmt: skip
+    await mine.send(
+        type="consent.phone_optout",
+        conversation=conversation.id,
+        note="phoned",
+        client_id="p1",
+    )
     ack = await mine.until("ack", client_id="p1")
     assert ack["of"] == "consent.phone_optout"
     assert ack["result"] == {
