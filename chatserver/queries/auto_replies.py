@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 
-from chatserver.models import Conversation, KeywordRule, Message
+from chatserver.models import Conversation, KeywordRule, Message, SenderNumber
 
 
 def rules_of(organisation_id: int):
@@ -62,4 +62,24 @@ def rule_data(rule: KeywordRule) -> dict:
         "template": rule.template_id,
         "template_name": rule.template.name,
         "active": rule.active,
+    }
+
+
+def hours_data(sender: SenderNumber) -> dict:
+    """A number and its business hours (``null``: none), as the console's
+    editor shows them."""
+    hours = getattr(sender, "business_hours", None)
+    return {
+        "id": sender.id,
+        "number": sender.number,
+        "hours": None
+        if hours is None
+        else {
+            "time_zone": hours.time_zone,
+            "days": hours.days,
+            "opens": f"{hours.opens:%H:%M}",
+            "closes": f"{hours.closes:%H:%M}",
+            "after_hours_text": hours.after_hours_text,
+            "reply_every_hours": hours.reply_every_hours,
+        },
     }

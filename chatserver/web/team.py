@@ -168,6 +168,25 @@ def keyword_rule(request: HttpRequest, agent: Agent, rule_id: int) -> JsonRespon
     return JsonResponse({"rule": rules.save_rule(agent, data)})
 
 
+@require_GET
+@api_login_required
+def numbers_hours(request: HttpRequest, agent: Agent) -> JsonResponse:
+    """Admins: the organisation's numbers with their business hours."""
+    return JsonResponse({"numbers": rules.list_hours(agent)})
+
+
+@require_http_methods(["POST", "DELETE"])
+@api_login_required
+def number_hours(request: HttpRequest, agent: Agent, number_id: int) -> JsonResponse:
+    """Admins: POST sets a number's business hours and after-hours reply
+    (``{"time_zone", "days", "opens", "closes", "after_hours_text",
+    "reply_every_hours"}``), DELETE removes them."""
+    if request.method == "DELETE":
+        return JsonResponse({"number": rules.remove_hours(agent, {"number": number_id})})
+    data = {**read_json(request), "number": number_id}
+    return JsonResponse({"number": rules.save_hours(agent, data)})
+
+
 urlpatterns = [
     path("api/templates", templates, name="api-templates"),
     path("api/templates/<int:template_id>", template, name="api-template"),
@@ -175,6 +194,10 @@ urlpatterns = [
     path("api/categories/<int:category_id>", category, name="api-category"),
     path("api/keyword-rules", keyword_rules, name="api-keyword-rules"),
     path("api/keyword-rules/<int:rule_id>", keyword_rule, name="api-keyword-rule"),
+    path("api/business-hours", numbers_hours, name="api-business-hours"),
+    path(
+        "api/business-hours/<int:number_id>", number_hours, name="api-number-hours"
+    ),
     path("api/agents", agents, name="api-agents"),
     path("api/reports/engagements", engagements, name="api-engagements"),
 ]

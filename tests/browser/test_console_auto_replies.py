@@ -38,6 +38,12 @@ Template.objects.create(
 )
 """
 
+HOURS_OF = """
+from chatserver.models import BusinessHours
+h = BusinessHours.objects.get(sender__number=SENDER)
+print(h.time_zone, h.days, h.after_hours_text)
+"""
+
 
 def texts_on_phone(team, server, phone: str, words: str) -> list[str]:
     """The texts holding ``words`` that reached the lead's phone, once the
@@ -83,6 +89,21 @@ def test_an_admin_sets_a_keyword_reply_and_a_lead_gets_it(team, browser_context)
     )
     expect(rules.get_by_label("Keyword")).to_have_value("")
     shot(page, "keyword-replies-admin")
+
+    # The number's after-hours reply, beside them: a wrong zone is refused.
+    hours = dialog.get_by_role("region", name="After-hours replies")
+    expect(hours).to_contain_text("No business hours yet")
+    hours.get_by_label("Time zone").fill("Mars/Olympus")
+    hours.get_by_label("Sat", exact=True).check()
+    hours.get_by_label(re.compile("^After-hours reply")).fill("{org.name}: closed now.")
+    hours.get_by_role("button", name="Set hours").click()
+    expect(hours.get_by_role("alert")).to_contain_text("Unknown time zone")
+    hours.get_by_label("Time zone").fill("America/Chicago")
+    hours.get_by_role("button", name="Set hours").click()
+    expect(hours.get_by_role("status")).to_have_text("Saved.")
+    shot(page, "after-hours-admin")
+    saved = run_script(team, HOURS_OF)
+    assert "America/Chicago 123456 {org.name}: closed now." in saved
     dialog.get_by_role("button", name="Close", exact=True).click()
 
     # A lead texts the keyword, any case: the reply is sent, shown as automatic.

@@ -433,3 +433,48 @@ def test_the_django_admin_sets_a_numbers_business_hours(
         datetime.time(8),
         datetime.time(18),
     )
+
+
+def test_admins_set_a_numbers_hours_through_the_api(org, sender, make_agent):
+    admin = make_agent("alice", access="all", admin=True)
+    client = login(admin)
+    url = f"/api/business-hours/{sender.id}"
+    hours = {
+        "time_zone": "America/Chicago",
+        "days": "12345",
+        "opens": "09:00",
+        "closes": "17:00",
+        "after_hours_text": "{org.name}: closed now, back at 9:00.",
+        "reply_every_hours": 12,
+    }
+    for wrong in (
+        {"time_zone": "Mars/Olympus"},
+        {"days": "89"},
+        {"opens": "9 o'clock"},
+        {"after_hours_text": "{lead.nickname}"},
+        {"reply_every_hours": "12"},
+        {"reply_every_hours": 0},
+    ):
+        status, answer = api(client, "POST", url, {**hours, **wrong})
+        assert status == 400, wrong
+        assert answer["error"]["code"] == "invalid"
+    assert not BusinessHours.objects.exists()
+
+    status, answer = api(client, "POST", url, hours)
+    assert status == 200 and answer["number"]["hours"]["opens"] == "09:00"
+    status, listed = api(client, "GET", "/api/business-hours")
+    assert listed["numbers"] == [answer["number"]]
+    number = fictional_number()
+    with time_machine.travel(SATURDAY_EVENING, tick=False):
+        inbound(sender, number, "Anyone there?")
+    intro = "Acme Roofing: Reply STOP to opt out."
+    assert [m.body for m in after_hours_replies(number)] == [
+        f"{intro}\nAcme Roofing: closed now, back at 9:00."
+    ]
+
+    other = login(make_agent("bob", access="mine"))
+    assert api(other, "GET", "/api/business-hours")[0] == 403
+    assert api(other, "DELETE", url)[0] == 403
+    status, answer = api(client, "DELETE", url)
+    assert status == 200 and answer["number"]["hours"] is None
+    assert not BusinessHours.objects.exists()

@@ -21,7 +21,14 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from carriers import phone_network
 from chatserver import actions
-from chatserver.models import Agent, KeywordRule, MessageCategory, Note, Template
+from chatserver.models import (
+    Agent,
+    KeywordRule,
+    MessageCategory,
+    Note,
+    SenderNumber,
+    Template,
+)
 from consumers.console import ConsoleConsumer
 from tests.chatserver.leads_support import make_lead, number_of
 from tests.consumers.console_support import connect
@@ -62,6 +69,7 @@ class Scene:
     foreign_category: int | None
     foreign_template: int | None
     foreign_rule: int | None
+    foreign_number: int | None
     me: int
 
 
@@ -104,6 +112,14 @@ PROBES = {
     "api/keyword-rules": lambda s: (
         [("POST", "/api/keyword-rules", {"keyword": "Q", "template": s.foreign_template})]
         if s.foreign_template
+        else []
+    ),
+    "api/business-hours/<int:number_id>": lambda s: (
+        [
+            ("POST", f"/api/business-hours/{s.foreign_number}", {"days": "12345"}),
+            ("DELETE", f"/api/business-hours/{s.foreign_number}", None),
+        ]
+        if s.foreign_number
         else []
     ),
     "api/keyword-rules/<int:rule_id>": lambda s: (
@@ -251,6 +267,7 @@ LISTS = {
     "api/search": f"/api/search?q={LEAD_SECRET}",
     "api/templates": "/api/templates",
     "api/keyword-rules": "/api/keyword-rules",
+    "api/business-hours": "/api/business-hours",
     "api/agents": "/api/agents",
     "api/reports/engagements": "/api/reports/engagements",
 }
@@ -324,6 +341,13 @@ def scene_for(caller: Agent, own_lead, victim_data) -> Scene:
         foreign_rule=(
             KeywordRule.objects.get(template=template).id if other_org else None
         ),
+        foreign_number=(
+            SenderNumber.objects.filter(organisation_id=carol.organisation_id)
+            .first()
+            .id
+            if other_org
+            else None
+        ),
         me=caller.id,
     )
 
@@ -363,6 +387,7 @@ def as_missing(path: str, data, scene: Scene):
         scene.foreign_category,
         scene.foreign_template,
         scene.foreign_rule,
+        scene.foreign_number,
     } - {None}
 
     def swap_path(match):
@@ -422,7 +447,9 @@ def test_api_lists_hold_nothing_hidden(intruder):
         # The team's figures and keyword rules are for admins; everything
         # else is the caller's.
         assert status == 200 or (
-            route in ("api/reports/engagements", "api/keyword-rules") and status == 403
+            route
+            in ("api/reports/engagements", "api/keyword-rules", "api/business-hours")
+            and status == 403
         )
         assert LEAD_SECRET not in text, route
         assert str(scene.lead) not in re.findall(r'"lead": (\d+)', text)
@@ -442,6 +469,9 @@ def test_every_api_route_refuses_anonymous_callers_with_a_json_401(victim):
         "template_id": template.id,
         "category_id": category.id,
         "rule_id": KeywordRule.objects.get(template=template).id,
+        "number_id": SenderNumber.objects.filter(organisation=carol.organisation)
+        .first()
+        .id,
     }
     for route in routes():
         if not route.startswith("api/"):

@@ -67,6 +67,7 @@ def caller(org, sender, make_agent, text_in):
     client.force_login(agent.user)
     ids = {
         "rule_id": rule.id,
+        "number_id": sender.id,
         "lead_id": lead.id,
         "conversation_id": inbound.conversation_id,
         "message_id": inbound.id,

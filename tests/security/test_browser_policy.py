@@ -23,6 +23,7 @@ from chatserver.models import (
     MessageCategory,
     Note,
     Organisation,
+    SenderNumber,
     Template,
 )
 from tests.chatserver.leads_support import make_lead
@@ -238,6 +239,7 @@ def write_requests(staff_data, org) -> list[tuple[str, dict | str]]:
             organisation=org, name="Hi", body="Hello"
         ).id,
         "category_id": MessageCategory.objects.create(organisation=org, name="Q").id,
+        "number_id": SenderNumber.objects.filter(organisation=org).first().id,
         "rule_id": KeywordRule.objects.create(
             organisation=org,
             keyword="PRICE",
