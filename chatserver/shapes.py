@@ -31,6 +31,9 @@ class MessageData(TypedDict):
     lead: int
     direction: Literal["in", "out"]
     kind: str
+    # Why an automatic reply went: consent, optout_confirmation, keyword,
+    # after_hours ('' for any other message).
+    automation: str
     body: str
     status: str
     author: int | None
@@ -68,6 +71,7 @@ def message_data(message: Message) -> MessageData:
         "lead": message.conversation.lead_id,
         "direction": message.direction,
         "kind": message.kind,
+        "automation": message.automation,
         "body": message.body,
         "status": message.status,
         "author": message.author_id,

@@ -51,6 +51,11 @@ urlpatterns = [
         name="api-authorization-request",
     ),
     path(
+        "api/conversations/<int:conversation_id>/phone-optout",
+        api.api_phone_optout,
+        name="api-phone-optout",
+    ),
+    path(
         "api/messages/<int:message_id>/resend",
         api.api_resend,
         name="api-resend",

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from carriers.base import InboundMessage
 from chatserver import events
-from chatserver.actions import attachments, consent
+from chatserver.actions import attachments, auto_replies, consent
 from chatserver.actions.closing import reopen_lead
 from chatserver.actions.lead_events import publish_lead
 from chatserver.actions.locks import lock_number
@@ -84,7 +84,7 @@ def sender_for(inbound: InboundMessage) -> SenderNumber:
     simulator's webhook cannot put texts on a Twilio number's leads.
     """
     sender = (
-        SenderNumber.objects.select_related("organisation", "agent")
+        SenderNumber.objects.select_related("organisation", "agent", "business_hours")
         .filter(number=inbound.to_number, carrier=inbound.carrier)
         .first()
     )
@@ -152,6 +152,9 @@ def store_inbound(
     # After the message's own event, so consoles show the lead's STOP before
     # the consent change and the confirmation it caused.
     consent.on_inbound(message, inbound)
+    # Then a keyword rule's or the after-hours reply, to a number still
+    # texted (a STOP just received earns neither).
+    auto_replies.answer(message, inbound)
     return message
 
 

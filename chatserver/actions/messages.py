@@ -78,6 +78,7 @@ def queue_message(
     checked_images: list = (),
     resend_of: Message | None = None,
     governed: bool = False,
+    automation: str = "",
 ) -> Message:
     """Store an outbound message as queued (or scheduled) and tell the consoles.
 
@@ -103,6 +104,7 @@ def queue_message(
         segments=segments,
         resend_of=resend_of,
         governed=governed,
+        automation=automation,
     )
     if checked_images:
         attachments.store_outbound(message, checked_images)

@@ -5,6 +5,7 @@ these rows (the admin and the management commands go through it too, or edit
 plain settings fields).
 """
 
+from chatserver.models.automation import BusinessHours, KeywordRule
 from chatserver.models.consent import Consent, ConsentChange
 from chatserver.models.fields import PhoneNumberField, validate_e164
 from chatserver.models.leads import Contact, ContactNumber, Lead, LeadClosure, Note
@@ -29,12 +30,14 @@ __all__ = [
     "Agent",
     "AgentGroup",
     "Attachment",
+    "BusinessHours",
     "Consent",
     "ConsentChange",
     "Contact",
     "ContactNumber",
     "Conversation",
     "Event",
+    "KeywordRule",
     "Lead",
     "LeadClosure",
     "Message",

@@ -21,7 +21,14 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from carriers import phone_network
 from chatserver import actions
-from chatserver.models import Agent, MessageCategory, Note, Template
+from chatserver.models import (
+    Agent,
+    KeywordRule,
+    MessageCategory,
+    Note,
+    SenderNumber,
+    Template,
+)
 from consumers.console import ConsoleConsumer
 from tests.chatserver.leads_support import make_lead, number_of
 from tests.consumers.console_support import connect
@@ -61,6 +68,8 @@ class Scene:
     foreign_agent: int | None
     foreign_category: int | None
     foreign_template: int | None
+    foreign_rule: int | None
+    foreign_number: int | None
     me: int
 
 
@@ -96,6 +105,32 @@ PROBES = {
     "api/messages/<int:message_id>/confirm-optout": lambda s: [
         ("POST", f"/api/messages/{s.message}/confirm-optout", {})
     ],
+    "api/conversations/<int:conversation_id>/phone-optout": lambda s: [
+        ("POST", f"/api/conversations/{s.conversation}/phone-optout", {"note": "x"})
+    ],
+    # A rule of her own answering with another's template; another's rules.
+    "api/keyword-rules": lambda s: (
+        [("POST", "/api/keyword-rules", {"keyword": "Q", "template": s.foreign_template})]
+        if s.foreign_template
+        else []
+    ),
+    "api/business-hours/<int:number_id>": lambda s: (
+        [
+            ("POST", f"/api/business-hours/{s.foreign_number}", {"days": "12345"}),
+            ("DELETE", f"/api/business-hours/{s.foreign_number}", None),
+        ]
+        if s.foreign_number
+        else []
+    ),
+    "api/keyword-rules/<int:rule_id>": lambda s: (
+        [
+            ("POST", f"/api/keyword-rules/{s.foreign_rule}",
+             {"keyword": "Q", "template": s.foreign_template}),
+            ("DELETE", f"/api/keyword-rules/{s.foreign_rule}", None),
+        ]
+        if s.foreign_rule
+        else []
+    ),
     "api/leads": lambda s: (
         [
             # The caller's own new lead, given to someone of the other organisation
@@ -231,6 +266,8 @@ LISTS = {
     "api/leads": "/api/leads",
     "api/search": f"/api/search?q={LEAD_SECRET}",
     "api/templates": "/api/templates",
+    "api/keyword-rules": "/api/keyword-rules",
+    "api/business-hours": "/api/business-hours",
     "api/agents": "/api/agents",
     "api/reports/engagements": "/api/reports/engagements",
 }
@@ -285,6 +322,7 @@ def victim(org, sender, make_agent, text_in):
     template = Template.objects.create(
         organisation=org, name=ORG_SECRET, body="Hi {org.name}", category=category
     )
+    KeywordRule.objects.create(organisation=org, keyword="SECRET", template=template)
     return carol, lead, conversation, inbound, category, template
 
 
@@ -302,6 +340,16 @@ def scene_for(caller: Agent, own_lead, victim_data) -> Scene:
         foreign_agent=carol.id if other_org else None,
         foreign_category=category.id if other_org else None,
         foreign_template=template.id if other_org else None,
+        foreign_rule=(
+            KeywordRule.objects.get(template=template).id if other_org else None
+        ),
+        foreign_number=(
+            SenderNumber.objects.filter(organisation_id=carol.organisation_id)
+            .first()
+            .id
+            if other_org
+            else None
+        ),
         me=caller.id,
     )
 
@@ -340,6 +388,8 @@ def as_missing(path: str, data, scene: Scene):
         scene.foreign_agent,
         scene.foreign_category,
         scene.foreign_template,
+        scene.foreign_rule,
+        scene.foreign_number,
     } - {None}
 
     def swap_path(match):
@@ -396,8 +446,13 @@ def test_api_lists_hold_nothing_hidden(intruder):
         status, body = call(client, "GET", path, None)
         # (Search repeats the query it was given.)
         text = json.dumps({k: v for k, v in json.loads(body).items() if k != "q"})
-        # The team's figures are for admins; everything else is the caller's.
-        assert status == 200 or (route == "api/reports/engagements" and status == 403)
+        # The team's figures and keyword rules are for admins; everything
+        # else is the caller's.
+        assert status == 200 or (
+            route
+            in ("api/reports/engagements", "api/keyword-rules", "api/business-hours")
+            and status == 403
+        )
         assert LEAD_SECRET not in text, route
         assert str(scene.lead) not in re.findall(r'"lead": (\d+)', text)
         if other_org:
@@ -415,6 +470,10 @@ def test_every_api_route_refuses_anonymous_callers_with_a_json_401(victim):
         "contact_id": lead.contacts.get().id,
         "template_id": template.id,
         "category_id": category.id,
+        "rule_id": KeywordRule.objects.get(template=template).id,
+        "number_id": SenderNumber.objects.filter(organisation=carol.organisation)
+        .first()
+        .id,
     }
     for route in routes():
         if not route.startswith("api/"):
@@ -441,6 +500,7 @@ SOCKET_PROBES = {
     "consent.request": lambda s: [{"conversation": s.conversation}],
     "consent.confirm_optout": lambda s: [{"message": s.message}],
     "consent.dismiss_optout": lambda s: [{"message": s.message}],
+    "consent.phone_optout": lambda s: [{"conversation": s.conversation, "note": "x"}],
     "conversation.read": lambda s: [
         {"conversation": s.conversation, "message": s.message}
     ],

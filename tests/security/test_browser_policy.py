@@ -17,11 +17,13 @@ from carriers import phone_network
 from chatserver import actions
 from chatserver.models import (
     Event,
+    KeywordRule,
     Lead,
     Message,
     MessageCategory,
     Note,
     Organisation,
+    SenderNumber,
     Template,
 )
 from tests.chatserver.leads_support import make_lead
@@ -237,6 +239,12 @@ def write_requests(staff_data, org) -> list[tuple[str, dict | str]]:
             organisation=org, name="Hi", body="Hello"
         ).id,
         "category_id": MessageCategory.objects.create(organisation=org, name="Q").id,
+        "number_id": SenderNumber.objects.filter(organisation=org).first().id,
+        "rule_id": KeywordRule.objects.create(
+            organisation=org,
+            keyword="PRICE",
+            template=Template.objects.create(organisation=org, name="P", body="$9k"),
+        ).id,
     }
     requests = []
     for route in routes():

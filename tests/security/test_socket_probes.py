@@ -191,6 +191,7 @@ SHAPES = {
     "consent.request": {"conversation": "id", "client_id": "text", "schedule": "flag"},
     "consent.confirm_optout": {"message": "id"},
     "consent.dismiss_optout": {"message": "id"},
+    "consent.phone_optout": {"conversation": "id", "note": "text"},
     "conversation.read": {"conversation": "id", "message": "id"},
     "resume": {"cursor": "id"},
     "presence": {"conversation": "id", "state": "text", "ask": "flag"},

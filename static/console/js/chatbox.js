@@ -24,6 +24,7 @@ import { ChatboxHeader } from "./header.js";
 import { ImagePicker } from "./mms.js";
 import { Panels } from "./panels.js";
 import { PendingSends } from "./pending.js";
+import { PhoneOptout } from "./phone-optout.js";
 import { presenceText, Reporter } from "./presence.js";
 import { showTextBlock } from "./textblock.js";
 import { Thread } from "./thread.js";
@@ -83,6 +84,10 @@ export class Chatbox {
       composer: this.composer,
       picker: this.picker,
       own: (clientId) => this.dock.own(clientId, this),
+    });
+    this.phoneOptout = new PhoneOptout({
+      idSuffix: String(conversationId),
+      record: (note) => this.pending.command({ type: "consent.phone_optout", conversation: this.id, note }),
     });
     this.panels = new Panels({
       conversationId, store,
@@ -165,7 +170,8 @@ export class Chatbox {
       this.header.el,
       h("div", { className: "chatbox-body" },
         this.panels.contacts,
-        h("div", { className: "thread" }, this.thread.el, this.presenceLine, this.composer.el),
+        h("div", { className: "thread" }, this.thread.el, this.presenceLine, this.composer.el,
+          this.phoneOptout.el),
         this.panels.team),
     );
   }
@@ -216,6 +222,9 @@ export class Chatbox {
 
   /** Why the agent may not text here now (textblock.js). */
   renderComposerState() {
+    const agent = this.store.agent || {};
+    this.phoneOptout.show(Boolean(this.details && this.details.may_assign) &&
+      !agent.external && this.summary().consent !== "revoked");
     showTextBlock(this.composer, {
       details: this.details,
       summary: this.summary(),
