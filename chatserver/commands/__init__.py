@@ -8,7 +8,7 @@ agent may see, and calls one action. Transports answer in their own shapes.
 
 from collections.abc import Callable
 
-from chatserver.commands import leads
+from chatserver.commands import followups, leads
 from chatserver.commands.fields import Data
 from chatserver.models import Agent
 
@@ -26,6 +26,12 @@ LEAD_COMMANDS: dict[str, Callable[[Agent, Data], Data]] = {
     "conversation.close": leads.close_conversation,
     "conversation.reopen": leads.reopen_conversation,
     "note.add": leads.add_note,
+    "followup.set": followups.set_followup,
+    "followup.done": followups.done,
+    "followup.snooze": followups.snooze,
+    "followup.delete": followups.delete,
+    "workflow.attach": followups.attach_workflow,
+    "workflow.stop": followups.stop_workflow,
 }
 
 # Commands that may text a lead, and so count against a socket's send limit.
