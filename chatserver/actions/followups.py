@@ -33,6 +33,13 @@ def publish(
     for agent_id in (followup.assignee_id, previous):
         if agent_id is not None:
             groups.add(events.agent_group(agent_id))
+    if change == "moved" and previous is None:
+        # It was on the list of all who saw the lead while nobody had it:
+        # they learn it left (should the lead be theirs to see again).
+        groups |= events.groups_for_audience(
+            lead.organisation_id,
+            {"access": list(events.SEES_UNASSIGNED), "agents": []},
+        )
     emit(
         lead.organisation_id,
         events.FollowUpChanged(

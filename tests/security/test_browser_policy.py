@@ -24,6 +24,7 @@ from chatserver.models import (
     Organisation,
     Template,
 )
+from tests.chatserver.followup_support import followup_ids
 from tests.chatserver.leads_support import make_lead
 from tests.security.test_access_probes import routes
 from tests.servers import ROOT
@@ -237,6 +238,7 @@ def write_requests(staff_data, org) -> list[tuple[str, dict | str]]:
             organisation=org, name="Hi", body="Hello"
         ).id,
         "category_id": MessageCategory.objects.create(organisation=org, name="Q").id,
+        **followup_ids(olive, own),
     }
     requests = []
     for route in routes():
