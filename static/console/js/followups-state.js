@@ -37,3 +37,39 @@ export class FollowUps {
 export function isDue(followup, now = Date.now()) {
   return Date.parse(followup.due) <= now;
 }
+
+// -- times an agent picks, in their own time zone --------------------------
+
+/** `days` days from now, at the same time of day. */
+export function inDays(now, days) {
+  const when = new Date(now);
+  when.setDate(when.getDate() + days);
+  return when;
+}
+
+/** Tomorrow at `hour`:00. */
+export function tomorrowAt(now, hour) {
+  const when = inDays(now, 1);
+  when.setHours(hour, 0, 0, 0);
+  return when;
+}
+
+/** The next `weekday` (0 Sunday ... 1 Monday), never today, at `hour`:00. */
+export function nextWeekdayAt(now, weekday, hour) {
+  const when = new Date(now);
+  const ahead = ((weekday - when.getDay() + 7) % 7) || 7;
+  when.setDate(when.getDate() + ahead);
+  when.setHours(hour, 0, 0, 0);
+  return when;
+}
+
+/** When a follow-up is due, as a row says it ("Tue 10:00", "in 2 h"...). */
+export function dueLabel(iso, now = Date.now()) {
+  const when = new Date(iso);
+  const minutes = Math.round((when.getTime() - now) / 60000);
+  const time = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const day = when.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" });
+  if (minutes <= 0) return `due ${day} ${time}`;
+  if (minutes < 60) return `in ${minutes} min`;
+  return `${day} ${time}`;
+}
