@@ -72,9 +72,11 @@ export class WorkflowsAdmin {
   async open() {
     if (!this.dialog.isConnected) document.body.append(this.dialog);
     this.dialog.showModal();
-    await this.reload();
+    // A new workflow's form at once; the saved replies fill its selects
+    // when they arrive, and nothing typed meanwhile is lost.
     this.edit(null);
     this.name.focus();
+    await this.reload();
   }
 
   async reload() {
