@@ -79,7 +79,7 @@ def test_a_follow_up_set_falls_due_is_counted_and_is_done(team, browser_context)
     due_soon(page, lead, "Call about the gutters")
     expect(count).to_have_attribute("data-count", "1", timeout=10_000)
     expect(page.get_by_test_id("outstanding-button")).to_have_attribute(
-        "aria-label", "Outstanding: 1 follow-up due"
+        "aria-label", "Outstanding 1 follow-up due"
     )
     page.get_by_test_id("outstanding-button").click()
     panel = page.get_by_test_id("outstanding-panel")
@@ -115,9 +115,11 @@ def test_the_outstanding_list_at_phone_width(team, browser_context):
     log_in(page, server, team.alice)
     due_soon(page, lead_id(team), "Call back", seconds=0)
     expect(page.get_by_test_id("outstanding-count")).to_have_attribute("data-count", "1")
+    shot(page, "outstanding-phone-topbar")
     page.get_by_test_id("outstanding-button").click()
     row = page.get_by_test_id("outstanding-row")
     expect(row).to_be_visible()
+    shot(page, "outstanding-phone")
     # Its lead opens from the list.
     row.get_by_role("button", name=re.compile("open the lead")).click()
     expect(chatbox(page)).to_be_visible()

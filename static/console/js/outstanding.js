@@ -39,7 +39,7 @@ export class Outstanding {
         "aria-label": "Outstanding: nothing due",
       },
       onclick: () => this.toggle(),
-    }, icon("clock"), h("span", {}, "Outstanding"), this.count);
+    }, icon("clock"), h("span", {}, "Outstanding"));
     this.list = h("ul", { className: "dropdown-list outstanding-list", attrs: { role: "list" } });
     this.summary = h("span", { className: "dropdown-summary" });
     this.error = h("p", { className: "form-error", hidden: true, attrs: { role: "alert" } });
@@ -61,7 +61,9 @@ export class Outstanding {
       h("span", { className: "dropdown-title" }, "Outstanding"), this.summary),
     this.error,
     this.list);
-    this.el = h("div", { className: "badge-wrap outstanding" }, this.button, this.panel);
+    // The count sits on the button's corner, outside it: the button's name
+    // begins with the word it shows, and says the count in words.
+    this.el = h("div", { className: "badge-wrap outstanding" }, this.button, this.count, this.panel);
     document.addEventListener("pointerdown", (event) => {
       if (!this.panel.hidden && !this.el.contains(event.target)) this.close();
     });
@@ -79,7 +81,7 @@ export class Outstanding {
     this.count.dataset.count = String(total);
     this.button.classList.toggle("has-due", total > 0);
     this.button.setAttribute("aria-label",
-      `Outstanding: ${total ? plural(total, "follow-up") + " due" : "nothing due"}`);
+      total ? `Outstanding ${plural(total, "follow-up")} due` : "Outstanding: nothing due");
     setText(this.summary, total ? `${total} due` : "Nothing due");
     this.drawList(due, now);
     window.clearTimeout(this.timer);

@@ -62,11 +62,11 @@ export class WorkflowsAdmin {
       this.form));
     this.button = h("button", {
       type: "button",
-      className: "topbar-link replies-admin-button",
+      className: "topbar-link replies-admin-button workflows-admin-button",
       dataset: { testid: "workflows-admin-button" },
       attrs: { "aria-label": "Workflows", "aria-haspopup": "dialog" },
       onclick: () => this.open(),
-    }, icon("clock"), h("span", {}, "Workflows"));
+    }, icon("checks"), h("span", {}, "Workflows"));
   }
 
   async open() {
