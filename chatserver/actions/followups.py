@@ -66,7 +66,7 @@ def check_time(when: datetime.datetime, what: str) -> datetime.datetime:
     if when > now + FURTHEST:
         raise ActionError(f"The {what} is more than a year away.", "invalid")
     # Stored and shown in UTC, as the database gives it back.
-    return when.astimezone(datetime.timezone.utc)
+    return when.astimezone(datetime.UTC)
 
 
 def check_may_follow_up(agent: Agent, lead: Lead) -> None:

@@ -147,9 +147,7 @@ def delete_workflow(workflow: Workflow) -> None:
 # -- enrolling a lead -------------------------------------------------------------
 
 
-def attach(
-    agent: Agent, conversation: Conversation, workflow: Workflow
-) -> Enrollment:
+def attach(agent: Agent, conversation: Conversation, workflow: Workflow) -> Enrollment:
     """An agent enrolls a conversation's lead in a workflow by hand: they must
     be allowed to text the lead now, and the number's consent must allow the
     workflow's automatic texts."""
@@ -299,11 +297,15 @@ def stop_lead(lead: Lead, reason: str) -> int:
 
 def stop_number(organisation_id: int, number: str, reason: str) -> int:
     """Stop the running enrollments of every lead with this number."""
-    running = Enrollment.objects.filter(
-        organisation_id=organisation_id,
-        stopped_at__isnull=True,
-        lead__contacts__numbers__number=number,
-    ).select_related("lead").distinct()
+    running = (
+        Enrollment.objects.filter(
+            organisation_id=organisation_id,
+            stopped_at__isnull=True,
+            lead__contacts__numbers__number=number,
+        )
+        .select_related("lead")
+        .distinct()
+    )
     return sum(stop(enrollment, reason) for enrollment in running)
 
 

@@ -57,6 +57,11 @@ class WorkflowStep(models.Model):
     class Meta:
         ordering = ["position", "id"]
 
+    def __str__(self):
+        return (
+            f"{self.get_kind_display()} after {self.delay_days} d {self.delay_hours} h"
+        )
+
 
 class Enrollment(models.Model):
     """A lead going through a workflow: its automatic texts are scheduled
@@ -68,9 +73,7 @@ class Enrollment(models.Model):
         Workflow, null=True, on_delete=models.SET_NULL, related_name="enrollments"
     )
     workflow_name = models.CharField(max_length=100)
-    lead = models.ForeignKey(
-        Lead, on_delete=models.CASCADE, related_name="enrollments"
-    )
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="enrollments")
     conversation = models.ForeignKey(
         Conversation, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -91,6 +94,9 @@ class Enrollment(models.Model):
                 name="one_running_enrollment_per_workflow_and_lead",
             )
         ]
+
+    def __str__(self):
+        return f"{self.lead} in {self.workflow_name}"
 
 
 class FollowUp(models.Model):
@@ -148,6 +154,9 @@ class FollowUp(models.Model):
             models.Index(fields=["assignee", "done_at", "due_at"]),
             models.Index(fields=["lead", "done_at"]),
         ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.lead} at {self.due_at:%Y-%m-%d %H:%M}"
 
     @property
     def due_time(self):

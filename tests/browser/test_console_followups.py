@@ -71,7 +71,9 @@ def test_a_follow_up_set_falls_due_is_counted_and_is_done(team, browser_context)
     form.get_by_label("Follow up").select_option(label="In 2 days")
     form.get_by_label("Note").fill("Ask if the quote arrived")
     form.get_by_role("button", name="Set follow-up").click()
-    expect(box.get_by_test_id("lead-followups")).to_contain_text("Ask if the quote arrived")
+    expect(box.get_by_test_id("lead-followups")).to_contain_text(
+        "Ask if the quote arrived"
+    )
     expect(count).to_have_attribute("data-count", "0")  # not due for 2 days
 
     # One falls due while the console is open: the badge counts it.
@@ -114,7 +116,9 @@ def test_the_outstanding_list_at_phone_width(team, browser_context):
     errors = watch(page)
     log_in(page, server, team.alice)
     due_soon(page, lead_id(team), "Call back", seconds=0)
-    expect(page.get_by_test_id("outstanding-count")).to_have_attribute("data-count", "1")
+    expect(page.get_by_test_id("outstanding-count")).to_have_attribute(
+        "data-count", "1"
+    )
     shot(page, "outstanding-phone-topbar")
     page.get_by_test_id("outstanding-button").click()
     row = page.get_by_test_id("outstanding-row")

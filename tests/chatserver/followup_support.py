@@ -10,7 +10,7 @@ from chatserver.models import Enrollment, Workflow
 
 def followup_ids(agent, lead) -> dict[str, int]:
     """A follow-up, a workflow and an enrollment of the agent's lead."""
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     followup = followups.set_followup(agent, lead, now + datetime.timedelta(days=1))
     workflow = Workflow.objects.create(organisation=lead.organisation, name="Flow")
     enrollment = Enrollment.objects.create(

@@ -21,7 +21,7 @@ from chatserver.queries.followups import outstanding
 
 pytestmark = pytest.mark.django_db
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 # Tuesday 3 March 2026, 10:00 in San Francisco.
 MORNING = datetime.datetime(2026, 3, 3, 18, 0, tzinfo=UTC)
 HOUR = datetime.timedelta(hours=1)
@@ -36,7 +36,9 @@ def clock():
 
 @pytest.fixture
 def lead(clock, text_in):
-    return text_in("Hi, a quote for the roof?", from_number="+14155550131").conversation.lead
+    return text_in(
+        "Hi, a quote for the roof?", from_number="+14155550131"
+    ).conversation.lead
 
 
 def followup_events(change=None):
@@ -48,7 +50,9 @@ def test_a_follow_up_lands_on_the_assignees_list_and_is_due_at_its_time(
     clock, lead, alice, bob
 ):
     actions.assign_lead(lead, bob, actor=alice)
-    followup = followups.set_followup(alice, lead, MORNING + 2 * DAY, "Ask about the quote")
+    followup = followups.set_followup(
+        alice, lead, MORNING + 2 * DAY, "Ask about the quote"
+    )
     assert followup.assignee == bob and followup.created_by == alice
     # On Bob's list (the hello carries it; the console shows it when due)...
     listed = console.hello(bob)["followups"]
@@ -115,11 +119,19 @@ def test_the_same_client_id_sets_one_follow_up(clock, lead, alice):
     client_id = "6f1c2b8e-6c1e-4f9a-8f5e-0d9c3b1a2e44"
     first = commands.set_followup(
         alice,
-        {"lead": lead.id, "due_at": "2026-03-05T10:00:00-08:00", "client_id": client_id},
+        {
+            "lead": lead.id,
+            "due_at": "2026-03-05T10:00:00-08:00",
+            "client_id": client_id,
+        },
     )
     again = commands.set_followup(
         alice,
-        {"lead": lead.id, "due_at": "2026-03-05T10:00:00-08:00", "client_id": client_id},
+        {
+            "lead": lead.id,
+            "due_at": "2026-03-05T10:00:00-08:00",
+            "client_id": client_id,
+        },
     )
     assert first == again and FollowUp.objects.count() == 1
     assert first["followup"]["due_at"] == "2026-03-05T18:00:00+00:00"

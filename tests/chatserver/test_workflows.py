@@ -15,7 +15,7 @@ import pytest
 import time_machine
 
 from chatserver import actions
-from chatserver.actions import scheduled, workflows
+from chatserver.actions import scheduled
 from chatserver.commands import followups as commands
 from chatserver.models import Enrollment, Event, FollowUp, Message, Template
 from chatserver.queries.followups import outstanding
@@ -23,7 +23,7 @@ from tests.chatserver.consent_support import inbound
 
 pytestmark = pytest.mark.django_db
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 MORNING = datetime.datetime(2026, 3, 3, 18, 0, tzinfo=UTC)  # 10:00 Pacific
 DAY = datetime.timedelta(days=1)
 NUMBER = "+14155550141"
@@ -44,7 +44,9 @@ def admin(make_agent):
 def three_steps(org, admin):
     """Day 0 a text, day 2 a reminder to call, day 5 a text."""
     hello = Template.objects.create(
-        organisation=org, name="Hello", body="Hi {lead.first_name}, it's {agent.first_name}."
+        organisation=org,
+        name="Hello",
+        body="Hi {lead.first_name}, it's {agent.first_name}.",
     )
     again = Template.objects.create(
         organisation=org, name="Again", body="Still thinking about the roof?"
@@ -75,7 +77,9 @@ def conversation(clock, text_in, admin):
 
 def texts(conversation):
     return list(
-        Message.objects.filter(conversation=conversation, direction="out").order_by("id")
+        Message.objects.filter(conversation=conversation, direction="out").order_by(
+            "id"
+        )
     )
 
 
@@ -191,7 +195,12 @@ def test_a_new_lead_from_the_workflows_source_is_enrolled(
     other = actions.add_number("+14155550109", "simulator", org)
     commands.save_workflow(
         admin,
-        {**three_steps, "workflow": three_steps["id"], "source": "SMS", "sender": sender.id},
+        {
+            **three_steps,
+            "workflow": three_steps["id"],
+            "source": "SMS",
+            "sender": sender.id,
+        },
     )
     first = text_in("Hi there", from_number="+14155550143")
     [enrollment] = Enrollment.objects.all()

@@ -26,8 +26,9 @@ SETUP = """
 from chatserver.actions import workflows
 from chatserver.models import Organisation, Template
 org = Organisation.objects.get(name="Acme Roofing")
-hello = Template.objects.create(organisation=org, name="Hello", body="Hi from {org.name}!")
-later = Template.objects.create(organisation=org, name="Later", body="Still want that quote?")
+make = Template.objects.create
+hello = make(organisation=org, name="Hello", body="Hi from {org.name}!")
+later = make(organisation=org, name="Later", body="Still want that quote?")
 workflows.save_workflow(org, None, "New roof leads", [
     {"kind": "text", "delay_days": 0, "template": hello.id},
     {"kind": "call", "delay_days": 2, "note": "Call about the quote"},
@@ -58,13 +59,19 @@ def post(client: Browserless, path: str, form: dict | None = None, data=None):
 
 
 def text_as(client: Browserless, phone: str, body: str) -> None:
-    post(client, "/simulator/text", {"phone": phone, "company": SENDER_NUMBER, "body": body})
+    post(
+        client,
+        "/simulator/text",
+        {"phone": phone, "company": SENDER_NUMBER, "body": body},
+    )
 
 
 def received(client: Browserless, phone: str) -> list[str]:
     status, text = client.get("/simulator/state?phone=" + urllib.parse.quote(phone))
     assert status == 200, text
-    return [m["body"] for m in json.loads(text)["messages"] if m["direction"] == "to_phone"]
+    return [
+        m["body"] for m in json.loads(text)["messages"] if m["direction"] == "to_phone"
+    ]
 
 
 async def frame_until(socket, wanted, timeout=20.0):
@@ -88,8 +95,10 @@ def test_an_opt_out_and_a_reply_stop_a_workflow(stack):
         await asyncio.to_thread(text_as, client, phone, "Hi, a quote for my roof?")
         created = await frame_until(
             socket,
-            lambda f: f["type"] == "message.created"
-            and f["summary"].get("contact_number") == phone,
+            lambda f: (
+                f["type"] == "message.created"
+                and f["summary"].get("contact_number") == phone
+            ),
         )
         conversation = created["conversation"]
         started = await asyncio.to_thread(
@@ -102,23 +111,29 @@ def test_an_opt_out_and_a_reply_stop_a_workflow(stack):
         assert started["enrollment"]["stopped_at"] is None
         first = await frame_until(
             socket,
-            lambda f: f["type"] == "message.created"
-            and f["conversation"] == conversation
-            and f["message"]["body"].endswith("Hi from Acme Roofing!"),
+            lambda f: (
+                f["type"] == "message.created"
+                and f["conversation"] == conversation
+                and f["message"]["body"].endswith("Hi from Acme Roofing!")
+            ),
         )
         later = await frame_until(
             socket,
-            lambda f: f["type"] == "message.created"
-            and f["conversation"] == conversation
-            and f["message"]["body"] == "Still want that quote?",
+            lambda f: (
+                f["type"] == "message.created"
+                and f["conversation"] == conversation
+                and f["message"]["body"] == "Still want that quote?"
+            ),
         )
         assert later["message"]["status"] == "scheduled"
         # The outbox releases the day-0 text (through the checks) and sends it.
         await frame_until(
             socket,
-            lambda f: f["type"] == "message.status"
-            and f["message"] == first["message"]["id"]
-            and f["status"] in ("sent", "delivered"),
+            lambda f: (
+                f["type"] == "message.status"
+                and f["message"] == first["message"]["id"]
+                and f["status"] in ("sent", "delivered")
+            ),
         )
         return later["message"]["id"]
 
