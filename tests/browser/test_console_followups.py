@@ -189,4 +189,12 @@ def test_an_admin_builds_a_workflow_and_starts_it_for_a_lead(team, browser_conte
     expect(enrollment).to_have_attribute("data-running", "no")
     expect(enrollment).to_contain_text("Stopped: the lead replied")
     shot(page, "workflow-stopped")
+
+    # Deleting a workflow asks first.
+    page.get_by_test_id("workflows-admin-button").click()
+    row = page.get_by_test_id("workflow-row")
+    row.get_by_role("button", name="Delete New roof leads").click()
+    expect(row).to_contain_text("stop it for its leads?")
+    row.get_by_role("button", name="Delete", exact=True).click()
+    expect(row).to_have_count(0, timeout=15_000)
     assert errors == []

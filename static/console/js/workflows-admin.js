@@ -20,6 +20,7 @@ export class WorkflowsAdmin {
     this.templates = [];
     this.numbers = [];
     this.editing = null; // the workflow in the form (null: a new one)
+    this.asking = null; // the workflow awaiting a "really delete?"
     this.steps = []; // the form's steps: {delay_days, delay_hours, kind, template, note}
     this.error = h("p", { className: "form-error", hidden: true, attrs: { role: "alert" } });
     this.name = h("input", { id: "workflow-name", maxLength: 100, required: true });
@@ -102,17 +103,28 @@ export class WorkflowsAdmin {
       h("strong", {}, w.name),
       w.source ? h("span", { className: "category-chip" }, `source: ${w.source}`) : null,
       h("p", { className: "reply-text" }, w.steps.map((s) => this.describe(s)).join(" → "))),
-    h("span", { className: "row-actions" },
-      h("button", { type: "button", className: "link-button", attrs: { "aria-label": `Edit ${w.name}` },
-        onclick: () => this.edit(w) }, "Edit"),
-      h("button", { type: "button", className: "link-button", attrs: { "aria-label": `Delete ${w.name}` },
-        onclick: () => this.remove(w) }, "Delete")))) :
+    this.asking === w.id
+      // Deleting stops the leads running it: asked first, in place.
+      ? h("span", { className: "row-actions" }, `Delete “${w.name}” and stop it for its leads?`,
+        h("button", { type: "button", className: "danger-button", onclick: () => this.remove(w) }, "Delete"),
+        h("button", { type: "button", className: "link-button", onclick: () => this.ask(null) }, "Cancel"))
+      : h("span", { className: "row-actions" },
+        h("button", { type: "button", className: "link-button", attrs: { "aria-label": `Edit ${w.name}` },
+          onclick: () => this.edit(w) }, "Edit"),
+        h("button", { type: "button", className: "link-button", attrs: { "aria-label": `Delete ${w.name}` },
+          onclick: () => this.ask(w.id) }, "Delete")))) :
       h("li", { className: "empty" }, "No workflows yet: make the first one here."));
     const chosen = this.number.value;
     replaceChildren(this.number, h("option", { value: "" }, "Any of our numbers"),
       this.numbers.map((n) => h("option", { value: String(n.id) }, n.number)));
     this.number.value = this.numbers.some((n) => String(n.id) === chosen) ? chosen : "";
     this.drawSteps();
+  }
+
+  ask(id) {
+    this.asking = id;
+    this.draw();
+    this.dialog.querySelector(".danger-button")?.focus();
   }
 
   describe(step) {
@@ -179,6 +191,7 @@ export class WorkflowsAdmin {
   }
 
   async remove(workflow) {
+    this.asking = null;
     if (await this.call(() => api.deleteJSON(`/api/workflows/${workflow.id}`))
       && this.editing && this.editing.id === workflow.id) this.edit(null);
   }
