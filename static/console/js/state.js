@@ -400,7 +400,9 @@ export class Store {
   /** The follow-ups on this agent's list, newest due first: all pending
    * ones, or (``now`` given) only those due by then (the Outstanding list). */
   pendingFollowUps(now = null) {
-    const me = this.agent ? this.agent.id : null;
+    // External users (read-only shares) follow nothing up.
+    if (!this.agent || this.agent.external) return [];
+    const me = this.agent.id;
     const pending = this.followups.pending(me, (id) => this.visible(this.leads.get(id)));
     return now === null ? pending : pending.filter((f) => isDue(f, now));
   }
