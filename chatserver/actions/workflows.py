@@ -36,7 +36,7 @@ from chatserver.models import (
     WorkflowStep,
 )
 from chatserver.publish import emit
-from chatserver.queries import access, compliance, contacts
+from chatserver.queries import access, compliance, consent, contacts
 from chatserver.queries.followups import workflows_for_new_lead
 from chatserver.rules import templating
 from chatserver.rules.errors import ActionError
@@ -235,7 +235,11 @@ def scheduled_text(
 @transaction.atomic
 def on_new_lead(lead: Lead, conversation: Conversation, agent: Agent | None) -> int:
     """A lead was just created (a first text, or an agent): enroll it in the
-    workflows of its source. Returns how many."""
+    workflows of its source (not when its first word was STOP). Returns how
+    many."""
+    number = conversation.contact_number.number
+    if consent.state_of(lead.organisation_id, number) == consent.State.REVOKED:
+        return 0
     count = 0
     for workflow in workflows_for_new_lead(lead, conversation.sender_id):
         enroll(lead, conversation, workflow, agent)

@@ -214,6 +214,9 @@ def test_a_new_lead_from_the_workflows_source_is_enrolled(
     assert Enrollment.objects.get().stopped_at is None
     text_in("Hello?", from_number="+14155550144", to_number=other.number)
     assert Enrollment.objects.count() == 1
+    # Nor one whose first word is STOP.
+    text_in("STOP", from_number="+14155550146")
+    assert Enrollment.objects.count() == 1
 
 
 def test_a_lead_an_agent_creates_with_the_source_is_enrolled(
