@@ -28,18 +28,18 @@ export class FollowUpPanel {
     const key = `c${conversationId}`;
     this.when = h("select", {
       id: `followup-when-${key}`,
-      className: "assign-select",
+      className: "followup-input",
       onchange: () => { this.custom.hidden = this.when.value !== "custom"; },
     }, WHEN.map(([value, words]) => h("option", { value }, words)));
     this.custom = h("input", {
       type: "datetime-local",
-      className: "assign-select",
+      className: "followup-input",
       hidden: true,
       attrs: { "aria-label": "Follow-up time" },
     });
     this.note = h("input", {
       id: `followup-note-${key}`,
-      className: "assign-select",
+      className: "followup-input",
       maxLength: 500,
       placeholder: "Call about the quote",
     });
@@ -53,11 +53,11 @@ export class FollowUpPanel {
         this.setFollowUp();
       },
     },
-    h("label", { className: "assign-label", htmlFor: this.when.id }, "Follow up", this.when),
+    h("label", { className: "followup-label", htmlFor: this.when.id }, "Follow up", this.when),
     this.custom,
-    h("label", { className: "assign-label", htmlFor: this.note.id }, "Note", this.note),
+    h("label", { className: "followup-label", htmlFor: this.note.id }, "Note", this.note),
     h("button", { type: "submit", className: "secondary-button" }, "Set follow-up"));
-    this.workflowSelect = h("select", { id: `workflow-${key}`, className: "assign-select" });
+    this.workflowSelect = h("select", { id: `workflow-${key}`, className: "followup-input" });
     this.workflows = h("ul", { className: "followup-list", dataset: { testid: "lead-workflows" } });
     this.workflowForm = h("form", {
       className: "followup-form",
@@ -67,7 +67,7 @@ export class FollowUpPanel {
         this.startWorkflow();
       },
     },
-    h("label", { className: "assign-label", htmlFor: this.workflowSelect.id }, "Workflow", this.workflowSelect),
+    h("label", { className: "followup-label", htmlFor: this.workflowSelect.id }, "Workflow", this.workflowSelect),
     h("button", { type: "submit", className: "secondary-button" }, "Start workflow"));
     this.el = h("section", { className: "followup-panel", attrs: { "aria-label": "Follow-ups" } },
       h("h3", { className: "panel-title" }, "Follow-ups"),
