@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from chatserver.web import (
     api,
+    followups,
     leads,
     login,
     media,
@@ -77,5 +78,7 @@ urlpatterns += leads.urlpatterns
 urlpatterns += search.urlpatterns
 # The team: templates, agents, engagement figures (chatserver/web/team.py).
 urlpatterns += team.urlpatterns
+# Follow-ups and workflows (chatserver/web/followups.py).
+urlpatterns += followups.urlpatterns
 # MMS images: to agents, from agents, to carriers (chatserver/web/media.py).
 urlpatterns += media.urlpatterns

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from carriers.base import CarrierError, ErrorKind, InboundMessage
 from chatserver import events
-from chatserver.actions import governing
+from chatserver.actions import governing, workflows
 from chatserver.actions.assignment import assign_lead
 from chatserver.actions.message_events import publish_message_updated
 from chatserver.actions.messages import (
@@ -107,6 +107,7 @@ def set_state(
         )
     if new_state == State.REVOKED:
         fail_waiting_sends(organisation_id, number)
+        workflows.stop_number(organisation_id, number, workflows.LEAD_OPTED_OUT)
     # Any later word on consent answers the question a flagged message asked.
     resolve_optout_flags(organisation_id, number)
     return True

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from carriers.base import InboundMessage
 from chatserver import events
-from chatserver.actions import attachments, auto_replies, consent
+from chatserver.actions import attachments, auto_replies, consent, workflows
 from chatserver.actions.closing import reopen_lead
 from chatserver.actions.lead_events import publish_lead
 from chatserver.actions.locks import lock_number
@@ -61,6 +61,8 @@ def conversation_for_inbound(sender: SenderNumber, from_number: str) -> Conversa
             sender=sender,
         )
         publish_lead(lead, events.LEAD_CREATED)
+        # Read by store_inbound: a new lead may start its source's workflows.
+        conversation.new_lead = True
         return conversation
     lead, number = picked
     conversation, _ = Conversation.objects.select_related(
@@ -152,6 +154,11 @@ def store_inbound(
     # After the message's own event, so consoles show the lead's STOP before
     # the consent change and the confirmation it caused.
     consent.on_inbound(message, inbound)
+    if getattr(conversation, "new_lead", False):
+        workflows.on_new_lead(conversation.lead, conversation, agent=None)
+    else:
+        # A lead who answers is talking: the automatic steps stop.
+        workflows.stop_lead(conversation.lead, workflows.LEAD_REPLIED)
     # Then a keyword rule's or the after-hours reply, to a number still
     # texted (a STOP just received earns neither).
     auto_replies.answer(message, inbound)

@@ -8,7 +8,7 @@ agent may see, and calls one action. Transports answer in their own shapes.
 
 from collections.abc import Callable
 
-from chatserver.commands import leads, messages
+from chatserver.commands import followups, leads, messages
 from chatserver.commands.fields import Data
 from chatserver.models import Agent
 
@@ -27,6 +27,12 @@ LEAD_COMMANDS: dict[str, Callable[[Agent, Data], Data]] = {
     "conversation.reopen": leads.reopen_conversation,
     "note.add": leads.add_note,
     "consent.phone_optout": messages.optout_by_phone,
+    "followup.set": followups.set_followup,
+    "followup.done": followups.done,
+    "followup.snooze": followups.snooze,
+    "followup.delete": followups.delete,
+    "workflow.attach": followups.attach_workflow,
+    "workflow.stop": followups.stop_workflow,
 }
 
 # Commands that may text a lead, and so count against a socket's send limit.

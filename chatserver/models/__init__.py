@@ -8,6 +8,12 @@ plain settings fields).
 from chatserver.models.automation import BusinessHours, KeywordRule
 from chatserver.models.consent import Consent, ConsentChange
 from chatserver.models.fields import PhoneNumberField, validate_e164
+from chatserver.models.followups import (
+    Enrollment,
+    FollowUp,
+    Workflow,
+    WorkflowStep,
+)
 from chatserver.models.leads import Contact, ContactNumber, Lead, LeadClosure, Note
 from chatserver.models.log import Event, WebhookReceipt
 from chatserver.models.messaging import (
@@ -36,7 +42,9 @@ __all__ = [
     "Contact",
     "ContactNumber",
     "Conversation",
+    "Enrollment",
     "Event",
+    "FollowUp",
     "KeywordRule",
     "Lead",
     "LeadClosure",
@@ -50,5 +58,7 @@ __all__ = [
     "SmsPermission",
     "Template",
     "WebhookReceipt",
+    "Workflow",
+    "WorkflowStep",
     "validate_e164",
 ]

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from chatserver import actions
 from chatserver.models import KeywordRule, MessageCategory, Template
+from tests.chatserver.followup_support import followup_ids
 from tests.chatserver.leads_support import make_lead
 from tests.security.test_access_probes import routes
 
@@ -74,6 +75,7 @@ def caller(org, sender, make_agent, text_in):
         "contact_id": lead.contacts.get().id,
         "template_id": template.id,
         "category_id": category.id,
+        **followup_ids(agent, lead),
     }
     actions.add_note(agent, lead, "Hi")
     return client, ids

@@ -26,6 +26,7 @@ from chatserver.models import (
     SenderNumber,
     Template,
 )
+from tests.chatserver.followup_support import followup_ids
 from tests.chatserver.leads_support import make_lead
 from tests.security.test_access_probes import routes
 from tests.servers import ROOT
@@ -245,6 +246,7 @@ def write_requests(staff_data, org) -> list[tuple[str, dict | str]]:
             keyword="PRICE",
             template=Template.objects.create(organisation=org, name="P", body="$9k"),
         ).id,
+        **followup_ids(olive, own),
     }
     requests = []
     for route in routes():

@@ -111,6 +111,9 @@ export class Chatbox {
       store.on("consent", (e) => this.onConsent(e)),
       store.on("note", (e) => e.lead === this.leadId() && this.thread.render(true)),
       store.on("agent", () => this.refreshSoon()),
+      // The lead's follow-ups or workflows changed: the panel reads them again.
+      store.on("followups", (e) => e && e.lead === this.leadId() && this.refreshSoon()),
+      store.on("enrollment", (e) => e.lead === this.leadId() && this.refreshSoon()),
     ];
     this.onVisibility = () => {
       this.thread.maybeMarkRead();
