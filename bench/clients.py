@@ -77,6 +77,8 @@ class Console:
         self.outages: list[dict] = []
         self.reloads = 0
         self.catch_ups = 0
+        self.attempts = 0  # handshakes tried (a reconnect storm's cost)
+        self.hellos: list[float] = []  # when each hello arrived
         self.outbound: dict[str, Outbound] = {}
         self.by_message: dict[int, Outbound] = {}
         self.task: asyncio.Task | None = None
@@ -87,13 +89,18 @@ class Console:
 
     async def run(self) -> None:
         from websockets.asyncio.client import connect
-        from websockets.exceptions import ConnectionClosed, InvalidHandshake
+        from websockets.exceptions import (
+            ConnectionClosed,
+            InvalidHandshake,
+            InvalidStatus,
+        )
 
         attempt = 0
         started = time.monotonic()
         while not self.closing:
             urls = self.spec.urls
             url = urls[attempt % len(urls)]
+            self.attempts += 1
             try:
                 async with connect(
                     url,
@@ -103,6 +110,10 @@ class Console:
                     ping_timeout=60,
                     close_timeout=2,
                     max_size=2**23,
+                    # Thousands of sockets and their reconnects from one address
+                    # would run out of ephemeral ports: spread them over 127/8.
+                    local_addr=(f"127.0.{2 + self.spec.index // 250 % 250}."
+                                f"{1 + self.spec.index % 250}", 0),
                 ) as ws:
                     self.ws = ws
                     self.url = url
@@ -115,6 +126,8 @@ class Console:
                     self.failed = f"closed by the server with {code}"
                     self.ready.set()
                     return
+            except InvalidStatus as exc:  # refused: 403, 502, 503...
+                self.close_codes[f"http {exc.response.status_code}"] += 1
             except (OSError, InvalidHandshake, TimeoutError) as exc:
                 self.close_codes[type(exc).__name__] += 1
             finally:
@@ -134,6 +147,7 @@ class Console:
         hello = json.loads(await ws.recv())
         if hello.get("type") != "hello":
             raise ConnectionError(f"first frame was {hello.get('type')!r}, not hello")
+        self.hellos.append(time.monotonic())
         if self.cursor is None or not self.spec.resume:
             self.cursor = hello.get("cursor", 0)
             if self.connected_at is None:
@@ -319,7 +333,22 @@ class Worker:
             c.outages.clear()
             c.reloads = 0
             c.catch_ups = 0
+            c.attempts = 0
+            c.hellos.clear()
         return {"ok": True}
+
+    async def do_hellos(self, since: float):
+        """Per socket, when its first hello after ``since`` came (a storm's
+        end), and the handshakes tried meanwhile."""
+        firsts = [
+            next((t for t in c.hellos if t >= since), None)
+            for c in self.consoles.values()
+        ]
+        return {
+            "sockets": len(firsts),
+            "times": [t for t in firsts if t is not None],
+            "attempts": sum(c.attempts for c in self.consoles.values()),
+        }
 
     async def do_send(self, plan: list[tuple[int, int, float, str]]):
         """Schedule texts: (socket index, conversation, seconds from now, body)."""
@@ -445,6 +474,14 @@ class ClientPool:
             | {k: dict(v) for k, v in counters.items()}
             | {"outages": outages, "open_by_url": dict(by_url)}
         )
+
+    async def hellos(self, since: float) -> dict:
+        replies = await self.call("hellos", since=since)
+        return {
+            "sockets": sum(r["sockets"] for r in replies),
+            "times": sorted(t for r in replies for t in r["times"]),
+            "attempts": sum(r["attempts"] for r in replies),
+        }
 
     async def send(self, plan: list[tuple[int, int, float, str]]) -> None:
         per_worker = [{"plan": []} for _ in self.pipes]

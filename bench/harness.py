@@ -19,6 +19,7 @@ import psycopg
 
 from bench import stats
 from bench.clients import ClientPool, SocketSpec, bench_text
+from bench.pgcpu import Backends
 from bench.services import Prism, RedisServer, Sampler, rss_bytes, start_floor
 from bench.twilio import (
     ACCOUNT_SID,
@@ -54,6 +55,19 @@ class Profile:
     client_processes: int
     lead_numbers: int
     profile_seconds: float
+    # Issue 21 (bench/restarts.py, bench/capacity.py).
+    storm_agents: int
+    storm_timeout: float
+    storm_kill: int  # 1: SIGKILL (a crash) instead of SIGTERM (a deploy)
+    idle10k_agents: int
+    idle10k_hold: float
+    rolling_agents: int
+    rolling_rate: float
+    rolling_steady: float
+    rolling_seconds: float
+    cpu_agents: int
+    cpu_rate: float
+    cpu_seconds: float
 
 
 PROFILES = {
@@ -75,6 +89,18 @@ PROFILES = {
         client_processes=1,
         lead_numbers=20,
         profile_seconds=5,
+        storm_agents=100,
+        storm_timeout=60,
+        storm_kill=0,
+        idle10k_agents=300,
+        idle10k_hold=5,
+        rolling_agents=30,
+        rolling_rate=5,
+        rolling_steady=8,
+        rolling_seconds=20,
+        cpu_agents=10,
+        cpu_rate=5,
+        cpu_seconds=8,
     ),
     "full": Profile(
         "full",
@@ -94,6 +120,18 @@ PROFILES = {
         client_processes=2,
         lead_numbers=50,
         profile_seconds=20,
+        storm_agents=2000,
+        storm_timeout=300,
+        storm_kill=0,
+        idle10k_agents=10000,
+        idle10k_hold=60,
+        rolling_agents=300,
+        rolling_rate=10,
+        rolling_steady=30,
+        rolling_seconds=60,
+        cpu_agents=100,
+        cpu_rate=10,
+        cpu_seconds=30,
     ),
 }
 
@@ -184,6 +222,16 @@ class Harness:
         self.numbers = lead_numbers(self.profile.lead_numbers)
         self.worker = self.stack.start_worker()
         self.pool = ClientPool(self.profile.client_processes)
+
+    def ensure_agents(self, count: int) -> None:
+        """At least ``count`` agents with sessions (more are made as needed:
+        the big scenarios need thousands the others do not)."""
+        if len(self.agents) < count:
+            started = time.monotonic()
+            made = self.seed(count - len(self.agents), prefix=f"more{len(self.agents)}_")
+            self.say(
+                f"{len(made)} more agents made in {time.monotonic() - started:.1f} s"
+            )
 
     def seed(self, count: int, prefix: str = "bench") -> list[dict]:
         out = subprocess.run(
@@ -308,7 +356,8 @@ class Harness:
         hooks = Webhooks(
             target.urls, self.sender, self.numbers, retry_for=60 if fault else 10
         )
-        sampler = Sampler(target.pids)
+        backends = Backends(self.database_url) if target.stored else None
+        sampler = Sampler(target.pids, postgres=backends)
         start = time.monotonic()
         fault_log: dict = {}
         with sampler:
@@ -323,6 +372,8 @@ class Harness:
             got = await self.drain(phase, accepted * sockets, stall)
             if outbound:
                 await self.wait_outbound(outbound)
+        if backends is not None:
+            backends.close()
         socket_reports = await self.pool.report(phase)
         status = await self.pool.status()
         result = {
@@ -352,6 +403,7 @@ class Harness:
                 k: round(v - start, 2) if isinstance(v, float) else v
                 for k, v in fault_log.items()
             }
+        result["cpu_ms_per_text"] = cpu_per_text(result["resources"], accepted)
         if target.stored:
             result["stored"] = self.stored(phase, sent)
         if len(target.servers) > 1:
@@ -509,6 +561,20 @@ class Harness:
             values.append(rss_bytes(pid) or 0)
             time.sleep(0.2)
         return sum(values) / len(values)
+
+
+def cpu_per_text(resources: dict, texts: int) -> dict:
+    """Server CPU (ms) per text accepted: the web processes, the worker and
+    the PostgreSQL backends of the run's database (Redis apart)."""
+    parts: dict = {}
+    for name, figures in resources.get("processes", {}).items():
+        if name == "redis" or figures.get("cpu_seconds") is None or not texts:
+            continue
+        kind = "daphne" if name.startswith("daphne") else name
+        parts[kind] = parts.get(kind, 0) + figures["cpu_seconds"] * 1000 / texts
+    out = {name: round(value, 2) for name, value in parts.items()}
+    out["total"] = round(sum(parts.values()), 2) if parts else None
+    return out
 
 
 def summarise_outages(outages: list[dict]) -> dict:
