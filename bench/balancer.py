@@ -67,7 +67,9 @@ class HAProxy:
             subprocess.run(["bash", str(ROOT / "bench/install-haproxy.sh")], check=True)
             binary = shutil.which("haproxy")
         if binary is None:
-            raise RuntimeError("haproxy is not installed: bash bench/install-haproxy.sh")
+            raise RuntimeError(
+                "haproxy is not installed: bash bench/install-haproxy.sh"
+            )
         servers = "\n".join(
             f"    server d{n + 1} 127.0.0.1:{port}" for n, port in enumerate(self.ports)
         )

@@ -25,6 +25,10 @@ from dataclasses import dataclass, field
 # What a bench text carries: "[bench <phase>:<seq> <monotonic send time>]".
 MARK = re.compile(r"\[bench (\w+):(\d+) ([\d.]+)\]")
 LIVE, RESUMED = 0, 1
+# A server restarting (1012) or shedding load (1013) asks consoles to come
+# back after a random 0.5 to 5 s (consumers/draining.py, static/console/js).
+RESTART_CODES = (1012, 1013)
+RESTART_JITTER = (0.5, 5.0)
 
 
 def bench_text(phase: str, seq: int, sent: float) -> str:
@@ -98,6 +102,7 @@ class Console:
         attempt = 0
         started = time.monotonic()
         while not self.closing:
+            pause = 0.0
             urls = self.spec.urls
             url = urls[attempt % len(urls)]
             self.attempts += 1
@@ -126,6 +131,8 @@ class Console:
                     self.failed = f"closed by the server with {code}"
                     self.ready.set()
                     return
+                if code in RESTART_CODES:  # as the console does: not all at once
+                    pause = random.uniform(*RESTART_JITTER)
             except InvalidStatus as exc:  # refused: 403, 502, 503...
                 self.close_codes[f"http {exc.response.status_code}"] += 1
             except (OSError, InvalidHandshake, TimeoutError) as exc:
@@ -138,7 +145,9 @@ class Console:
             if self.connected_at is not None and not ongoing:
                 self.outages.append({"lost": time.monotonic(), "back": None})
             attempt += 1
-            if attempt > len(self.spec.urls):
+            if pause:
+                await asyncio.sleep(pause)
+            elif attempt > len(self.spec.urls):
                 await asyncio.sleep(
                     min(0.1 * 2 ** (attempt // 2), 2) * random.uniform(0.5, 1.5)
                 )

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import psycopg
 
-from bench import stats
+from bench import metrics, stats
+from bench.profiles import PROFILES, Profile  # noqa: F401 (where run.py finds them)
 from bench.clients import ClientPool, SocketSpec, bench_text
 from bench.pgcpu import Backends
 from bench.services import Prism, RedisServer, Sampler, rss_bytes, start_floor
@@ -32,108 +33,6 @@ from bench.twilio import (
 from tests.servers import ROOT, Server, Stack, free_port, make_stack, psql
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-
-
-@dataclass
-class Profile:
-    """How big a run is. ``full`` is the issue's; ``quick`` checks the harness."""
-
-    name: str
-    agents: int
-    rate: float
-    duration: float
-    sweep_rates: list[float]
-    sweep_step: float
-    idle_agents: int
-    idle_hold: float
-    cluster_duration: float
-    fault_duration: float
-    fault_at: float
-    outage: float
-    outbound_senders: int
-    outbound_rate: float
-    client_processes: int
-    lead_numbers: int
-    profile_seconds: float
-    # Issue 21 (bench/restarts.py, bench/capacity.py).
-    storm_agents: int
-    storm_timeout: float
-    storm_kill: int  # 1: SIGKILL (a crash) instead of SIGTERM (a deploy)
-    idle10k_agents: int
-    idle10k_hold: float
-    rolling_agents: int
-    rolling_rate: float
-    rolling_steady: float
-    rolling_seconds: float
-    cpu_agents: int
-    cpu_rate: float
-    cpu_seconds: float
-
-
-PROFILES = {
-    "quick": Profile(
-        "quick",
-        agents=10,
-        rate=5,
-        duration=10,
-        sweep_rates=[5, 10, 20, 40],
-        sweep_step=4,
-        idle_agents=200,
-        idle_hold=6,
-        cluster_duration=6,
-        fault_duration=12,
-        fault_at=3,
-        outage=3,
-        outbound_senders=2,
-        outbound_rate=0.5,
-        client_processes=1,
-        lead_numbers=20,
-        profile_seconds=5,
-        storm_agents=100,
-        storm_timeout=60,
-        storm_kill=0,
-        idle10k_agents=300,
-        idle10k_hold=5,
-        rolling_agents=30,
-        rolling_rate=5,
-        rolling_steady=8,
-        rolling_seconds=20,
-        cpu_agents=10,
-        cpu_rate=5,
-        cpu_seconds=8,
-    ),
-    "full": Profile(
-        "full",
-        agents=100,
-        rate=20,
-        duration=60,
-        sweep_rates=[5, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 130, 160, 200],
-        sweep_step=10,
-        idle_agents=2000,
-        idle_hold=15,
-        cluster_duration=20,
-        fault_duration=30,
-        fault_at=8,
-        outage=4,
-        outbound_senders=4,
-        outbound_rate=1.0,
-        client_processes=2,
-        lead_numbers=50,
-        profile_seconds=20,
-        storm_agents=2000,
-        storm_timeout=300,
-        storm_kill=0,
-        idle10k_agents=10000,
-        idle10k_hold=60,
-        rolling_agents=300,
-        rolling_rate=10,
-        rolling_steady=30,
-        rolling_seconds=60,
-        cpu_agents=100,
-        cpu_rate=10,
-        cpu_seconds=30,
-    ),
-}
 
 
 @dataclass
@@ -208,6 +107,10 @@ class Harness:
             OUTBOX_IN_PROCESS="false",
             WEBHOOKS_QUEUED="true",
             LOG_LEVEL="WARNING",
+            # /metrics for the bench's own reading (bench/metrics.py): every
+            # process of the stack counted in one scrape.
+            METRICS_TOKEN=metrics.TOKEN,
+            PROMETHEUS_MULTIPROC_DIR=str(self.prometheus_dir()),
             **self.server_env,
         )
         self.say(
@@ -223,12 +126,18 @@ class Harness:
         self.worker = self.stack.start_worker()
         self.pool = ClientPool(self.profile.client_processes)
 
+    def prometheus_dir(self) -> Path:
+        path = self.workdir / "prometheus"
+        path.mkdir(exist_ok=True)
+        return path
+
     def ensure_agents(self, count: int) -> None:
         """At least ``count`` agents with sessions (more are made as needed:
         the big scenarios need thousands the others do not)."""
         if len(self.agents) < count:
             started = time.monotonic()
-            made = self.seed(count - len(self.agents), prefix=f"more{len(self.agents)}_")
+            prefix = f"more{len(self.agents)}_"
+            made = self.seed(count - len(self.agents), prefix=prefix)
             self.say(
                 f"{len(made)} more agents made in {time.monotonic() - started:.1f} s"
             )
@@ -356,6 +265,7 @@ class Harness:
         hooks = Webhooks(
             target.urls, self.sender, self.numbers, retry_for=60 if fault else 10
         )
+        scraped = metrics.scrape(target.urls[0]) if target.stored else None
         backends = Backends(self.database_url) if target.stored else None
         sampler = Sampler(target.pids, postgres=backends)
         start = time.monotonic()
@@ -403,7 +313,11 @@ class Harness:
                 k: round(v - start, 2) if isinstance(v, float) else v
                 for k, v in fault_log.items()
             }
-        result["cpu_ms_per_text"] = cpu_per_text(result["resources"], accepted)
+        result["cpu_ms_per_text"] = stats.cpu_per_text(result["resources"], accepted)
+        if scraped is not None:
+            result["server_metrics"] = metrics.figures(
+                scraped, metrics.scrape(target.urls[0])
+            )
         if target.stored:
             result["stored"] = self.stored(phase, sent)
         if len(target.servers) > 1:
@@ -561,20 +475,6 @@ class Harness:
             values.append(rss_bytes(pid) or 0)
             time.sleep(0.2)
         return sum(values) / len(values)
-
-
-def cpu_per_text(resources: dict, texts: int) -> dict:
-    """Server CPU (ms) per text accepted: the web processes, the worker and
-    the PostgreSQL backends of the run's database (Redis apart)."""
-    parts: dict = {}
-    for name, figures in resources.get("processes", {}).items():
-        if name == "redis" or figures.get("cpu_seconds") is None or not texts:
-            continue
-        kind = "daphne" if name.startswith("daphne") else name
-        parts[kind] = parts.get(kind, 0) + figures["cpu_seconds"] * 1000 / texts
-    out = {name: round(value, 2) for name, value in parts.items()}
-    out["total"] = round(sum(parts.values()), 2) if parts else None
-    return out
 
 
 def summarise_outages(outages: list[dict]) -> dict:

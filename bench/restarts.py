@@ -11,7 +11,7 @@ import signal
 import time
 from pathlib import Path
 
-from bench import stats
+from bench import metrics, stats
 from bench.balancer import HAProxy
 from bench.harness import Harness, Target
 from bench.pgcpu import Backends, log_statements
@@ -28,7 +28,9 @@ def postgres_log() -> Path | None:
     """PostgreSQL's own log (Debian writes the server's stderr there), where
     ``log_statement = all`` counts the statements of a storm's hellos."""
     named = os.environ.get("BENCH_POSTGRES_LOG")
-    found = [named] if named else sorted(glob.glob("/var/log/postgresql/postgresql-*.log"))
+    found = (
+        [named] if named else sorted(glob.glob("/var/log/postgresql/postgresql-*.log"))
+    )
     for path in found:
         if os.access(path, os.R_OK):
             return Path(path)
@@ -80,7 +82,8 @@ async def storm_one(h: Harness, name: str) -> dict:
         admin = h.database_url.rsplit("/", 1)[0] + "/postgres"
         psql(admin, f'ALTER DATABASE "{database}" SET log_statement = \'all\'')
     signalled = time.monotonic()
-    h.say(f"{name}: {'SIGKILL' if kill else 'SIGTERM'} to the process, then start it again")
+    how = "SIGKILL" if kill else "SIGTERM"
+    h.say(f"{name}: {how} to the process, then start it again")
     exit_seconds = await stop_process(server, kill)
     if name == "floor":
         new = await asyncio.to_thread(start_floor, h.workdir, h.redis.url, server.port)
@@ -97,6 +100,9 @@ async def storm_one(h: Harness, name: str) -> dict:
     done = time.monotonic()
     cpu_web = (cpu_seconds(new.process.pid) or 0.0) - cpu_before
     status = await h.pool.status()
+    server_side = None
+    if name != "floor":
+        server_side = metrics.figures(None, metrics.scrape(new.url))
     out: dict = {
         "sockets": p.storm_agents,
         "connect": connect,
@@ -118,6 +124,7 @@ async def storm_one(h: Harness, name: str) -> dict:
             k: v for k, v in status["close_codes"].items() if k.startswith("http ")
         },
         "web_cpu_seconds": round(cpu_web, 2),
+        "server_metrics": server_side,
     }
     hellos = max(1, len(back["times"]))
     cpu_db = 0.0
@@ -161,7 +168,8 @@ async def sample_backends(backends: Backends) -> None:
 
 
 async def storm(h: Harness) -> dict:
-    """2,000 consoles reconnecting at once to a restarted process: ours and the floor's."""
+    """2,000 consoles reconnecting at once to a restarted process: ours and
+    the floor's."""
     h.ensure_agents(h.profile.agents + h.profile.storm_agents)
     out = {"floor": await storm_one(h, "floor")}
     out["product"] = await storm_one(h, "product")
