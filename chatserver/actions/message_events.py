@@ -7,8 +7,10 @@ from chatserver.models import Message
 from chatserver.publish import UNREAD_OF, emit
 
 
-def publish_message_created(message: Message) -> None:
-    """Tell everyone who may see the lead about a new message."""
+def publish_message_created(message: Message, arrived: float | None = None) -> None:
+    """Tell everyone who may see the lead about a new message; ``arrived``:
+    when the lead's text reached us (a Unix time), for the sockets to measure
+    how long it took them (``chatserver.metrics.WEBHOOK_TO_SOCKET``)."""
     conversation = message.conversation
     lead = conversation.lead
     number = conversation.contact_number
@@ -36,6 +38,7 @@ def publish_message_created(message: Message) -> None:
             "conversation": message.conversation_id,
             "direction": message.direction,
             "author": message.author_id,
+            **({"arrived": arrived} if arrived is not None else {}),
             # A lead's message changes everyone's unread count: sockets get
             # each agent's new count with it (see publish.layer_message).
             **(
