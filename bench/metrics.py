@@ -90,6 +90,9 @@ def figures(before: dict | None, after: dict | None) -> dict | None:
         "sockets_closed_try_again": delta(
             "chatserver_console_sockets_closed_total", 'reason="try_again"'
         ),
+        "sockets_closed_handshake_timeout": delta(
+            "chatserver_console_sockets_closed_total", 'reason="handshake_timeout"'
+        ),
         "webhooks_stored": delta("chatserver_webhooks_stored_total"),
         "webhooks_applied": delta("chatserver_webhooks_applied_total"),
         "webhooks_waiting": total(after, "chatserver_webhooks_waiting"),

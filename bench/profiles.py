@@ -31,6 +31,7 @@ class Profile:
     storm_agents: int
     storm_timeout: float
     storm_kill: int  # 1: SIGKILL (a crash) instead of SIGTERM (a deploy)
+    storm_profile: int  # seconds of py-spy on the restarted process (0: none)
     idle10k_agents: int
     idle10k_hold: float
     rolling_agents: int
@@ -64,6 +65,7 @@ PROFILES = {
         storm_agents=100,
         storm_timeout=60,
         storm_kill=0,
+        storm_profile=0,
         idle10k_agents=300,
         idle10k_hold=5,
         rolling_agents=30,
@@ -95,6 +97,7 @@ PROFILES = {
         storm_agents=2000,
         storm_timeout=300,
         storm_kill=0,
+        storm_profile=0,
         idle10k_agents=10000,
         idle10k_hold=60,
         rolling_agents=300,

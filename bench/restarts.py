@@ -15,6 +15,7 @@ from bench import metrics, stats
 from bench.balancer import HAProxy
 from bench.harness import Harness, Target
 from bench.pgcpu import Backends, log_statements
+from bench.profiling import read_recording, start_recorder
 from bench.scenarios import warm_up
 from bench.services import cpu_seconds, start_floor
 from tests.servers import Server, psql
@@ -94,6 +95,10 @@ async def storm_one(h: Harness, name: str) -> dict:
         )
     listening = time.monotonic()
     cpu_before = cpu_seconds(new.process.pid) or 0.0
+    recorder = None
+    if p.storm_profile:  # where the restarted process's CPU goes (py-spy --gil)
+        raw = h.workdir / f"storm-{name}.pyspy.txt"
+        recorder = start_recorder(new.process.pid, p.storm_profile, raw, gil=True)
     backends = Backends(h.database_url, STORM_APP) if name != "floor" else None
     sampler = asyncio.create_task(sample_backends(backends)) if backends else None
     back = await wait_hellos(h, signalled, p.storm_agents, p.storm_timeout)
@@ -126,6 +131,8 @@ async def storm_one(h: Harness, name: str) -> dict:
         "web_cpu_seconds": round(cpu_web, 2),
         "server_metrics": server_side,
     }
+    if recorder is not None:
+        out["profile"] = await read_recording(recorder, raw)
     hellos = max(1, len(back["times"]))
     cpu_db = 0.0
     if backends is not None:
