@@ -31,6 +31,10 @@ defaults
     timeout server 1h
     timeout tunnel 1h
     timeout http-request 10s
+    # A process busy greeting a storm of consoles answers /healthz late: a
+    # check that gives up after 0.5 s marks healthy processes down, and their
+    # consoles then storm the others (seen here with 300 consoles).
+    timeout check 3s
     retries 3
     option redispatch
 
@@ -43,7 +47,7 @@ backend daphnes
     option httpchk
     http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host 127.0.0.1
     http-check expect status 200
-    default-server check inter 500ms fall 2 rise 2
+    default-server check inter 1s fall 3 rise 2
 {servers}
 
 listen stats
@@ -102,14 +106,19 @@ class HAProxy:
         """Open sessions (sockets) per server, as HAProxy counts them."""
         return {row["svname"]: int(row["scur"] or 0) for row in self.stats()}
 
-    async def wait_up(self, count: int, limit: float = 60) -> None:
+    def name_of(self, port: int) -> str:
+        return f"d{self.ports.index(port) + 1}"
+
+    async def wait_up(self, names: list[str], limit: float = 120) -> None:
+        """Until HAProxy's health checks see these servers up."""
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             rows = await asyncio.to_thread(self.stats)
-            if sum(1 for r in rows if r["status"].startswith("UP")) >= count:
+            up = {r["svname"] for r in rows if r["status"].startswith("UP")}
+            if up >= set(names):
                 return
             await asyncio.sleep(0.25)
-        raise TimeoutError(f"HAProxy did not see {count} servers up in {limit} s")
+        raise TimeoutError(f"HAProxy did not see {names} up in {limit} s")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

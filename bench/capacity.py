@@ -54,13 +54,17 @@ async def idle10k(h: Harness) -> dict:
     try:
         out["limits_floor"] = check_limits(h, floor, p.idle10k_agents)
         h.say(f"floor: {p.idle10k_agents} idle sockets for {p.idle10k_hold:.0f} s")
-        out["floor"] = await idle_one(h, floor, p.idle10k_agents, p.idle10k_hold)
+        out["floor"] = await idle_one(
+            h, floor, p.idle10k_agents, p.idle10k_hold, texts=1
+        )
     finally:
         floor.servers[0].stop()
     product = h.product()
     out["limits"] = check_limits(h, product, p.idle10k_agents)
     h.say(f"product: {p.idle10k_agents} idle sockets for {p.idle10k_hold:.0f} s")
-    out["product"] = await idle_one(h, product, p.idle10k_agents, p.idle10k_hold)
+    out["product"] = await idle_one(
+        h, product, p.idle10k_agents, p.idle10k_hold, texts=1
+    )
     out["kb_per_socket_ratio"] = stats.ratio(
         out["product"]["kb_per_socket"], out["floor"]["kb_per_socket"]
     )

@@ -198,7 +198,7 @@ async def rolling(h: Harness) -> dict:
     balancer = HAProxy(h.workdir, [s.port for s in product.servers])
     balancer.start()
     try:
-        await balancer.wait_up(len(product.servers))
+        await balancer.wait_up([balancer.name_of(s.port) for s in product.servers])
         front = Target(
             "product",
             [balancer.server],
@@ -233,7 +233,8 @@ async def rolling(h: Harness) -> dict:
             int(p.rolling_rate * p.rolling_seconds),
             p.rolling_agents,
             fault=roll,
-            stall=15,
+            # Consoles away for a while come back and replay: wait for them.
+            stall=60,
         )
         await asyncio.sleep(2)
         status = await h.pool.status()
@@ -257,7 +258,7 @@ async def restart_behind(h: Harness, balancer: HAProxy, server: Server) -> dict:
     h.stack.servers.remove(server)
     new = await asyncio.to_thread(h.stack.start_server, server.port)
     listening = time.monotonic() - began
-    await balancer.wait_up(3)
+    await balancer.wait_up([balancer.name_of(server.port)])
     h.say(f"  restarted :{server.port} (exit {exited:.1f} s)")
     return {
         "port": server.port,

@@ -153,7 +153,11 @@ async def sweep(h: Harness) -> dict:
 
 
 async def idle_one(
-    h: Harness, target: Target, count: int | None = None, hold: float | None = None
+    h: Harness,
+    target: Target,
+    count: int | None = None,
+    hold: float | None = None,
+    texts: int = 3,
 ) -> dict:
     p = h.profile
     count = count or p.idle_agents
@@ -174,9 +178,10 @@ async def idle_one(
         target,
         f"{target.name}idlefan",
         rate=1,
-        count=3,
+        count=texts,
         sockets=count,
-        stall=10,
+        # A text to 10,000 sockets takes seconds to fan out on this machine.
+        stall=10 if texts > 1 else 60,
     )
     await h.pool.disconnect_all()
     return {
