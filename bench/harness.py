@@ -18,9 +18,10 @@ from pathlib import Path
 import psycopg
 
 from bench import metrics, stats
-from bench.profiles import PROFILES, Profile  # noqa: F401 (where run.py finds them)
-from bench.clients import ClientPool, SocketSpec, bench_text
+from bench.clients import SocketSpec, bench_text
 from bench.pgcpu import Backends
+from bench.pool import ClientPool
+from bench.profiles import Profile
 from bench.services import Prism, RedisServer, Sampler, rss_bytes, start_floor
 from bench.twilio import (
     ACCOUNT_SID,

@@ -26,7 +26,8 @@ from importlib import metadata
 from pathlib import Path
 
 from bench import capacity, checks, profiling, restarts
-from bench.harness import PROFILES, Harness
+from bench.harness import Harness
+from bench.profiles import PROFILES
 from bench.scenarios import SCENARIOS as BASIC
 from tests.servers import ROOT
 
