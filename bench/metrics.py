@@ -51,10 +51,15 @@ def histogram_quantiles(
     upper bound of the bucket each falls in (what Prometheus would report)."""
     if not after or f"{name}_bucket" not in after:
         return None
+    # A lead's text (the histogram is labelled by event where it is).
+    text = 'event="message.created"'
+    where = text if any(text in k for k in after[f"{name}_bucket"]) else ""
 
     def buckets(samples):
         out: dict[float, float] = {}
         for labels, value in (samples or {}).get(f"{name}_bucket", {}).items():
+            if where not in labels:
+                continue
             bound = re.search(r'le="([^"]+)"', labels)
             if bound:
                 le = math.inf if bound.group(1) == "+Inf" else float(bound.group(1))

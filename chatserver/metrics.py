@@ -33,6 +33,9 @@ from prometheus_client import (
 )
 
 MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+if MULTIPROC_DIR:
+    # Each process's files are opened as its figures are made, below.
+    os.makedirs(MULTIPROC_DIR, exist_ok=True)
 
 # Per process ("liveall": one series per live process, labelled with its pid;
 # a process that exits takes its series with it, see ``forget``).
@@ -55,10 +58,12 @@ SOCKETS_CLOSED = Counter(
 )
 
 # From the carrier's webhook reaching us (the receipt's time, or the inline
-# request's) to a socket relaying the text, once per socket.
+# request's) to a socket relaying what it carried, once per socket: a lead's
+# text (message.created) or a delivery status (message.status).
 WEBHOOK_TO_SOCKET = Histogram(
     "chatserver_webhook_to_socket_seconds",
-    "From a lead's text arriving by webhook to a socket relaying it.",
+    "From a carrier's webhook reaching us to a socket relaying its event.",
+    ["event"],
     buckets=(0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 

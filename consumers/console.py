@@ -390,6 +390,9 @@ class ConsoleConsumer(Lifecycle, Tallies, Presence, AsyncWebsocketConsumer):
             total = self.unread["total"]
             text = f'{text[:-1]},"unread":{{"total":{total},"conversation":{unread}}}}}'
         await self.send(text_data=text)
+        if "arrived" in event:  # a lead's text or a status, by webhook
+            latency = time.time() - event["arrived"]
+            metrics.WEBHOOK_TO_SOCKET.labels(event["type"]).observe(latency)
 
     async def relay(self, event) -> bool:
         """Send an event on to the browser unless it already has it."""
@@ -404,8 +407,6 @@ class ConsoleConsumer(Lifecycle, Tallies, Presence, AsyncWebsocketConsumer):
         ``unread.changed`` made nearly two."""
         if self.take(event):
             await self.forward(event, unread=self.take_unread_of(event))
-            if "arrived" in event:  # a lead's text: its webhook's arrival
-                metrics.WEBHOOK_TO_SOCKET.observe(time.time() - event["arrived"])
 
     async def lead_created(self, event):
         if await self.relay(event):

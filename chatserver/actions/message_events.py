@@ -50,8 +50,9 @@ def publish_message_created(message: Message, arrived: float | None = None) -> N
     )
 
 
-def publish_message_status(message: Message) -> None:
-    """Tell everyone who may see the lead that a message's status moved."""
+def publish_message_status(message: Message, arrived: float | None = None) -> None:
+    """Tell everyone who may see the lead that a message's status moved;
+    ``arrived`` as for ``publish_message_created`` (a status callback's)."""
     lead = message.conversation.lead
     emit(
         message.organisation_id,
@@ -66,6 +67,7 @@ def publish_message_status(message: Message) -> None:
         ),
         events.groups_for_lead(lead),
         lead_id=lead.id,
+        socket_fields={"arrived": arrived} if arrived is not None else None,
     )
 
 

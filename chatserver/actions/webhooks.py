@@ -46,7 +46,7 @@ def apply(
         if isinstance(event, InboundMessage):
             receive_inbound(event, arrived=arrived)
         else:
-            record_status(event)
+            record_status(event, arrived=arrived)
 
 
 def accept(

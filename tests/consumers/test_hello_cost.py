@@ -29,12 +29,16 @@ def greet(cookie: str) -> dict:
 
 
 def cost(cookie: str) -> tuple[int, float, dict]:
+    """Statements of one hello, the median milliseconds of five, the hello."""
     greet(cookie)  # warm: content types, the first connection
     with CaptureQueriesContext(connection) as queries:
-        started = time.perf_counter()
         hello = greet(cookie)
-        elapsed = time.perf_counter() - started
-    return len(queries), elapsed * 1000, hello
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        greet(cookie)
+        times.append(time.perf_counter() - started)
+    return len(queries), sorted(times)[2] * 1000, hello
 
 
 def test_a_hello_costs_the_same_statements_however_many_conversations(

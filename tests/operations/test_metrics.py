@@ -10,6 +10,9 @@ import uuid
 import pytest
 from django.test import Client
 
+from carriers import phone_network
+from chatserver import actions, metrics
+from chatserver.worker import loop as outbox
 from tests.conftest import SENDER_NUMBER
 from tests.servers import next_of, open_console, text_through_simulator
 
@@ -72,7 +75,13 @@ async def test_a_webhook_reaching_a_socket_moves_the_figures(redis_url, stack, t
         )
         assert status == 204
         await next_of(console, "message.created", timeout=15)
-        _, after = await asyncio.to_thread(scrape, web)
+        # The worker counts a batch once its commit returns, which the
+        # socket may beat by a moment.
+        for _ in range(50):
+            _, after = await asyncio.to_thread(scrape, web)
+            if "chatserver_webhooks_applied_total{" in after:
+                break
+            await asyncio.sleep(0.2)
 
         labels = {"carrier": "simulator", "kind": "inbound"}
         assert figure(after, "chatserver_webhooks_stored_total", **labels) == 1
@@ -132,3 +141,28 @@ def test_a_login_is_no_way_in(settings, admin_client):
     settings.METRICS_TOKEN = TOKEN
     settings.METRICS_ALLOWED_IPS = []
     assert admin_client.get("/metrics").status_code == 401
+
+
+@pytest.fixture
+def network(settings, tmp_path):
+    settings.SIMULATOR_DIR = tmp_path / "simulator"
+    return phone_network.network()
+
+
+@pytest.mark.django_db
+def test_sends_and_failures_are_counted_by_carrier(conversation, alice, network):
+    def sends():
+        return metrics.SENDS.labels("simulator")._value.get()
+
+    def failures(kind):
+        return metrics.SEND_FAILURES.labels("simulator", kind)._value.get()
+
+    sent, retried = sends(), failures("retryable")
+    actions.send_message(alice, conversation, "Going out")
+    outbox.run_once()
+    assert (sends(), failures("retryable")) == (sent + 1, retried)
+
+    network.set_mode(conversation.contact_number.number, "down")
+    actions.send_message(alice, conversation, "Carrier down")
+    outbox.run_once()
+    assert (sends(), failures("retryable")) == (sent + 2, retried + 1)
