@@ -43,6 +43,7 @@ $(VENV)/.installed-bench: $(STAMP)
 # for a small run. Needs PostgreSQL (DATABASE_URL), redis-server and npm.
 bench: $(VENV)/.installed-bench
 	bash bench/install-prism.sh
+	bash bench/install-haproxy.sh
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:

@@ -125,7 +125,91 @@ def evaluate(result: dict) -> list[dict]:
             answers,
             not bad,
         )
+    restarts(check, s)
     return out
+
+
+def restarts(check, s: dict) -> None:
+    """Issue 21's targets: storm, idle10k, rolling, cpu_per_text."""
+    storm = s.get("storm")
+    if storm:
+        ours = storm["product"]
+        check(
+            "storm: every console has its hello back after the restart",
+            "correctness",
+            f"{ours['sockets']}",
+            ours["hellos_back"],
+            ours["hellos_back"] == ours["sockets"],
+        )
+        ratio = storm.get("all_back_ratio")
+        check(
+            "storm: all hellos back, ours / floor's time",
+            "speed",
+            "<= 3",
+            ratio,
+            ratio is not None and ratio <= 3,
+        )
+        refused = sum(ours["refusals_by_status"].values())
+        check(
+            "storm: handshakes refused with an HTTP status (403...)",
+            "speed",
+            "0",
+            ours["refusals_by_status"] or 0,
+            refused == 0,
+        )
+    big = s.get("idle10k")
+    if big:
+        ours = big["product"]
+        check(
+            "idle10k: sockets still open after the hold",
+            "correctness",
+            f"{ours['sockets']}",
+            ours["still_open_after_hold"],
+            ours["still_open_after_hold"] == ours["sockets"],
+        )
+        check(
+            "idle10k: one text to every idle socket, none missing",
+            "correctness",
+            "0",
+            ours["one_text_to_all"]["missing"],
+            ours["one_text_to_all"]["missing"] == 0,
+        )
+        ratio = big.get("kb_per_socket_ratio")
+        check(
+            "idle10k: memory per idle socket, ours / floor's",
+            "speed",
+            "<= 1.3",
+            ratio,
+            ratio is not None and ratio <= 1.3,
+        )
+    roll = s.get("rolling")
+    if roll:
+        lost(check, "rolling deploy", roll["roll"])
+        check(
+            "rolling deploy: every console back",
+            "correctness",
+            f"{roll['agents']}",
+            roll["open_after"],
+            roll["open_after"] == roll["agents"],
+        )
+        check(
+            "rolling deploy: p99 webhook-to-socket, roll / steady",
+            "speed",
+            "reported",
+            roll.get("p99_ratio_roll_to_steady"),
+            True,
+        )
+    cpu = s.get("cpu_per_text")
+    if cpu:
+        lost(check, "cpu_per_text", cpu["product"]["run"])
+        ratio = cpu.get("ratio")
+        check(
+            "cpu_per_text: server CPU per text to 100 sockets, ours / floor's",
+            "speed",
+            "<= 1.3",
+            ratio,
+            ratio is not None and ratio <= 1.3,
+        )
 
 
 def lost(check, label: str, run: dict) -> None:

@@ -1,6 +1,6 @@
 """Simulated agent consoles: real WebSocket clients, many per process.
 
-A ``ClientPool`` spreads sockets over a few worker processes: one Python process
+A ``ClientPool`` (``bench.pool``) spreads sockets over a few worker processes: one Python process
 cannot read thousands of frames a second and still time them well. Each socket
 opens ``/ws/console/`` with its agent's session cookie, reads every frame, and
 for each bench text it sees notes how long after its webhook was sent it arrived
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import multiprocessing
 import random
 import re
 import time
@@ -25,6 +24,10 @@ from dataclasses import dataclass, field
 # What a bench text carries: "[bench <phase>:<seq> <monotonic send time>]".
 MARK = re.compile(r"\[bench (\w+):(\d+) ([\d.]+)\]")
 LIVE, RESUMED = 0, 1
+# A server restarting (1012) or shedding load (1013) asks consoles to come
+# back after a random 0.5 to 5 s (consumers/draining.py, static/console/js).
+RESTART_CODES = (1012, 1013)
+RESTART_JITTER = (0.5, 5.0)
 
 
 def bench_text(phase: str, seq: int, sent: float) -> str:
@@ -77,6 +80,8 @@ class Console:
         self.outages: list[dict] = []
         self.reloads = 0
         self.catch_ups = 0
+        self.attempts = 0  # handshakes tried (a reconnect storm's cost)
+        self.hellos: list[float] = []  # when each hello arrived
         self.outbound: dict[str, Outbound] = {}
         self.by_message: dict[int, Outbound] = {}
         self.task: asyncio.Task | None = None
@@ -87,13 +92,19 @@ class Console:
 
     async def run(self) -> None:
         from websockets.asyncio.client import connect
-        from websockets.exceptions import ConnectionClosed, InvalidHandshake
+        from websockets.exceptions import (
+            ConnectionClosed,
+            InvalidHandshake,
+            InvalidStatus,
+        )
 
         attempt = 0
         started = time.monotonic()
         while not self.closing:
+            pause = 0.0
             urls = self.spec.urls
             url = urls[attempt % len(urls)]
+            self.attempts += 1
             try:
                 async with connect(
                     url,
@@ -103,6 +114,10 @@ class Console:
                     ping_timeout=60,
                     close_timeout=2,
                     max_size=2**23,
+                    # Thousands of sockets and their reconnects from one address
+                    # would run out of ephemeral ports: spread them over 127/8.
+                    local_addr=(f"127.0.{2 + self.spec.index // 250 % 250}."
+                                f"{1 + self.spec.index % 250}", 0),
                 ) as ws:
                     self.ws = ws
                     self.url = url
@@ -115,6 +130,10 @@ class Console:
                     self.failed = f"closed by the server with {code}"
                     self.ready.set()
                     return
+                if code in RESTART_CODES:  # as the console does: not all at once
+                    pause = random.uniform(*RESTART_JITTER)
+            except InvalidStatus as exc:  # refused: 403, 502, 503...
+                self.close_codes[f"http {exc.response.status_code}"] += 1
             except (OSError, InvalidHandshake, TimeoutError) as exc:
                 self.close_codes[type(exc).__name__] += 1
             finally:
@@ -125,7 +144,9 @@ class Console:
             if self.connected_at is not None and not ongoing:
                 self.outages.append({"lost": time.monotonic(), "back": None})
             attempt += 1
-            if attempt > len(self.spec.urls):
+            if pause:
+                await asyncio.sleep(pause)
+            elif attempt > len(self.spec.urls):
                 await asyncio.sleep(
                     min(0.1 * 2 ** (attempt // 2), 2) * random.uniform(0.5, 1.5)
                 )
@@ -134,6 +155,7 @@ class Console:
         hello = json.loads(await ws.recv())
         if hello.get("type") != "hello":
             raise ConnectionError(f"first frame was {hello.get('type')!r}, not hello")
+        self.hellos.append(time.monotonic())
         if self.cursor is None or not self.spec.resume:
             self.cursor = hello.get("cursor", 0)
             if self.connected_at is None:
@@ -319,7 +341,22 @@ class Worker:
             c.outages.clear()
             c.reloads = 0
             c.catch_ups = 0
+            c.attempts = 0
+            c.hellos.clear()
         return {"ok": True}
+
+    async def do_hellos(self, since: float):
+        """Per socket, when its first hello after ``since`` came (a storm's
+        end), and the handshakes tried meanwhile."""
+        firsts = [
+            next((t for t in c.hellos if t >= since), None)
+            for c in self.consoles.values()
+        ]
+        return {
+            "sockets": len(firsts),
+            "times": [t for t in firsts if t is not None],
+            "attempts": sum(c.attempts for c in self.consoles.values()),
+        }
 
     async def do_send(self, plan: list[tuple[int, int, float, str]]):
         """Schedule texts: (socket index, conversation, seconds from now, body)."""
@@ -361,116 +398,3 @@ class Worker:
 
 def worker_main(conn) -> None:
     asyncio.run(Worker(conn).run())
-
-
-class ClientPool:
-    """Worker processes holding the sockets; every command goes to all of them."""
-
-    def __init__(self, processes: int):
-        context = multiprocessing.get_context("spawn")
-        self.pipes = []
-        self.processes = []
-        for _ in range(processes):
-            parent, child = context.Pipe()
-            process = context.Process(target=worker_main, args=(child,), daemon=True)
-            process.start()
-            self.pipes.append(parent)
-            self.processes.append(process)
-        self.where: dict[int, int] = {}
-        self.lock = asyncio.Lock()
-
-    async def call(
-        self, cmd: str, per_worker: list[dict] | None = None, **kwargs
-    ) -> list:
-        """Send a command to every worker (with its own arguments when given)."""
-        async with self.lock:
-            for i, pipe in enumerate(self.pipes):
-                args = per_worker[i] if per_worker else kwargs
-                pipe.send({"cmd": cmd, **args})
-            replies = [await asyncio.to_thread(pipe.recv) for pipe in self.pipes]
-        for reply in replies:
-            if "error" in reply:
-                raise RuntimeError(f"client worker failed on {cmd}: {reply['error']}")
-        return replies
-
-    async def connect(
-        self, specs: list[SocketSpec], concurrency=100, timeout=120
-    ) -> dict:
-        shares: list[list[SocketSpec]] = [[] for _ in self.pipes]
-        for n, spec in enumerate(specs):
-            shares[n % len(self.pipes)].append(spec)
-            self.where[spec.index] = n % len(self.pipes)
-        per_worker = [
-            {
-                "specs": share,
-                "concurrency": max(1, concurrency // len(self.pipes)),
-                "timeout": timeout,
-            }
-            for share in shares
-        ]
-        replies = await self.call("connect", per_worker)
-        return {
-            "ok": sum(r["ok"] for r in replies),
-            "failed": [f for r in replies for f in r["failed"]],
-            "connect_ms": [m for r in replies for m in r["connect_ms"]],
-        }
-
-    async def deliveries(self, phase: str) -> int:
-        return sum(r["deliveries"] for r in await self.call("progress", phase=phase))
-
-    async def report(self, phase: str) -> list[dict]:
-        return [s for r in await self.call("report", phase=phase) for s in r["sockets"]]
-
-    async def status(self) -> dict:
-        replies = await self.call("status")
-        merged: dict = {
-            "sockets": 0,
-            "open": 0,
-            "resuming": 0,
-            "reloads": 0,
-            "catch_ups": 0,
-        }
-        counters = {"frames": Counter(), "errors": Counter(), "close_codes": Counter()}
-        outages = []
-        by_url: Counter[str] = Counter()
-        for r in replies:
-            by_url.update(r["open_by_url"])
-            for key in merged:
-                merged[key] += r[key]
-            for key, counter in counters.items():
-                counter.update(r[key])
-            outages.extend(r["outages"])
-        return (
-            merged
-            | {k: dict(v) for k, v in counters.items()}
-            | {"outages": outages, "open_by_url": dict(by_url)}
-        )
-
-    async def send(self, plan: list[tuple[int, int, float, str]]) -> None:
-        per_worker = [{"plan": []} for _ in self.pipes]
-        for item in plan:
-            per_worker[self.where[item[0]]]["plan"].append(item)
-        await self.call("send", per_worker)
-
-    async def outbound(self) -> list[dict]:
-        return [rec for r in await self.call("outbound") for rec in r["records"]]
-
-    async def disconnect_all(self) -> None:
-        await self.call(
-            "disconnect",
-            per_worker=[
-                {"indexes": [i for i, w in self.where.items() if w == n]}
-                for n in range(len(self.pipes))
-            ],
-        )
-        self.where.clear()
-
-    async def close(self) -> None:
-        try:
-            await asyncio.wait_for(self.call("exit"), 30)
-        except Exception:
-            pass
-        for process in self.processes:
-            process.join(5)
-            if process.is_alive():
-                process.kill()

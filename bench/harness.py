@@ -17,8 +17,11 @@ from pathlib import Path
 
 import psycopg
 
-from bench import stats
-from bench.clients import ClientPool, SocketSpec, bench_text
+from bench import metrics, stats
+from bench.clients import SocketSpec, bench_text
+from bench.pgcpu import Backends
+from bench.pool import ClientPool
+from bench.profiles import Profile
 from bench.services import Prism, RedisServer, Sampler, rss_bytes, start_floor
 from bench.twilio import (
     ACCOUNT_SID,
@@ -31,71 +34,6 @@ from bench.twilio import (
 from tests.servers import ROOT, Server, Stack, free_port, make_stack, psql
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-
-
-@dataclass
-class Profile:
-    """How big a run is. ``full`` is the issue's; ``quick`` checks the harness."""
-
-    name: str
-    agents: int
-    rate: float
-    duration: float
-    sweep_rates: list[float]
-    sweep_step: float
-    idle_agents: int
-    idle_hold: float
-    cluster_duration: float
-    fault_duration: float
-    fault_at: float
-    outage: float
-    outbound_senders: int
-    outbound_rate: float
-    client_processes: int
-    lead_numbers: int
-    profile_seconds: float
-
-
-PROFILES = {
-    "quick": Profile(
-        "quick",
-        agents=10,
-        rate=5,
-        duration=10,
-        sweep_rates=[5, 10, 20, 40],
-        sweep_step=4,
-        idle_agents=200,
-        idle_hold=6,
-        cluster_duration=6,
-        fault_duration=12,
-        fault_at=3,
-        outage=3,
-        outbound_senders=2,
-        outbound_rate=0.5,
-        client_processes=1,
-        lead_numbers=20,
-        profile_seconds=5,
-    ),
-    "full": Profile(
-        "full",
-        agents=100,
-        rate=20,
-        duration=60,
-        sweep_rates=[5, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 130, 160, 200],
-        sweep_step=10,
-        idle_agents=2000,
-        idle_hold=15,
-        cluster_duration=20,
-        fault_duration=30,
-        fault_at=8,
-        outage=4,
-        outbound_senders=4,
-        outbound_rate=1.0,
-        client_processes=2,
-        lead_numbers=50,
-        profile_seconds=20,
-    ),
-}
 
 
 @dataclass
@@ -170,6 +108,10 @@ class Harness:
             OUTBOX_IN_PROCESS="false",
             WEBHOOKS_QUEUED="true",
             LOG_LEVEL="WARNING",
+            # /metrics for the bench's own reading (bench/metrics.py): every
+            # process of the stack counted in one scrape.
+            METRICS_TOKEN=metrics.TOKEN,
+            PROMETHEUS_MULTIPROC_DIR=str(self.prometheus_dir()),
             **self.server_env,
         )
         self.say(
@@ -184,6 +126,22 @@ class Harness:
         self.numbers = lead_numbers(self.profile.lead_numbers)
         self.worker = self.stack.start_worker()
         self.pool = ClientPool(self.profile.client_processes)
+
+    def prometheus_dir(self) -> Path:
+        path = self.workdir / "prometheus"
+        path.mkdir(exist_ok=True)
+        return path
+
+    def ensure_agents(self, count: int) -> None:
+        """At least ``count`` agents with sessions (more are made as needed:
+        the big scenarios need thousands the others do not)."""
+        if len(self.agents) < count:
+            started = time.monotonic()
+            prefix = f"more{len(self.agents)}_"
+            made = self.seed(count - len(self.agents), prefix=prefix)
+            self.say(
+                f"{len(made)} more agents made in {time.monotonic() - started:.1f} s"
+            )
 
     def seed(self, count: int, prefix: str = "bench") -> list[dict]:
         out = subprocess.run(
@@ -308,7 +266,9 @@ class Harness:
         hooks = Webhooks(
             target.urls, self.sender, self.numbers, retry_for=60 if fault else 10
         )
-        sampler = Sampler(target.pids)
+        scraped = metrics.scrape(target.urls[0]) if target.stored else None
+        backends = Backends(self.database_url) if target.stored else None
+        sampler = Sampler(target.pids, postgres=backends)
         start = time.monotonic()
         fault_log: dict = {}
         with sampler:
@@ -323,6 +283,8 @@ class Harness:
             got = await self.drain(phase, accepted * sockets, stall)
             if outbound:
                 await self.wait_outbound(outbound)
+        if backends is not None:
+            backends.close()
         socket_reports = await self.pool.report(phase)
         status = await self.pool.status()
         result = {
@@ -352,6 +314,11 @@ class Harness:
                 k: round(v - start, 2) if isinstance(v, float) else v
                 for k, v in fault_log.items()
             }
+        result["cpu_ms_per_text"] = stats.cpu_per_text(result["resources"], accepted)
+        if scraped is not None:
+            result["server_metrics"] = metrics.figures(
+                scraped, metrics.scrape(target.urls[0])
+            )
         if target.stored:
             result["stored"] = self.stored(phase, sent)
         if len(target.servers) > 1:

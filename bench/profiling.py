@@ -75,42 +75,25 @@ def summarise(raw: str, top: int = 30) -> dict:
     return {"samples": total, "self": share(self_time), "inclusive": share(inclusive)}
 
 
-async def profile(h: Harness) -> dict:
-    """The steady load for a while with py-spy sampling the product's Daphne."""
+def start_recorder(pid: int, seconds: float, raw: Path, gil: bool = False):
+    """py-spy sampling a process for ``seconds`` into ``raw`` (its raw format);
+    with ``gil``, only samples that hold the interpreter (CPU)."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(spy).exists():
         raise RuntimeError("py-spy is not installed (pip install -e '.[bench]')")
-    p = h.profile
-    await h.pool.disconnect_all()
-    product = h.product(servers=1)
-    await h.connect(h.specs(product, 0, p.agents))
-    raw = h.workdir / "daphne.pyspy.txt"
-    recorder = subprocess.Popen(
-        [
-            spy,
-            "record",
-            "--pid",
-            str(product.servers[0].process.pid),
-            "--rate",
-            "200",
-            "--duration",
-            str(int(p.profile_seconds)),
-            "--format",
-            "raw",
-            "--threads",
-            "--nonblocking",
-            "--output",
-            str(raw),
-        ],
+    return subprocess.Popen(
+        [spy, "record", "--pid", str(pid), "--rate", "200"]
+        + ["--duration", str(int(seconds)), "--format", "raw", "--threads"]
+        + ["--nonblocking", "--output", str(raw)]
+        + (["--gil"] if gil else []),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    h.say(f"py-spy on the product's Daphne: {p.rate}/s for {p.profile_seconds:.0f} s")
-    await h.measure(
-        product, "profile", p.rate, int(p.rate * p.profile_seconds), p.agents
-    )
+
+
+async def read_recording(recorder, raw: Path) -> dict:
+    """Wait for py-spy to finish; the samples by thread and by function."""
     _, err = await asyncio.to_thread(recorder.communicate)
-    await h.pool.disconnect_all()
     if not raw.exists():
         raise RuntimeError(f"py-spy wrote nothing: {err.decode()[-500:]}")
     text = raw.read_text()
@@ -124,3 +107,20 @@ async def profile(h: Harness) -> dict:
         **summarise(text),
         "raw_file": raw.name,
     }
+
+
+async def profile(h: Harness) -> dict:
+    """The steady load for a while with py-spy sampling the product's Daphne."""
+    p = h.profile
+    await h.pool.disconnect_all()
+    product = h.product(servers=1)
+    await h.connect(h.specs(product, 0, p.agents))
+    raw = h.workdir / "daphne.pyspy.txt"
+    recorder = start_recorder(product.servers[0].process.pid, p.profile_seconds, raw)
+    h.say(f"py-spy on the product's Daphne: {p.rate}/s for {p.profile_seconds:.0f} s")
+    await h.measure(
+        product, "profile", p.rate, int(p.rate * p.profile_seconds), p.agents
+    )
+    result = await read_recording(recorder, raw)
+    await h.pool.disconnect_all()
+    return result

@@ -140,6 +140,7 @@ def table(result: dict) -> str:
             f"{ms(f['one_text_to_all']['latency_ms'], 'p50', 'p99')}, "
             f"{f['one_text_to_all']['missing']}",
         )
+    restart_rows(s, row)
     lines = ["\n".join(rows)]
     faults = [
         ("cluster", "two processes"),
@@ -168,7 +169,8 @@ def table(result: dict) -> str:
             f"{out.get('came_back', 0)} (replayed {out.get('replayed', 0)}) / "
             f"{v['sockets']['caught_up_unasked']} |"
         )
-    lines.append("\n".join(frows))
+    if len(frows) > 2:
+        lines.append("\n".join(frows))
     q = s.get("queries")
     if q:
         qrows = [
@@ -179,6 +181,93 @@ def table(result: dict) -> str:
             qrows.append(f"| {case['case']} | {case['queries']} | {case['ms']} |")
         lines.append("\n".join(qrows))
     return "\n\n".join(lines)
+
+
+def restart_rows(s: dict, row) -> None:
+    """Issue 21's scenarios: storm, idle10k, rolling, cpu_per_text."""
+    storm = s.get("storm")
+    if storm:
+        p, f = storm["product"], storm["floor"]
+        row(
+            f"storm: {p['sockets']} consoles, their process restarted "
+            f"({p['signal']}): all hellos back, s after it listened",
+            p["all_back_seconds"],
+            f["all_back_seconds"],
+            storm["all_back_ratio"],
+        )
+        row(
+            "... hello after the process listened, p50 / p99 (ms)",
+            ms(p["hello_after_listen_ms"], "p50", "p99"),
+            ms(f["hello_after_listen_ms"], "p50", "p99"),
+        )
+        row(
+            "... handshakes tried per console; refused with a status",
+            f"{p['attempts_per_socket']}; {p['refusals_by_status'] or 0}",
+            f"{f['attempts_per_socket']}; {f['refusals_by_status'] or 0}",
+        )
+        row(
+            "... statements per hello; server CPU ms per hello (web + database)",
+            f"{p.get('statements_per_hello')}; {p['server_cpu_ms_per_hello']} "
+            f"({p['web_cpu_seconds']} s + {p.get('database_cpu_seconds')} s)",
+            f"-; {f['server_cpu_ms_per_hello']}",
+            storm["cpu_per_hello_ratio"],
+        )
+    big = s.get("idle10k")
+    if big:
+        p, f = big["product"], big["floor"]
+        row(
+            f"idle10k: {p['sockets']} idle sockets held {p['held_seconds']:.0f} s: "
+            "memory per socket (KiB)",
+            p["kb_per_socket"],
+            f["kb_per_socket"],
+            big["kb_per_socket_ratio"],
+        )
+        row(
+            "... connected in (s); still open after the hold",
+            f"{p['connect']['seconds']}; {p['still_open_after_hold']}",
+            f"{f['connect']['seconds']}; {f['still_open_after_hold']}",
+        )
+        row(
+            "... one text to all of them: p50 / p99 (ms), missing",
+            f"{ms(p['one_text_to_all']['latency_ms'], 'p50', 'p99')}, "
+            f"{p['one_text_to_all']['missing']}",
+            f"{ms(f['one_text_to_all']['latency_ms'], 'p50', 'p99')}, "
+            f"{f['one_text_to_all']['missing']}",
+        )
+    roll = s.get("rolling")
+    if roll:
+        st, rl = roll["steady"], roll["roll"]
+        row(
+            f"rolling: 3 processes behind HAProxy, {roll['agents']} agents, "
+            f"{roll['rate']:.0f}/s: webhook to socket p50 / p99 / max (ms), "
+            "during the roll (steady)",
+            f"{ms(rl['deliveries']['latency_ms'], 'p50', 'p99', 'max')} "
+            f"({ms(st['deliveries']['latency_ms'], 'p50', 'p99', 'max')})",
+            "-",
+            f"p99 roll / steady {roll['p99_ratio_roll_to_steady']}",
+        )
+        outages = rl["sockets"]["outages"]
+        row(
+            "... missing; stored / accepted; consoles back; away p99 (ms)",
+            f"{rl['deliveries']['missing']}; {rl['stored']['distinct']} / "
+            f"{rl['webhooks']['accepted']}; {roll['open_after']} / {roll['agents']}; "
+            f"{ms(outages.get('away_ms'), 'p99')}",
+        )
+        row(
+            "... sockets per process before / after the roll",
+            f"{roll['spread_before']} / {roll['spread_after']}",
+        )
+    cpu = s.get("cpu_per_text")
+    if cpu:
+        p, f = cpu["product"]["cpu_ms_per_text"], cpu["floor"]["cpu_ms_per_text"]
+        parts = ", ".join(f"{k} {v}" for k, v in p.items() if k != "total")
+        row(
+            f"server CPU ms per text to {cpu['agents']} sockets "
+            f"({cpu['rate']:.0f}/s, {cpu['seconds']:.0f} s)",
+            f"{p['total']} ({parts})",
+            f["total"],
+            cpu["ratio"],
+        )
 
 
 def main() -> None:

@@ -25,13 +25,22 @@ import traceback
 from importlib import metadata
 from pathlib import Path
 
-from bench import checks, profiling
-from bench.harness import PROFILES, Harness
-from bench.scenarios import SCENARIOS
+from bench import capacity, checks, profiling, restarts
+from bench.harness import Harness
+from bench.profiles import PROFILES
+from bench.scenarios import SCENARIOS as BASIC
 from tests.servers import ROOT
 
 RESULTS = ROOT / "bench" / "results"
 EXTRA = {"queries": profiling.queries, "profile": profiling.profile}
+# Issue 21's: restarts agents should not notice, and what a process holds.
+SCENARIOS = {
+    **BASIC,
+    "storm": restarts.storm,
+    "idle10k": capacity.idle10k,
+    "rolling": restarts.rolling,
+    "cpu_per_text": capacity.cpu_per_text,
+}
 
 
 def machine() -> dict:

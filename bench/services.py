@@ -125,9 +125,9 @@ class Prism:
                 self.process.kill()
 
 
-def start_floor(workdir: Path, redis_url: str) -> Server:
+def start_floor(workdir: Path, redis_url: str, port: int | None = None) -> Server:
     """The floor app (bench/floor) under Daphne, on the same Redis."""
-    port = free_port()
+    port = port or free_port()
     log_path = workdir / f"floor-{port}.log"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
@@ -188,14 +188,18 @@ def machine_busy() -> tuple[float, float]:
 class Sampler:
     """Samples CPU and memory of some processes (and the machine) in a thread."""
 
-    def __init__(self, pids: dict[str, int], interval: float = 0.5):
+    def __init__(self, pids: dict[str, int], interval: float = 0.5, postgres=None):
         self.pids = pids
+        # A bench.pgcpu.Backends: the database work of the processes sampled.
+        self.postgres = postgres
         self.interval = interval
         self.samples: list[dict] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _take(self) -> dict:
+        if self.postgres is not None:
+            self.postgres.take()
         busy, total = machine_busy()
         return {
             "t": time.monotonic(),
@@ -238,9 +242,21 @@ class Sampler:
                     if start is not None and end is not None
                     else None
                 ),
+                "cpu_seconds": (
+                    round(end - start, 3)
+                    if start is not None and end is not None
+                    else None
+                ),
                 "cpu_percent_peak": round(100 * max(peaks), 1) if peaks else None,
                 "rss_mb": round(rss[-1] / 2**20, 1) if rss else None,
                 "rss_mb_peak": round(max(rss) / 2**20, 1) if rss else None,
+            }
+        if self.postgres is not None:
+            used = self.postgres.cpu_seconds()
+            out["processes"]["postgres"] = {
+                "cpu_percent": round(100 * used / wall, 1),
+                "cpu_seconds": round(used, 3),
+                "backends": len(self.postgres.last),
             }
         busy = last["machine"][0] - first["machine"][0]
         total = last["machine"][1] - first["machine"][1]

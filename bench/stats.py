@@ -124,3 +124,19 @@ def ratio(ours: float | None, floor: float | None) -> float | None:
     if ours is None or not floor:
         return None
     return round(ours / floor, 2)
+
+
+def cpu_per_text(resources: dict, texts: int) -> dict:
+    """Server CPU (ms) per text accepted: the web processes, the worker and
+    the PostgreSQL backends of the run's database (Redis apart)."""
+    parts: dict = {}
+    for name, figures in resources.get("processes", {}).items():
+        if name in ("redis", "haproxy") or not texts:
+            continue
+        if figures.get("cpu_seconds") is None:
+            continue
+        kind = "daphne" if name.startswith("daphne") else name
+        parts[kind] = parts.get(kind, 0) + figures["cpu_seconds"] * 1000 / texts
+    out = {name: round(value, 2) for name, value in parts.items()}
+    out["total"] = round(sum(parts.values()), 2) if parts else None
+    return out
