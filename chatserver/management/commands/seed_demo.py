@@ -96,7 +96,9 @@ class Command(BaseCommand):
             )
             + f"Text the company as a lead at {base}/simulator/ "
             "(as admin).\nQuiet hours are off for the demo organisation "
-            "(Admin > Organisations turns them on).\n"
+            "(Admin > Organisations turns them on). The send governor is on:\n"
+            "a text to a lead who has not written in a day keeps to the hours\n"
+            "of the lead's state (docs/compliance.md).\n"
         )
         logins_file.write_text(text)
         self.stdout.write(text)
