@@ -218,6 +218,7 @@ class ConsoleConsumer(Tallies, Presence, AsyncWebsocketConsumer):
             message=message.id,
             status=message.status,
             scheduled_for=shapes.scheduled_for(message),
+            cancel_on_reply=message.cancel_on_reply,
             **resent,
         )
 

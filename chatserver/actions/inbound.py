@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from carriers.base import InboundMessage
 from chatserver import events
-from chatserver.actions import attachments, consent
+from chatserver.actions import attachments, consent, scheduled
 from chatserver.actions.closing import reopen_lead
 from chatserver.actions.lead_events import publish_lead
 from chatserver.actions.messages import count_segments, publish_message_created, touch
@@ -163,6 +163,9 @@ def store_inbound(sender: SenderNumber, inbound: InboundMessage) -> Message | No
     # After the message's own event, so consoles show the lead's STOP before
     # the consent change and the confirmation it caused.
     consent.on_inbound(message, inbound)
+    # The lead spoke first: the texts scheduled to be cancelled then are
+    # (after an opt-out failed them all, with that reason).
+    scheduled.cancel_on_reply(message)
     return message
 
 

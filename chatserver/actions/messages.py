@@ -38,6 +38,7 @@ STATUS_RANK = {
     Status.DELIVERED: 5,
     Status.UNDELIVERED: 5,
     Status.FAILED: 5,
+    Status.CANCELLED: 5,
 }
 
 
@@ -77,12 +78,14 @@ def queue_message(
     send_after=None,
     checked_images: list = (),
     resend_of: Message | None = None,
+    cancel_on_reply: bool = True,
 ) -> Message:
     """Store an outbound message as queued (or scheduled) and tell the consoles.
 
     The outbox picks it up after commit; nothing is sent from here.
     ``checked_images`` (from ``attachments.check_outbound``) are stored with
     it: an MMS. ``resend_of``: the failed text it sends again.
+    ``cancel_on_reply``: a scheduled one is cancelled if the lead texts first.
     """
     encoding, segments = count_segments(body, mms=bool(checked_images))
     message = Message.objects.create(
@@ -100,6 +103,7 @@ def queue_message(
         encoding=encoding,
         segments=segments,
         resend_of=resend_of,
+        cancel_on_reply=bool(send_after) and cancel_on_reply,
     )
     if checked_images:
         attachments.store_outbound(message, checked_images)

@@ -4,8 +4,10 @@ that failed, sent again as a new one after the same checks."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from carriers.segments import check_limit
 from chatserver.actions import attachments
@@ -13,7 +15,7 @@ from chatserver.actions.assignment import claim_lead
 from chatserver.actions.attachments import Image
 from chatserver.actions.messages import mark_read, once_per_client_id, queue_message
 from chatserver.models import Agent, Conversation, Message, MessageCategory
-from chatserver.queries import access, compliance
+from chatserver.queries import access, compliance, scheduling
 from chatserver.rules.errors import ActionError
 from chatserver.rules.text import parse_client_id
 
@@ -26,6 +28,8 @@ def send_message(
     category_id: int | None = None,
     schedule: bool = False,
     images: Sequence[Image] = (),
+    send_at: datetime.datetime | None = None,
+    cancel_on_reply: bool = True,
 ) -> Message:
     """Queue an agent's text for sending, after every check.
 
@@ -34,16 +38,35 @@ def send_message(
     ActionError with a reason the agent understands when the text may not go.
     In the lead's quiet hours ``schedule`` stores it as scheduled for the next
     allowed time instead of refusing it. ``images`` make it an MMS (the text
-    may then be empty).
+    may then be empty). ``send_at`` ("Send later", already read by
+    ``rules.scheduling.parse_send_at``) stores it as scheduled for then, which
+    must not be in the lead's quiet hours; ``cancel_on_reply``: it is
+    cancelled if the lead texts first.
     """
     client_id = parse_client_id(client_id)
+    later = Later(send_at, cancel_on_reply) if send_at is not None else None
     return once_per_client_id(
         agent,
         client_id,
         lambda: _queue_agent_message(
-            agent, conversation, body, client_id, category_id, schedule, images
+            agent,
+            conversation,
+            body,
+            client_id,
+            category_id,
+            schedule,
+            images,
+            later=later,
         ),
     )
+
+
+@dataclass(frozen=True)
+class Later:
+    """A text the agent asked to go at a time of their choosing."""
+
+    send_at: datetime.datetime
+    cancel_on_reply: bool = True
 
 
 # A text in one of these may be sent again: it failed for good, or an outage
@@ -114,6 +137,7 @@ def _queue_agent_message(
     schedule=False,
     images=(),
     resend_of=None,
+    later: Later | None = None,
 ):
     conversation = (
         Conversation.objects.select_related("lead", "sender", "contact_number")
@@ -143,6 +167,11 @@ def _queue_agent_message(
         raise ActionError("No such message category.", "not_found")
 
     compliance.check_can_send(conversation)
+    if later is not None:
+        scheduling.check_send_at(conversation, later.send_at)
+        send_after = later.send_at
+    else:
+        send_after = compliance.scheduled_time(conversation, schedule=schedule)
     outgoing = compliance.decorate(conversation, body)
     message = queue_message(
         conversation,
@@ -150,9 +179,10 @@ def _queue_agent_message(
         author=agent,
         client_id=client_id,
         category_id=category_id,
-        send_after=compliance.scheduled_time(conversation, schedule=schedule),
+        send_after=send_after,
         checked_images=checked,
         resend_of=resend_of,
+        cancel_on_reply=later.cancel_on_reply if later else True,
     )
     if lead.assignee_id is None:
         # Refuses (and so rolls the message back) if a colleague replied first.

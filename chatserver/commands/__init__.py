@@ -8,7 +8,7 @@ agent may see, and calls one action. Transports answer in their own shapes.
 
 from collections.abc import Callable
 
-from chatserver.commands import leads
+from chatserver.commands import leads, messages
 from chatserver.commands.fields import Data
 from chatserver.models import Agent
 
@@ -26,6 +26,9 @@ LEAD_COMMANDS: dict[str, Callable[[Agent, Data], Data]] = {
     "conversation.close": leads.close_conversation,
     "conversation.reopen": leads.reopen_conversation,
     "note.add": leads.add_note,
+    # A scheduled text, before it goes ("Send later").
+    "message.reschedule": messages.reschedule,
+    "message.cancel": messages.cancel,
 }
 
 # Commands that may text a lead, and so count against a socket's send limit.
