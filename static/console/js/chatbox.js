@@ -18,6 +18,7 @@
 
 import * as api from "./api.js";
 import { Composer } from "./composer.js";
+import { ScheduledTexts } from "./scheduled.js";
 import { h } from "./dom.js";
 import { named, prettyNumber } from "./format.js";
 import { ChatboxHeader } from "./header.js";
@@ -63,6 +64,11 @@ export class Chatbox {
         send: (message) => this.pending.resend(message),
         busy: (id) => this.pending.isResending(id),
       },
+      scheduled: new ScheduledTexts({
+        command: (frame) => this.pending.command(frame),
+        zone: () => this.leadZone(),
+        rerender: () => this.thread.render(true),
+      }),
     });
     this.picker = new ImagePicker({
       available: () => Boolean(this.store.agent && this.store.agent.may_send_images),
@@ -75,6 +81,7 @@ export class Chatbox {
       label: "Write a text…",
       picker: this.picker,
       onEdit: (mode) => this.onEdit(mode),
+      zone: () => this.leadZone(),
     });
     this.reporter = new Reporter({ conversationId, send: (frame, key) => socket.send(frame, key) });
     this.pending = new PendingSends({
@@ -252,6 +259,11 @@ export class Chatbox {
   refreshSoon() {
     window.clearTimeout(this.refreshTimer);
     this.refreshTimer = window.setTimeout(() => this.refresh(), 120);
+  }
+
+  /** The lead's time zone (their clock, for "Send later"), once known. */
+  leadZone() {
+    return (this.details && this.details.lead_time_zone) || null;
   }
 
   async refresh() {
