@@ -84,7 +84,9 @@ def over_plan(message: Message) -> ActionError | None:
     length or characters changed since it was scheduled), or None."""
     conversation = message.conversation
     body = compliance.undecorate(conversation, message.body)
-    problem = check_limit(body, conversation.organisation.message_limit) if body else None
+    if not body:
+        return None
+    problem = check_limit(body, conversation.organisation.message_limit)
     return ActionError(problem, "too_long") if problem else None
 
 
@@ -190,4 +192,6 @@ def cancel_on_reply(inbound: Message) -> int:
         .order_by("id")
     )
     code, reason = LEAD_REPLIED
-    return sum(move_status(message, Status.CANCELLED, code, reason) for message in waiting)
+    return sum(
+        move_status(message, Status.CANCELLED, code, reason) for message in waiting
+    )

@@ -43,7 +43,5 @@ def parse_send_at(value: object, now: datetime.datetime) -> datetime.datetime:
     if when < now - PAST_GRACE:
         raise ActionError("That time has passed: pick a time to come.", "invalid")
     if when > now + MAX_AHEAD:
-        raise ActionError(
-            "A text can be scheduled at most a year ahead.", "invalid"
-        )
+        raise ActionError("A text can be scheduled at most a year ahead.", "invalid")
     return max(when, now)

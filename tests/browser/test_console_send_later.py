@@ -22,8 +22,10 @@ from tests.browser.browser_support import (
     text_in,
     watch,
 )
-from tests.browser.test_console_accessibility import assert_accessible
-from tests.browser.test_console_accessibility import axe_source as axe_source  # noqa: F401
+from tests.browser.test_console_accessibility import (  # noqa: F401 (a fixture)
+    assert_accessible,
+    axe_source,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +45,9 @@ def bubble(box, text):
 
 
 def test_schedule_edit_and_cancel_a_text_seen_live_by_another_console(
-    team, browser_context, axe_source  # noqa: F811
+    team,
+    browser_context,
+    axe_source,  # noqa: F811
 ):
     server = start_console_server(team)
     page = browser_context(**LONDON).new_page()
@@ -100,7 +104,8 @@ def test_schedule_edit_and_cancel_a_text_seen_live_by_another_console(
         expect(shown.get_by_test_id("cancelled")).to_have_text("Cancelled by Alice.")
         expect(shown.get_by_test_id("scheduled-cancel")).to_have_count(0)
     shot(page, "send-later-cancelled")
-    assert not [m for m in phone_texts(team, server, DANA) if m["direction"] == "to_phone"]
+    texts = phone_texts(team, server, DANA)
+    assert not [m for m in texts if m["direction"] == "to_phone"]
     assert errors == []
 
 
@@ -125,7 +130,11 @@ def test_the_leads_reply_cancels_a_scheduled_text_live(team, browser_context):
     assert errors == []
 
 
-def test_send_later_at_a_time_picked_at_phone_width(team, browser_context, axe_source):  # noqa: F811
+def test_send_later_at_a_time_picked_at_phone_width(
+    team,
+    browser_context,
+    axe_source,  # noqa: F811
+):
     server = start_console_server(team)
     page = browser_context(**PHONE, **LONDON).new_page()
     errors = watch(page)

@@ -16,7 +16,6 @@ import uuid
 import pytest
 
 from tests.chatserver.test_e2e_carriers import (
-    PHONE,
     conversation_with,
     received,
     request,
@@ -106,8 +105,9 @@ def test_a_leads_reply_cancels_a_scheduled_text_before_it_goes(stack):
         assert cancelled["error_reason"] == "Cancelled: the lead replied first."
         wait_for(
             "its time to pass",
-            lambda: datetime.datetime.now(datetime.UTC)
-            > at + datetime.timedelta(seconds=3),
+            lambda: (
+                datetime.datetime.now(datetime.UTC) > at + datetime.timedelta(seconds=3)
+            ),
         )
         assert not received(alice, "checking in on the quote")
         assert statuses(alice, conversation)[waiting]["status"] == "cancelled"

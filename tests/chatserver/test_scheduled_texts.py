@@ -13,8 +13,8 @@ import pytest
 import time_machine
 
 from chatserver import actions
-from chatserver.actions import scheduled
 from chatserver.actions import delivery as sending
+from chatserver.actions import scheduled
 from chatserver.models import Consent, Message, Organisation
 from tests.chatserver.consent_support import inbound, manual_lead
 
@@ -182,9 +182,7 @@ def test_edit_keeps_the_intro_of_a_first_text(org, sender, alice, authorized):
     org.refresh_from_db()
     conversation = manual_lead(org, sender, LOS_ANGELES)
     authorized(LOS_ANGELES)
-    message = actions.send_message(
-        alice, conversation, "Hi!", send_at=TOMORROW_9_UTC
-    )
+    message = actions.send_message(alice, conversation, "Hi!", send_at=TOMORROW_9_UTC)
     assert message.body == "Acme Roofing here.\nHi!"
     edited = actions.reschedule_message(alice, message, body="Hello!")
     assert edited.body == "Acme Roofing here.\nHello!"
@@ -245,9 +243,7 @@ def test_the_leads_reply_cancels_the_flagged_ones(conversation, api, sender):
         assert sending.due_message_ids() == [kept]
 
 
-def test_released_at_its_time_after_every_check_again(
-    org, conversation, api, alice
-):
+def test_released_at_its_time_after_every_check_again(org, conversation, api, alice):
     on_time = later(conversation, api)[1]["message"]["id"]
     with time_machine.travel(TOMORROW_9_UTC - datetime.timedelta(seconds=1)):
         assert scheduled.release_scheduled() == 0

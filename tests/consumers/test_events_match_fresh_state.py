@@ -275,7 +275,10 @@ async def test_a_scheduled_text_edited_cancelled_and_cancelled_by_a_reply(
     await verify(
         team,
         lambda: actions.reschedule_message(
-            alice, first, body="Tomorrow at 10?", send_at=at + datetime.timedelta(hours=1)
+            alice,
+            first,
+            body="Tomorrow at 10?",
+            send_at=at + datetime.timedelta(hours=1),
         ),
     )
     await verify(team, lambda: actions.cancel_scheduled(alice, first))

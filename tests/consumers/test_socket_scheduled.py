@@ -39,7 +39,9 @@ async def schedule(console, conversation: int, body: str, **fields) -> dict:
     return await console.until("ack", client_id=client_id)
 
 
-async def test_send_later_edit_and_cancel_over_the_socket(layer, alice, make_agent, text_in):
+async def test_send_later_edit_and_cancel_over_the_socket(
+    layer, alice, make_agent, text_in
+):
     carol = await db(make_agent)("carol", access=Agent.Access.ALL, first_name="Carol")
     inbound = await db(text_in)("Roof quote?", from_number=lead_number())
     conversation = inbound.conversation_id
@@ -87,7 +89,9 @@ async def test_send_later_edit_and_cancel_over_the_socket(layer, alice, make_age
     await colleague.close()
 
 
-async def test_a_time_refused_is_an_error_frame_and_stores_nothing(layer, alice, text_in):
+async def test_a_time_refused_is_an_error_frame_and_stores_nothing(
+    layer, alice, text_in
+):
     inbound = await db(text_in)("Hello", from_number=lead_number())
     console = await connect(alice)
     for send_at, words in [
