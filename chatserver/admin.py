@@ -15,6 +15,21 @@ from chatserver.queries import reports
 class OrganisationAdmin(admin.ModelAdmin):
     list_display = ["name", "message_limit", "texted_first_authorizes", "mms_enabled"]
     search_fields = ["name"]
+    # The send governor's switches, together, with the page that explains them.
+    fieldsets = [
+        (None, {"fields": [
+            f.name for f in models.Organisation._meta.fields
+            if f.editable and f.name != "id" and not f.name.startswith("solicit_")
+        ]}),
+        ("Send governor: which texts count as solicitations (docs/compliance.md)", {
+            "fields": [
+                "solicit_follow_ups",
+                "solicit_scheduled",
+                "solicit_automatic",
+                "solicit_authorization_requests",
+            ],
+        }),
+    ]
 
 
 @admin.register(models.Agent)

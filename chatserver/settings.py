@@ -298,6 +298,8 @@ OUTBOX_SENDING_LEASE = float(os.environ.get("OUTBOX_SENDING_LEASE", "120"))
 # agents' texts. Only a test suite, whose results must not depend on the hour
 # it runs at, switches them off; see docs/operations.md ("Compliance").
 ENFORCE_QUIET_HOURS = env_bool("ENFORCE_QUIET_HOURS", True)
+# The send governor (states' hours and caps, docs/compliance.md): the same.
+ENFORCE_SEND_GOVERNOR = env_bool("ENFORCE_SEND_GOVERNOR", True)
 
 # Request bodies larger than this are refused (413) before the application
 # reads them (chatserver/web/bodylimit.py), and Django enforces it again on parse.

@@ -16,6 +16,8 @@ os.environ.setdefault("OUTBOX_IN_PROCESS", "false")
 # Results must not depend on the hour the suite runs at: quiet-hours tests
 # switch them on (tests/chatserver/test_quiet_hours.py) under a frozen clock.
 os.environ.setdefault("ENFORCE_QUIET_HOURS", "false")
+# The send governor too (tests/chatserver/test_governor_sends.py switches it on).
+os.environ.setdefault("ENFORCE_SEND_GOVERNOR", "false")
 
 from chatserver.settings import *  # noqa: E402, F403
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from carriers.base import CarrierError, ErrorKind, InboundMessage
 from chatserver import events
+from chatserver.actions import governing
 from chatserver.actions.assignment import assign_lead
 from chatserver.actions.message_events import publish_message_updated
 from chatserver.actions.messages import (
@@ -284,7 +285,9 @@ def _request_authorization(agent, conversation, client_id, schedule) -> Message:
             "wait for the lead's answer.",
             "already_pending",
         )
-    send_after = compliance.scheduled_time(conversation, schedule=schedule)
+    when = governing.timing(
+        conversation, Message.Kind.AUTHORIZATION_REQUEST, schedule=schedule
+    )
     organisation = conversation.organisation
     body = render(
         organisation.authorization_request_text,
@@ -302,7 +305,8 @@ def _request_authorization(agent, conversation, client_id, schedule) -> Message:
         author=agent,
         kind=Message.Kind.AUTHORIZATION_REQUEST,
         client_id=client_id,
-        send_after=send_after,
+        send_after=when.send_after,
+        governed=when.governed,
     )
     set_state(
         organisation.id,

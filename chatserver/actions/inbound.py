@@ -4,8 +4,6 @@ applied. The one path of an inbound text through the domain."""
 
 from __future__ import annotations
 
-import zlib
-
 from django.db import IntegrityError, transaction
 
 from carriers.base import InboundMessage
@@ -13,6 +11,7 @@ from chatserver import events
 from chatserver.actions import attachments, consent, scheduled
 from chatserver.actions.closing import reopen_lead
 from chatserver.actions.lead_events import publish_lead
+from chatserver.actions.locks import lock_number
 from chatserver.actions.messages import count_segments, publish_message_created, touch
 from chatserver.models import (
     Contact,
@@ -28,25 +27,6 @@ from chatserver.rules.errors import UnknownRecipient
 from chatserver.rules.text import pretty_number
 
 Status = Message.Status
-
-
-# PostgreSQL advisory locks serialising inbound routing per phone number live
-# in this namespace (the first key).
-ROUTING_LOCK_NAMESPACE = 0x524F5554
-
-
-def lock_number(organisation_id: int, number: str) -> None:
-    """Hold a lock on one phone number of an organisation until the
-    transaction ends, so two first texts from a new number arriving at once
-    make one lead, not two. (SQLite transactions already run one at a time.)"""
-    connection = transaction.get_connection()
-    if connection.vendor != "postgresql":
-        return
-    key = zlib.crc32(f"{organisation_id}:{number}".encode()) - 2**31
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, %s)", [ROUTING_LOCK_NAMESPACE, key]
-        )
 
 
 def conversation_for_inbound(sender: SenderNumber, from_number: str) -> Conversation:

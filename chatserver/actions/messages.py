@@ -78,14 +78,16 @@ def queue_message(
     send_after=None,
     checked_images: list = (),
     resend_of: Message | None = None,
+    governed: bool = False,
     cancel_on_reply: bool = True,
 ) -> Message:
     """Store an outbound message as queued (or scheduled) and tell the consoles.
 
     The outbox picks it up after commit; nothing is sent from here.
     ``checked_images`` (from ``attachments.check_outbound``) are stored with
-    it: an MMS. ``resend_of``: the failed text it sends again.
-    ``cancel_on_reply``: a scheduled one is cancelled if the lead texts first.
+    it: an MMS. ``resend_of``: the failed text it sends again. ``governed``:
+    the send governor passed it (the caps count it). ``cancel_on_reply``: a
+    scheduled one is cancelled if the lead texts first.
     """
     encoding, segments = count_segments(body, mms=bool(checked_images))
     message = Message.objects.create(
@@ -103,6 +105,7 @@ def queue_message(
         encoding=encoding,
         segments=segments,
         resend_of=resend_of,
+        governed=governed,
         cancel_on_reply=bool(send_after) and cancel_on_reply,
     )
     if checked_images:

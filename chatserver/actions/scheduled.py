@@ -11,11 +11,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from carriers.segments import check_limit
+from chatserver.actions.governing import release_verdict
+from chatserver.actions.locks import lock_number
 from chatserver.actions.message_events import publish_message_updated
 from chatserver.actions.messages import count_segments, move_status
 from chatserver.models import Agent, Message
 from chatserver.queries import access, compliance, scheduling
 from chatserver.queries.compliance import quiet_verdict, why_not_release
+from chatserver.queries.governed import GovernorHold
 from chatserver.rules.errors import ActionError
 
 log = logging.getLogger(__name__)
@@ -33,8 +36,10 @@ def release_scheduled(limit: int = 100) -> int:
     Each passes the checks of a send again: a lead who opted out meanwhile,
     an agent who lost the lead, or a plan that no longer takes the text,
     fails the message with the reason and nothing is sent. One still in
-    quiet hours (the rules changed, or a clock moved) waits for the next
-    allowed time.
+    quiet hours (the rules changed, or a clock moved), or held by the send
+    governor (a state's hours, a cap), waits for the next time allowed, and
+    consoles see its new time; one no time in the governor's search allows
+    fails with the rule's reason.
 
     Several workers may run this at once: each message is locked while it is
     checked (one another worker holds is skipped, not waited for) and moved
@@ -45,11 +50,16 @@ def release_scheduled(limit: int = 100) -> int:
     due = list(
         Message.objects.filter(status=Status.SCHEDULED, send_after__lte=now)
         .order_by("send_after", "id")
-        .values_list("id", flat=True)[:limit]
+        .values_list("id", "organisation_id", "conversation__contact_number__number")[
+            :limit
+        ]
     )
     released = 0
-    for message_id in due:
+    for message_id, organisation_id, number in due:
         with transaction.atomic():
+            # The number's lock before the message's row, in the order a
+            # lead's text takes them (it cancels scheduled texts under it).
+            lock_number(organisation_id, number)
             message = (
                 Message.objects.select_related(
                     "conversation__lead",
@@ -71,12 +81,29 @@ def release_scheduled(limit: int = 100) -> int:
                 continue
             verdict = quiet_verdict(message.conversation, now)
             if verdict.quiet:
-                Message.objects.filter(pk=message.pk, status=Status.SCHEDULED).update(
-                    send_after=verdict.next_allowed, updated_at=now
-                )
+                _wait_until(message, verdict.next_allowed, now)
                 continue
+            held = release_verdict(message, now)
+            if held is not None and not held.allowed:
+                if held.next_allowed is None:
+                    error = GovernorHold(held)
+                    move_status(message, Status.FAILED, error.code, error.reason)
+                else:
+                    _wait_until(message, held.next_allowed, now)
+                continue
+            if held is not None:
+                Message.objects.filter(pk=message.pk).update(governed=True)
             released += move_status(message, Status.QUEUED)
     return released
+
+
+def _wait_until(message: Message, then, now) -> None:
+    """Keep a scheduled message for ``then``, and show consoles its new time."""
+    moved = Message.objects.filter(pk=message.pk, status=Status.SCHEDULED).update(
+        send_after=then, updated_at=now
+    )
+    if moved:
+        publish_message_updated(message)
 
 
 def over_plan(message: Message) -> ActionError | None:
@@ -151,7 +178,7 @@ def reschedule_message(
             encoding, segments = count_segments(outgoing, mms=mms)
             changes.update(body=outgoing, encoding=encoding, segments=segments)
     if send_at is not None and send_at != message.send_after:
-        scheduling.check_send_at(conversation, send_at)
+        scheduling.check_send_at(conversation, send_at, message.kind)
         changes["send_after"] = send_at
     if cancel_on_reply is not None and cancel_on_reply != message.cancel_on_reply:
         changes["cancel_on_reply"] = cancel_on_reply

@@ -1,6 +1,7 @@
-"""An agent's text: checked (rights, consent, quiet hours, plan, images),
-queued for the outbox, and the lead claimed when nobody had it; and a text
-that failed, sent again as a new one after the same checks."""
+"""An agent's text: checked (rights, consent, quiet hours, the send
+governor, plan, images), queued for the outbox, and the lead claimed when
+nobody had it; and a text that failed, sent again as a new one after the
+same checks."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from carriers.segments import check_limit
-from chatserver.actions import attachments
+from chatserver.actions import attachments, governing
 from chatserver.actions.assignment import claim_lead
 from chatserver.actions.attachments import Image
 from chatserver.actions.messages import mark_read, once_per_client_id, queue_message
@@ -168,10 +169,12 @@ def _queue_agent_message(
 
     compliance.check_can_send(conversation)
     if later is not None:
+        # "Send later": the time the agent chose, checked now against the
+        # lead's quiet hours and the governor's hours (again when it comes).
         scheduling.check_send_at(conversation, later.send_at)
-        send_after = later.send_at
+        when = governing.Timing(later.send_at, governed=False)
     else:
-        send_after = compliance.scheduled_time(conversation, schedule=schedule)
+        when = governing.timing(conversation, schedule=schedule)
     outgoing = compliance.decorate(conversation, body)
     message = queue_message(
         conversation,
@@ -179,9 +182,10 @@ def _queue_agent_message(
         author=agent,
         client_id=client_id,
         category_id=category_id,
-        send_after=send_after,
+        send_after=when.send_after,
         checked_images=checked,
         resend_of=resend_of,
+        governed=when.governed,
         cancel_on_reply=later.cancel_on_reply if later else True,
     )
     if lead.assignee_id is None:

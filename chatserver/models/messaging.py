@@ -159,6 +159,9 @@ class Message(models.Model):
     )
     # Flagged for an agent to confirm ("please stop texting me").
     possible_optout = models.BooleanField(default=False)
+    # Passed the send governor as a solicitation: the state caps count it
+    # (chatserver.queries.governed).
+    governed = models.BooleanField(default=False)
     # Outbox bookkeeping: when it may next be tried, how often it was.
     send_after = models.DateTimeField(null=True, blank=True)
     # A scheduled text is cancelled when the lead texts first (the agent's

@@ -96,6 +96,29 @@ class Organisation(models.Model):
         default=datetime.time(8, 0), help_text="...until this time."
     )
     mms_enabled = models.BooleanField(default=False)
+    # Which of its texts the organisation counts as solicitations, which the
+    # send governor holds to the states' hours and caps (docs/compliance.md).
+    # All by default: the cautious choice until the organisation decides.
+    solicit_follow_ups = models.BooleanField(
+        "follow-ups are solicitations",
+        default=True,
+        help_text="An agent's text to a lead who has not written in the last 24 hours.",
+    )
+    solicit_scheduled = models.BooleanField(
+        "scheduled texts are solicitations",
+        default=True,
+        help_text="A text an agent scheduled, when its time comes.",
+    )
+    solicit_automatic = models.BooleanField(
+        "automatic texts are solicitations",
+        default=True,
+        help_text="A text no agent wrote: a follow-up workflow's step.",
+    )
+    solicit_authorization_requests = models.BooleanField(
+        "authorization requests are solicitations",
+        default=True,
+        help_text="Asking a lead's permission to text them.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

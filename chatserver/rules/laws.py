@@ -20,11 +20,6 @@ UTC = dt.UTC
 SEARCH_DAYS = 9
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-# The kinds of text an organisation counts as solicitations unless it records
-# otherwise (docs/compliance.md): all of them, the cautious choice.
-SOLICITATIONS_BY_DEFAULT = frozenset(
-    {"follow_up", "scheduled", "automatic", "authorization_request"}
-)
 
 
 class Exemption(StrEnum):

@@ -95,7 +95,7 @@ def test_drafts_and_open_chatboxes_survive_closing_and_a_refresh(team, browser_c
 
     # A draft stays with its conversation when the chatbox closes.
     dana.locator("textarea").fill("We can come on Tuesday at")
-    dana.get_by_role("button", name="Close").click()
+    dana.get_by_role("button", name="Close", exact=True).click()
     expect(chatbox(page)).to_have_count(2)
     queue_row(page, LEADS[DANA]).click()
     expect(dana.locator("textarea")).to_have_value("We can come on Tuesday at")
@@ -178,7 +178,7 @@ def test_names_the_plus_n_menu_closing_and_note_mode(team, browser_context):
     count = visible.count()
 
     # Closing one leaves no gap: the others close ranks from the right.
-    visible.nth(0).get_by_role("button", name="Close").click()
+    visible.nth(0).get_by_role("button", name="Close", exact=True).click()
     page.wait_for_timeout(300)
     boxes = sorted(
         (b.bounding_box() for b in page.locator("[data-testid=chatbox]:visible").all()),

@@ -271,3 +271,21 @@ def test_an_opt_out_before_its_time_fails_it(conversation, api):
         assert scheduled.release_scheduled() == 0
     message = Message.objects.get(pk=message_id)
     assert (message.status, message.error_code) == ("failed", "consent_revoked")
+
+
+def test_a_time_the_governor_would_hold_is_refused_naming_the_rule(
+    settings, sender, api
+):
+    """20:30 in Miami: outside the organisation's quiet hours, but after
+    Florida's 20:00 for a scheduled text (a solicitation by default)."""
+    settings.ENFORCE_SEND_GOVERNOR = True
+    florida = inbound(sender, "+13055550123", "Quote?").conversation
+    status, body = later(florida, api, send_at="2025-01-16T20:30:00-05:00")
+    assert status == 409, body
+    error = body["error"]
+    assert error["code"] == "governor_hold"
+    assert error["details"]["next_allowed_local"] == "2025-01-17T08:00:00-05:00"
+    assert not Message.objects.filter(direction="out").exists()
+    # 19:30 there is allowed, and is scheduled.
+    status, body = later(florida, api, send_at="2025-01-16T19:30:00-05:00")
+    assert status == 201 and body["message"]["status"] == "scheduled"

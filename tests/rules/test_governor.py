@@ -16,7 +16,7 @@ from phonenumbers import geocoder
 
 from chatserver.rules.area_codes import AREA_CODES, NAMES
 from chatserver.rules.governor import check, rules_for, state_of
-from chatserver.rules.laws import RULES, SOLICITATIONS_BY_DEFAULT, Cap, Exemption
+from chatserver.rules.laws import RULES, Cap, Exemption
 
 UTC = dt.UTC
 HOUR = dt.timedelta(hours=1)
@@ -336,15 +336,6 @@ def test_next_allowed_is_the_first_instant_every_rule_allows(number, now, ages):
     if not verdict.allowed:
         just_before = verdict.next_allowed - dt.timedelta(seconds=1)
         assert just_before < now or not check(number, just_before, prior).allowed
-
-
-def test_every_governed_kind_counts_as_a_solicitation_by_default():
-    assert SOLICITATIONS_BY_DEFAULT == {
-        "follow_up",
-        "scheduled",
-        "automatic",
-        "authorization_request",
-    }
 
 
 # -- What a held text says ---------------------------------------------------------

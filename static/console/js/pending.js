@@ -217,8 +217,11 @@ export class PendingSends {
       this.thread.render();
       this.composer.restore(request.text);
       const later = request.extra && request.extra.later;
-      if (later && frame.code === "quiet_hours" && frame.details && frame.details.next_allowed) {
-        // The time picked is in the lead's quiet hours: offer the first allowed.
+      // Quiet hours, or a state's law holding a governed text: either says
+      // when the text may go, and the composer offers to schedule it then.
+      const holds = frame.code === "quiet_hours" || frame.code === "governor_hold";
+      if (later && holds && frame.details && frame.details.next_allowed) {
+        // The time picked is held: offer the first time allowed after it.
         const when = clock(frame.details.next_allowed);
         this.composer.showError(frame.reason, {
           label: `Schedule it for ${when} instead`,
@@ -229,11 +232,12 @@ export class PendingSends {
         });
         return;
       }
-      if (frame.code === "quiet_hours") {
-        const when = frame.details && frame.details.next_allowed_local
-          ? clock(frame.details.next_allowed_local.slice(0, 19)) : "later";
+      if (holds && frame.details && frame.details.next_allowed_local) {
+        const when = clock(frame.details.next_allowed_local.slice(0, 19));
+        // The notice above the composer says why; the error only that the
+        // text did not go, and the way out.
         this.composer.setSchedule(frame.reason, when);
-        this.composer.showError(frame.reason, {
+        this.composer.showError("Not sent.", {
           label: `Schedule it for ${when}`,
           run: () => {
             this.composer.clearError();
