@@ -49,7 +49,7 @@ def api_conversation_messages(
         return JsonResponse({"message": shapes.message_data(message)}, status=201)
     history = (
         Message.objects.filter(conversation=conversation)
-        .select_related("author__user", "conversation")
+        .select_related("author__user", "conversation__contact_number")
         .prefetch_related("attachments")
     )
     before = request.GET.get("before")

@@ -45,9 +45,13 @@ function offsetMinutes(zone, date) {
  * time a DST jump skipped lands just after it). */
 export function zonedTime(zone, year, month, day, hour, minute) {
   const wall = Date.UTC(year, month - 1, day, hour, minute);
-  let instant = wall - offsetMinutes(zone, new Date(wall)) * 60000;
-  instant = wall - offsetMinutes(zone, new Date(instant)) * 60000;
-  return new Date(instant);
+  const first = wall - offsetMinutes(zone, new Date(wall)) * 60000;
+  const second = wall - offsetMinutes(zone, new Date(first)) * 60000;
+  const p = wallParts(zone, new Date(second));
+  if (p.hour === hour && p.minute === minute) return new Date(second);
+  // Skipped (clocks went forward): neither guess reads that wall time; the
+  // later one is the same distance past the jump.
+  return new Date(Math.max(first, second));
 }
 
 /** The presets, computed now: [{label, at: Date}]. */
