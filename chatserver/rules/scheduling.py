@@ -39,7 +39,12 @@ def parse_send_at(value: object, now: datetime.datetime) -> datetime.datetime:
         raise ActionError(
             "'send_at' needs a time zone offset (like -06:00 or Z).", "invalid"
         )
-    when = when.astimezone(datetime.UTC)
+    try:
+        when = when.astimezone(datetime.UTC)
+    except OverflowError:  # year 1 or 9999 with an offset that leaves it
+        raise ActionError(
+            "A text can be scheduled from now to a year ahead.", "invalid"
+        ) from None
     if when < now - PAST_GRACE:
         raise ActionError("That time has passed: pick a time to come.", "invalid")
     if when > now + MAX_AHEAD:
