@@ -167,3 +167,38 @@ def test_send_later_at_a_time_picked_at_phone_width(
     )
     expect(shown.get_by_test_id("scheduled")).not_to_contain_text("replies first")
     assert errors == []
+
+
+def test_a_time_in_the_leads_quiet_hours_offers_the_first_allowed(
+    team, browser_context
+):
+    server = start_console_server(team, ENFORCE_QUIET_HOURS="true")
+    page = browser_context(**LONDON).new_page()
+    errors = watch(page)
+    log_in(page, server, team.alice)
+    text_in(team, server, DANA, "Any time this week is fine.")
+    box = open_lead(page, "Any time this week")
+    box.locator("textarea").fill("How about first thing?")
+    box.get_by_test_id("send-later").click()
+    menu = box.get_by_test_id("send-later-menu")
+    # 23:00 on the lead's clock in three days: their quiet hours.
+    late = page.evaluate(
+        """() => {
+        const d = new Date(Date.now() + 3 * 86400000);
+        const p = new Intl.DateTimeFormat("en-CA", {timeZone: "America/Los_Angeles",
+          year: "numeric", month: "2-digit", day: "2-digit"}).format(d);
+        return `${p}T23:00`;
+      }"""
+    )
+    menu.get_by_label("Pick a time (their time)").fill(late)
+    menu.get_by_role("button", name="Schedule", exact=True).click()
+    error = box.get_by_test_id("send-error")
+    expect(error).to_contain_text("in their quiet hours")
+    expect(box.locator("textarea")).to_have_value("How about first thing?")
+    error.get_by_role("button", name=re.compile(r"^Schedule it for .* instead")).click()
+    shown = bubble(box, "How about first thing?")
+    expect(shown).to_have_attribute("data-status", "scheduled")
+    expect(shown.get_by_test_id("scheduled")).to_contain_text(
+        re.compile(r"8:00\sAM their time")
+    )
+    assert errors == []
