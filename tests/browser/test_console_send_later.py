@@ -70,6 +70,11 @@ def test_schedule_edit_and_cancel_a_text_seen_live_by_another_console(
     expect(menu.get_by_label("Cancel if the lead replies first")).to_be_checked()
     assert_accessible(page, axe_source, "the Send later menu")
     shot(page, "send-later-menu")
+    # A press elsewhere closes it; Later opens it again.
+    box.get_by_test_id("message").first.click()
+    expect(menu).to_be_hidden()
+    expect(later).to_have_attribute("aria-expanded", "false")
+    later.click()
     menu.get_by_role("button", name="Tomorrow 9:00 their time").click()
 
     mine = bubble(box, "Thursday morning")

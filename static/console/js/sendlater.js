@@ -185,11 +185,17 @@ export class SendLater {
     if (!this.custom.value) this.custom.value = toLocalInput(presets(zone)[0].at, zone);
     this.el.hidden = false;
     this.button.setAttribute("aria-expanded", "true");
+    // A press anywhere else closes it, as menus do.
+    this.outside = (event) => {
+      if (!this.el.contains(event.target) && !this.button.contains(event.target)) this.close();
+    };
+    document.addEventListener("pointerdown", this.outside, true);
     this.choices.firstChild.focus();
   }
 
   close(focusButton = false) {
     if (this.el.hidden) return;
+    document.removeEventListener("pointerdown", this.outside, true);
     this.el.hidden = true;
     this.button.setAttribute("aria-expanded", "false");
     if (focusButton) this.button.focus();
