@@ -41,8 +41,8 @@ def send_message(
     allowed time instead of refusing it. ``images`` make it an MMS (the text
     may then be empty). ``send_at`` ("Send later", already read by
     ``rules.scheduling.parse_send_at``) stores it as scheduled for then, which
-    must not be in the lead's quiet hours; ``cancel_on_reply``: it is
-    cancelled if the lead texts first.
+    must be outside the lead's quiet hours and the governor's hours;
+    ``cancel_on_reply``: it is cancelled if the lead texts first.
     """
     client_id = parse_client_id(client_id)
     later = Later(send_at, cancel_on_reply) if send_at is not None else None

@@ -1,9 +1,9 @@
 """What an agent does with texts, from the console's socket or the JSON API
 alike: send one (now or later), change or cancel a scheduled one, ask a
 number to authorize texts, decide a possible opt-out, mark a conversation
-read. Each reads the client's fields, finds what they
-name among what the agent may see, and calls ``chatserver.actions``; the
-socket and the API each answer in their own shape."""
+read. Each reads the client's fields, finds what they name among what the
+agent may see, and calls ``chatserver.actions``; the socket and the API each
+answer in their own shape."""
 
 from __future__ import annotations
 
