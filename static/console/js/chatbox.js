@@ -18,7 +18,6 @@
 
 import * as api from "./api.js";
 import { Composer } from "./composer.js";
-import { ScheduledTexts } from "./scheduled.js";
 import { h } from "./dom.js";
 import { named, prettyNumber } from "./format.js";
 import { ChatboxHeader } from "./header.js";
@@ -26,6 +25,7 @@ import { ImagePicker } from "./mms.js";
 import { Panels } from "./panels.js";
 import { PendingSends } from "./pending.js";
 import { presenceText, Reporter } from "./presence.js";
+import { ScheduledTexts } from "./scheduled.js";
 import { showTextBlock } from "./textblock.js";
 import { Thread } from "./thread.js";
 
