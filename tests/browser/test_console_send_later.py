@@ -106,6 +106,7 @@ def test_schedule_edit_and_cancel_a_text_seen_live_by_another_console(
     edited.get_by_test_id("scheduled-cancel").click()
     for shown in (edited, bubble(other_box, "Thursday at 10 instead")):
         expect(shown).to_have_attribute("data-status", "cancelled")
+        expect(shown).to_have_class(re.compile(r"\bcancelled\b"))  # struck through
         expect(shown.get_by_test_id("cancelled")).to_have_text("Cancelled by Alice.")
         expect(shown.get_by_test_id("scheduled-cancel")).to_have_count(0)
     shot(page, "send-later-cancelled")
