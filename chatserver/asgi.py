@@ -24,6 +24,7 @@ import carriers  # noqa: E402
 from chatserver import links  # noqa: E402
 from chatserver.web.bodylimit import BodySizeLimit  # noqa: E402
 from chatserver.worker import loop  # noqa: E402
+from consumers import server  # noqa: E402
 from consumers.urls import websocket_application  # noqa: E402
 
 carriers.load_offered()
@@ -88,3 +89,7 @@ def close_too_large_frames_with_1009() -> None:
 
 
 close_too_large_frames_with_1009()
+
+# On SIGTERM, drain (close consoles with 1012, answer what is in flight) before
+# stopping; handshakes time out after WEBSOCKET_HANDSHAKE_SECONDS, with 503.
+server.install_with_daphne()

@@ -309,6 +309,21 @@ MAX_REQUEST_BYTES = int(os.environ.get("MAX_REQUEST_BYTES", 1024 * 1024))
 MAX_UPLOAD_REQUEST_BYTES = MMS_MAX_BYTES + 256 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 
+# Seconds a WebSocket handshake may take before Daphne gives up on it (its
+# --websocket_connect_timeout, when the command line leaves it at Daphne's
+# 5): when thousands of consoles reconnect at once, 5 s was too short and the
+# retries made the storm worse (docs/performance.md).
+WEBSOCKET_HANDSHAKE_SECONDS = int(os.environ.get("WEBSOCKET_HANDSHAKE_SECONDS", "20"))
+# On SIGTERM a web process closes its consoles with 1012 and waits at most
+# this long for them and the requests in flight before it exits
+# (consumers/draining.py).
+SHUTDOWN_DRAIN_SECONDS = float(os.environ.get("SHUTDOWN_DRAIN_SECONDS", "10"))
+# /metrics (chatserver/web/metrics.py) is served only to a request with this
+# bearer token and/or from these addresses (CIDR blocks allowed); with
+# neither set it answers 404.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # the console reads it to send JSON writes

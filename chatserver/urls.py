@@ -9,6 +9,7 @@ from chatserver.web import (
     leads,
     login,
     media,
+    metrics,
     pages,
     search,
     simulator,
@@ -19,6 +20,8 @@ from chatserver.web import (
 urlpatterns = [
     path("", pages.console, name="console"),
     path("healthz", pages.health, name="health"),
+    # For operators only: a token or an allowed address (docs/operations.md).
+    path("metrics", metrics.metrics_page, name="metrics"),
     # Both sign-in forms, throttled against guessing (before the includes
     # that would otherwise serve them).
     path("accounts/login/", login.throttled(LoginView.as_view()), name="login"),

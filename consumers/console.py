@@ -16,13 +16,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections import deque
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import DatabaseError
 
-from chatserver import commands, events, shapes
+from chatserver import commands, events, metrics, shapes
 from chatserver.commands import fields, messages
 from chatserver.models import Agent, Message
 from chatserver.queries import access, console, replay
@@ -31,6 +32,7 @@ from chatserver.rules.errors import ActionError
 from consumers import frames, layer_watch
 from consumers.auth import load_agent, resolve_user, session_tag
 from consumers.db import database_sync_to_async
+from consumers.lifecycle import Lifecycle
 from consumers.presence import Presence
 from consumers.tallies import Tallies
 
@@ -59,7 +61,7 @@ class Deactivated(Exception):
     """The agent lost their seat, or was deactivated, since the socket opened."""
 
 
-class ConsoleConsumer(Tallies, Presence, AsyncWebsocketConsumer):
+class ConsoleConsumer(Lifecycle, Tallies, Presence, AsyncWebsocketConsumer):
     """One browser tab of one agent."""
 
     agent: Agent | None = None
@@ -68,19 +70,16 @@ class ConsoleConsumer(Tallies, Presence, AsyncWebsocketConsumer):
     # hello) or were replayed: live copies of them are dropped.
     floor = 0
 
-    async def connect(self):
-        # The handshake first, then the login lookup (consumers/auth.py):
-        # Daphne drops a handshake not accepted within 5 s, and when thousands
-        # of consoles reconnect at once their lookups take longer than that.
-        await self.accept()
+    async def greet(self) -> bool:
+        """After the handshake (``Lifecycle.connect``): the login, the hello."""
         user = await resolve_user(self.scope) if "user" in self.scope else None
         if user is None or not user.is_authenticated:
             await self.refuse(CLOSE_UNAUTHENTICATED)
-            return
+            return False
         self.agent = await database_sync_to_async(load_agent)(user.pk)
         if self.agent is None:
             await self.refuse(CLOSE_NOT_AN_AGENT)
-            return
+            return False
         session = self.scope.get("session")
         self.session = session_tag(session.session_key if session else None)
         # Whether this agent is shown images (their URLs in events); read again
@@ -96,6 +95,7 @@ class ConsoleConsumer(Tallies, Presence, AsyncWebsocketConsumer):
         self.start_presence()
         await self.start_from(await database_sync_to_async(console.hello)(self.agent))
         layer_watch.register(self)
+        return True
 
     async def refuse(self, code: int):
         """Close with ``code`` straight after the handshake. A handshake refused
@@ -110,6 +110,7 @@ class ConsoleConsumer(Tallies, Presence, AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(hello))
 
     async def disconnect(self, code):
+        self.forget_socket()
         layer_watch.unregister(self)
         await self.leave_everywhere()
         for group in getattr(self, "joined", ()):
@@ -391,6 +392,9 @@ class ConsoleConsumer(Tallies, Presence, AsyncWebsocketConsumer):
             total = self.unread["total"]
             text = f'{text[:-1]},"unread":{{"total":{total},"conversation":{unread}}}}}'
         await self.send(text_data=text)
+        if "arrived" in event:  # a lead's text or a status, by webhook
+            latency = time.time() - event["arrived"]
+            metrics.WEBHOOK_TO_SOCKET.labels(event["type"]).observe(latency)
 
     async def relay(self, event) -> bool:
         """Send an event on to the browser unless it already has it."""

@@ -138,8 +138,10 @@ def recover_interrupted() -> int:
 
 
 @transaction.atomic
-def record_status(update: StatusUpdate) -> Message | None:
-    """Apply a carrier's delivery receipt; unknown or stale ones change nothing."""
+def record_status(update: StatusUpdate, arrived: float | None = None) -> Message | None:
+    """Apply a carrier's delivery receipt; unknown or stale ones change nothing.
+    ``arrived``: when its webhook reached us (a Unix time), for the sockets'
+    latency figure."""
     messages = Message.objects.select_related("conversation__lead").filter(
         carrier=update.carrier
     )
@@ -168,6 +170,7 @@ def record_status(update: StatusUpdate) -> Message | None:
         status,
         error_code=error.code if error else "",
         error_reason=error.reason if error else "",
+        arrived=arrived,
     )
     if moved and error is not None:
         consent.on_carrier_error(message, error)

@@ -4,6 +4,8 @@ applied. The one path of an inbound text through the domain."""
 
 from __future__ import annotations
 
+import time
+
 from django.db import IntegrityError, transaction
 
 from carriers.base import InboundMessage
@@ -93,7 +95,9 @@ def sender_for(inbound: InboundMessage) -> SenderNumber:
     return sender
 
 
-def receive_inbound(inbound: InboundMessage) -> Message | None:
+def receive_inbound(
+    inbound: InboundMessage, arrived: float | None = None
+) -> Message | None:
     """Store a text a lead sent us, once, and tell the agents who may see it.
 
     Returns None when the carrier redelivered a message we already have: the
@@ -106,11 +110,14 @@ def receive_inbound(inbound: InboundMessage) -> Message | None:
     # the caller's already takes back a failure, and each savepoint costs two
     # round trips that a lead's text waits behind.
     with transaction.atomic(savepoint=False):
-        return store_inbound(sender, inbound)
+        return store_inbound(sender, inbound, arrived)
 
 
-def store_inbound(sender: SenderNumber, inbound: InboundMessage) -> Message | None:
-    """``receive_inbound``'s work, in its transaction."""
+def store_inbound(
+    sender: SenderNumber, inbound: InboundMessage, arrived: float | None = None
+) -> Message | None:
+    """``receive_inbound``'s work, in its transaction; ``arrived``: when its
+    webhook reached us (a Unix time), now when not given."""
     encoding, segments = count_segments(inbound.body, mms=bool(inbound.media))
     try:
         # One savepoint for the lead it may create and the message: when the
@@ -138,7 +145,9 @@ def store_inbound(sender: SenderNumber, inbound: InboundMessage) -> Message | No
         return None
     touch(conversation, message.created_at)
     reopen_on_inbound(conversation)
-    publish_message_created(message)
+    publish_message_created(
+        message, arrived=arrived if arrived is not None else time.time()
+    )
 
     # After the message's own event, so consoles show the lead's STOP before
     # the consent change and the confirmation it caused.

@@ -7,8 +7,10 @@ from chatserver.models import Message
 from chatserver.publish import UNREAD_OF, emit
 
 
-def publish_message_created(message: Message) -> None:
-    """Tell everyone who may see the lead about a new message."""
+def publish_message_created(message: Message, arrived: float | None = None) -> None:
+    """Tell everyone who may see the lead about a new message; ``arrived``:
+    when the lead's text reached us (a Unix time), for the sockets to measure
+    how long it took them (``chatserver.metrics.WEBHOOK_TO_SOCKET``)."""
     conversation = message.conversation
     lead = conversation.lead
     number = conversation.contact_number
@@ -36,6 +38,7 @@ def publish_message_created(message: Message) -> None:
             "conversation": message.conversation_id,
             "direction": message.direction,
             "author": message.author_id,
+            **({"arrived": arrived} if arrived is not None else {}),
             # A lead's message changes everyone's unread count: sockets get
             # each agent's new count with it (see publish.layer_message).
             **(
@@ -47,8 +50,9 @@ def publish_message_created(message: Message) -> None:
     )
 
 
-def publish_message_status(message: Message) -> None:
-    """Tell everyone who may see the lead that a message's status moved."""
+def publish_message_status(message: Message, arrived: float | None = None) -> None:
+    """Tell everyone who may see the lead that a message's status moved;
+    ``arrived`` as for ``publish_message_created`` (a status callback's)."""
     lead = message.conversation.lead
     emit(
         message.organisation_id,
@@ -63,6 +67,7 @@ def publish_message_status(message: Message) -> None:
         ),
         events.groups_for_lead(lead),
         lead_id=lead.id,
+        socket_fields={"arrived": arrived} if arrived is not None else None,
     )
 
 

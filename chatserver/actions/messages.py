@@ -147,8 +147,10 @@ def move_status(
     error_code: str = "",
     error_reason: str = "",
     carrier_message_id: str | None = None,
+    arrived: float | None = None,
 ) -> bool:
     """Move an outbound message forward to ``status``; never backwards.
+    ``arrived``: when the carrier's status callback reached us, if one moved it.
 
     Returns whether it moved. The update is conditional on the status the row
     has in the database, so two callbacks racing cannot both apply.
@@ -174,7 +176,7 @@ def move_status(
         return False
     for name, value in fields.items():
         setattr(message, name, value)
-    publish_message_status(message)
+    publish_message_status(message, arrived=arrived)
     return True
 
 

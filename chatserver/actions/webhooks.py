@@ -23,7 +23,7 @@ from django.utils import timezone
 from carriers import get_adapter
 from carriers.base import BadRequest, InboundMessage, StatusUpdate, WebhookRequest
 from carriers.receipts import event_from_json, event_to_json
-from chatserver import doorbell
+from chatserver import doorbell, metrics
 from chatserver.actions.delivery import record_status
 from chatserver.actions.inbound import receive_inbound, sender_for
 from chatserver.models import WebhookReceipt
@@ -36,13 +36,17 @@ log = logging.getLogger(__name__)
 BATCH = 50
 
 
-def apply(parsed: Iterable[InboundMessage | StatusUpdate]) -> None:
-    """Store what a webhook carries: texts once each, statuses forward only."""
+def apply(
+    parsed: Iterable[InboundMessage | StatusUpdate], arrived: float | None = None
+) -> None:
+    """Store what a webhook carries: texts once each, statuses forward only.
+    ``arrived`` (a Unix time) is when the webhook reached us: sockets measure
+    their latency from it (``chatserver.metrics``)."""
     for event in parsed:
         if isinstance(event, InboundMessage):
-            receive_inbound(event)
+            receive_inbound(event, arrived=arrived)
         else:
-            record_status(event)
+            record_status(event, arrived=arrived)
 
 
 def accept(
@@ -100,8 +104,8 @@ def process_pending(limit: int = BATCH) -> int:
         for receipt in receipts:
             try:
                 with transaction.atomic():
-                    apply(parse_receipt(receipt))
-                done.append(receipt.pk)
+                    apply(parse_receipt(receipt), receipt.received_at.timestamp())
+                done.append(receipt)
             except PERMANENT as exc:
                 log.warning("webhook receipt %s cannot be applied: %s", receipt.pk, exc)
                 failed.append((receipt.pk, str(exc)))
@@ -111,12 +115,15 @@ def process_pending(limit: int = BATCH) -> int:
                 log.exception("webhook receipt %s failed", receipt.pk)
                 failed.append((receipt.pk, f"{type(exc).__name__}: {exc}"))
         if done:
-            WebhookReceipt.objects.filter(pk__in=done).delete()
+            WebhookReceipt.objects.filter(pk__in=[r.pk for r in done]).delete()
         now = timezone.now()
         for pk, error in failed:
             WebhookReceipt.objects.filter(pk=pk).update(
                 failed_at=now, error=error[:2000]
             )
+    # Counted once the batch is committed: a batch taken back is applied again.
+    for receipt in done:
+        metrics.WEBHOOKS_APPLIED.labels(receipt.carrier, receipt.kind).inc()
     return len(receipts)
 
 

@@ -56,7 +56,8 @@ def conversation_summary(
 
 def conversation_summaries(conversations: list[Conversation]) -> list[dict]:
     """Many conversations (with their lead, number and sender loaded) as
-    consoles list them: their last messages and consents in two queries."""
+    consoles list them: their last messages (one query, the newest ids a
+    subquery of it, and their images) and consents (one)."""
     if not conversations:
         return []
     last_ids = (
@@ -67,7 +68,7 @@ def conversation_summaries(conversations: list[Conversation]) -> list[dict]:
     )
     last_messages = {
         m.conversation_id: m
-        for m in Message.objects.filter(id__in=list(last_ids))
+        for m in Message.objects.filter(id__in=last_ids)
         .select_related("author__user", "conversation")
         .prefetch_related("attachments")
     }

@@ -10,6 +10,7 @@ with ``WEBHOOKS_QUEUED``, as a receipt the worker applies
 from __future__ import annotations
 
 import logging
+import time
 
 from django.conf import settings
 from django.db import DatabaseError, DataError, transaction
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from carriers import get_adapter
 from carriers.base import BadRequest, Forbidden, WebhookRequest
-from chatserver import actions
+from chatserver import actions, metrics
 from chatserver.actions import webhooks as receipts
 from chatserver.web.responses import plain
 
@@ -53,6 +54,7 @@ def webhook_request(request: HttpRequest) -> WebhookRequest:
 @csrf_exempt
 @require_POST
 def carrier_webhook(request: HttpRequest, carrier: str, kind: str) -> HttpResponse:
+    arrived = time.time()
     try:
         adapter = get_adapter(carrier)
     except LookupError:
@@ -75,7 +77,8 @@ def carrier_webhook(request: HttpRequest, carrier: str, kind: str) -> HttpRespon
             receipts.accept(carrier, kind, parsed)
         else:
             with transaction.atomic():
-                receipts.apply(parsed)
+                receipts.apply(parsed, arrived)
+            metrics.WEBHOOKS_APPLIED.labels(carrier, kind).inc()
     except actions.UnknownRecipient as exc:
         log.warning("%s %s webhook refused: %s", carrier, kind, exc)
         return plain(404, exc.reason)
@@ -90,5 +93,6 @@ def carrier_webhook(request: HttpRequest, carrier: str, kind: str) -> HttpRespon
         response = plain(503, "Try again later.")
         response["Retry-After"] = "5"
         return response
+    metrics.WEBHOOKS_STORED.labels(carrier, kind).inc()
     ack = adapter.acknowledgement(kind)
     return HttpResponse(ack.body, status=ack.status, content_type=ack.content_type)

@@ -6,7 +6,7 @@ import logging
 
 from carriers import get_adapter
 from carriers.base import CarrierError, ErrorKind, OutboundMessage
-from chatserver import links
+from chatserver import links, metrics
 from chatserver.actions import delivery
 from chatserver.models import Message
 
@@ -36,16 +36,18 @@ def send_one(message: Message) -> None:
             ),
         )
         return
+    metrics.SENDS.labels(message.carrier).inc()
     try:
         result = adapter.send(outbound, links.status_callback_url(message))
     except CarrierError as error:
         log.info("send of message %s failed: %s", message.id, error)
+        metrics.SEND_FAILURES.labels(message.carrier, error.kind.value).inc()
         delivery.record_failure(message, error)
         return
     except Exception as exc:  # a bug or an unexpected answer: don't resend blindly
         log.exception("send of message %s raised", message.id)
-        delivery.record_failure(
-            message, CarrierError(ErrorKind.UNCERTAIN, "", f"Unexpected error: {exc}")
-        )
+        error = CarrierError(ErrorKind.UNCERTAIN, "", f"Unexpected error: {exc}")
+        metrics.SEND_FAILURES.labels(message.carrier, error.kind.value).inc()
+        delivery.record_failure(message, error)
         return
     delivery.record_sent(message, result)

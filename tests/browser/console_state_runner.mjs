@@ -6,16 +6,17 @@
 
 import { readFileSync } from "node:fs";
 
-import { backoffDelay } from "../../static/console/js/socket.js";
+import { backoffDelay, spreadDelay } from "../../static/console/js/socket.js";
 import { Store } from "../../static/console/js/state.js";
 
 const input = JSON.parse(readFileSync(0, "utf-8"));
 
 if (input.backoff) {
   // Each attempt's delay with the lowest and the highest random draw.
+  const delayOf = input.spread ? spreadDelay : backoffDelay;
   const delays = input.backoff.map((attempt) => [
-    backoffDelay(attempt, () => 0),
-    backoffDelay(attempt, () => 0.999999),
+    delayOf(attempt, () => 0),
+    delayOf(attempt, () => 0.999999),
   ]);
   process.stdout.write(JSON.stringify({ delays }));
   process.exit(0);

@@ -234,3 +234,13 @@ def test_reconnect_delays_grow_are_capped_and_jittered():
     assert all(b >= a for a, b in zip(highs, highs[1:], strict=False))  # it grows
     assert highs[-1] <= 30_000  # and stops growing at 30 s
     assert all(high > low for low, high in delays)  # spread, so tabs don't stampede
+
+
+def test_after_a_restart_or_a_busy_server_consoles_come_back_spread_over_seconds():
+    """Close codes 1012 and 1013: the consoles of a whole process reconnect
+    over 0.5 to 5 s, not within the usual first half second."""
+    delays = run({"backoff": list(range(10)), "spread": True})["delays"]
+    low, high = delays[0]
+    assert low >= 500 and high >= 4_900 and high <= 5_000
+    plain = run({"backoff": list(range(10))})["delays"]
+    assert all(high >= usual_high for (_, high), (_, usual_high) in zip(delays, plain))

@@ -113,11 +113,11 @@ def test_a_database_failure_takes_the_whole_batch_back(
     real = inbox.apply
     calls = []
 
-    def fail_on_the_second(parsed):
+    def fail_on_the_second(parsed, arrived=None):
         calls.append(parsed)
         if len(calls) == 2:
             raise OperationalError("server closed the connection unexpectedly")
-        real(parsed)
+        real(parsed, arrived)
 
     monkeypatch.setattr(inbox, "apply", fail_on_the_second)
     with pytest.raises(OperationalError):

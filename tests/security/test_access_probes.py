@@ -250,6 +250,8 @@ LISTS = {
 ACCOUNTED_FOR = {
     "": "the console page: login required (test_browser_policy.py)",
     "healthz": "public, and says only 'ok'",
+    "metrics": "operators only: a token and/or an address, 404 with neither, "
+    "never a login (tests/operations/test_metrics.py)",
     "accounts/": "Django's sign-in pages; throttled (test_login_throttle.py)",
     "admin/": "Django's admin: staff only (test_browser_policy.py)",
     "simulator/": "staff only, scoped to their organisation (below)",

@@ -26,8 +26,15 @@ const EVENT_TYPES = new Set([
 // Close codes after which reconnecting cannot help.
 const CLOSE_UNAUTHENTICATED = 4401;
 const CLOSE_NOT_AN_AGENT = 4403;
+// The server restarts (1012) or is busy (1013): come back, but not all at once.
+const CLOSE_RESTART = 1012;
+const CLOSE_TRY_AGAIN = 1013;
 
 export const BACKOFF = { base: 500, cap: 30000 };
+// After a restart or a "try again", the first wait is spread over this window
+// (ms), so that the consoles of a whole process do not all meet the next one
+// at the same instant; then the usual backoff.
+export const SPREAD = { min: 500, max: 5000 };
 
 /**
  * The wait before reconnect attempt `attempt` (0-based): exponential, capped,
@@ -37,6 +44,15 @@ export const BACKOFF = { base: 500, cap: 30000 };
 export function backoffDelay(attempt, random = Math.random) {
   const ceiling = Math.min(BACKOFF.cap, BACKOFF.base * 2 ** attempt);
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/**
+ * The wait before reconnecting after the server said it restarts or is busy:
+ * at random in SPREAD on the first attempt, never less than the backoff.
+ */
+export function spreadDelay(attempt, random = Math.random) {
+  const spread = Math.round(SPREAD.min + random() * (SPREAD.max - SPREAD.min));
+  return Math.max(spread, backoffDelay(attempt, random));
 }
 
 export class ConsoleSocket {
@@ -111,12 +127,13 @@ export class ConsoleSocket {
         this.status("forbidden");
         return;
       }
-      if (!this.stopped) this.scheduleReconnect();
+      const spread = event.code === CLOSE_RESTART || event.code === CLOSE_TRY_AGAIN;
+      if (!this.stopped) this.scheduleReconnect(spread);
     });
   }
 
-  scheduleReconnect() {
-    const delay = backoffDelay(this.attempt);
+  scheduleReconnect(spread = false) {
+    const delay = spread ? spreadDelay(this.attempt) : backoffDelay(this.attempt);
     this.attempt += 1;
     this.retryAt = Date.now() + delay;
     this.status(navigator.onLine === false ? "offline" : "waiting");
