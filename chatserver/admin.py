@@ -8,6 +8,7 @@ from django.contrib import admin
 
 from chatserver import models
 from chatserver.actions import webhooks
+from chatserver.actions.templates import tell_consoles
 from chatserver.queries import reports
 
 
@@ -102,10 +103,37 @@ class LeadAdmin(admin.ModelAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
+class BusinessHoursInline(admin.StackedInline):
+    """A number's business hours and its after-hours reply."""
+
+    model = models.BusinessHours
+    can_delete = True
+    extra = 0
+    max_num = 1
+
+
 @admin.register(models.SenderNumber)
 class SenderNumberAdmin(admin.ModelAdmin):
     list_display = ["number", "carrier", "organisation", "agent", "carrier_confirms_optout"]
     list_filter = ["carrier", "organisation"]
+    inlines = [BusinessHoursInline]
+
+
+@admin.register(models.KeywordRule)
+class KeywordRuleAdmin(admin.ModelAdmin):
+    """Keyword rules, as the console's saved replies dialog edits them; a
+    change here tells the consoles as one there does."""
+
+    list_display = ["keyword", "template", "organisation", "active"]
+    list_filter = ["organisation", "active"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        tell_consoles(obj.organisation_id)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        tell_consoles(obj.organisation_id)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -142,8 +170,10 @@ class ConsentAdmin(ReadOnlyAdmin):
 
 @admin.register(models.ConsentChange)
 class ConsentChangeAdmin(ReadOnlyAdmin):
-    list_display = ["number", "old_state", "new_state", "reason", "agent", "created_at"]
-    list_filter = ["organisation", "new_state"]
+    list_display = [
+        "number", "old_state", "new_state", "source", "reason", "agent", "created_at"
+    ]
+    list_filter = ["organisation", "new_state", "source"]
     search_fields = ["number"]
 
 

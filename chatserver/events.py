@@ -45,6 +45,11 @@ BUCKETS_CHANGED = "buckets.changed"
 # it, re-join their groups and send the console a fresh state (``reload``).
 AGENT_UPDATED = "agent.updated"
 ORGANISATION_UPDATED = "organisation.updated"
+# A follow-up set, done, snoozed, deleted, or moved to another agent's list.
+FOLLOWUP_CREATED = "followup.created"
+FOLLOWUP_UPDATED = "followup.updated"
+# A lead enrolled in a workflow, or its enrollment stopped.
+ENROLLMENT_UPDATED = "enrollment.updated"
 
 
 # Access levels whose group receives events about leads with an assignee, and
@@ -255,6 +260,29 @@ class OrganisationUpdated(TypedDict):
     organisation: int
 
 
+class FollowUpChanged(TypedDict):
+    """A follow-up (``shapes.followup_data``) and what happened to it
+    (``change``: created, done, snoozed, deleted, moved). Goes to everyone
+    who sees the lead and to the follow-up's assignees before and after;
+    each console lists the ones that are its agent's (or nobody's)."""
+
+    type: Literal["followup.created", "followup.updated"]
+    lead: int
+    followup: dict
+    change: str
+    by: int | None
+
+
+class EnrollmentUpdated(TypedDict):
+    """A lead's enrollment in a workflow started or stopped (``change``);
+    ``enrollment`` says why it stopped."""
+
+    type: Literal["enrollment.updated"]
+    lead: int
+    enrollment: dict
+    change: Literal["started", "stopped"]
+
+
 Event = (
     MessageCreated
     | MessageStatus
@@ -265,6 +293,8 @@ Event = (
     | ConversationUpdated
     | AgentUpdated
     | OrganisationUpdated
+    | FollowUpChanged
+    | EnrollmentUpdated
 )
 
 # Each published event type and its shape.
@@ -279,6 +309,9 @@ SHAPES: dict[str, type] = {
     CONVERSATION_UPDATED: ConversationUpdated,
     AGENT_UPDATED: AgentUpdated,
     ORGANISATION_UPDATED: OrganisationUpdated,
+    FOLLOWUP_CREATED: FollowUpChanged,
+    FOLLOWUP_UPDATED: FollowUpChanged,
+    ENROLLMENT_UPDATED: EnrollmentUpdated,
 }
 
 

@@ -1,12 +1,13 @@
-"""How rows look to consoles: the JSON shapes of leads, messages, notes and
-contacts, in events and API answers alike (one place for each)."""
+"""How rows look to consoles: the JSON shapes of leads, messages, notes,
+contacts, follow-ups and workflows, in events and API answers alike (one
+place for each)."""
 
 from __future__ import annotations
 
 from typing import Literal, NotRequired, TypedDict
 
 from chatserver import links
-from chatserver.models import Lead, Message, Note
+from chatserver.models import Enrollment, FollowUp, Lead, Message, Note, Workflow
 from chatserver.rules import images
 from chatserver.rules.quiet_hours import lead_zone
 
@@ -32,6 +33,9 @@ class MessageData(TypedDict):
     lead: int
     direction: Literal["in", "out"]
     kind: str
+    # Why an automatic reply went: consent, optout_confirmation, keyword,
+    # after_hours ('' for any other message).
+    automation: str
     body: str
     status: str
     author: int | None
@@ -82,6 +86,7 @@ def message_data(message: Message) -> MessageData:
         "lead": message.conversation.lead_id,
         "direction": message.direction,
         "kind": message.kind,
+        "automation": message.automation,
         "body": message.body,
         "status": message.status,
         "author": message.author_id,
@@ -151,4 +156,67 @@ def note_data(note: Note) -> dict:
         "body": note.body,
         "created_at": note.created_at.isoformat(),
         "client_id": str(note.client_id) if note.client_id else None,
+    }
+
+
+def iso(when) -> str | None:
+    return when.isoformat() if when else None
+
+
+def followup_data(followup: FollowUp) -> dict:
+    """A follow-up as consoles see it: ``due`` is when it is (again) due, its
+    snooze or else its due time; it is on the Outstanding list from then."""
+    lead = followup.lead
+    enrollment = followup.enrollment
+    return {
+        "id": followup.id,
+        "lead": followup.lead_id,
+        "lead_name": lead.name,
+        "kind": str(followup.kind),
+        "note": followup.note,
+        "due_at": followup.due_at.isoformat(),
+        "snoozed_until": iso(followup.snoozed_until),
+        "due": followup.due_time.isoformat(),
+        "assignee": followup.assignee_id,
+        "created_by": followup.created_by_id,
+        "created_by_name": followup.created_by.name if followup.created_by_id else "",
+        "done_at": iso(followup.done_at),
+        "done_by": followup.done_by_id,
+        "workflow_name": enrollment.workflow_name if enrollment else "",
+        "client_id": str(followup.client_id) if followup.client_id else None,
+    }
+
+
+def enrollment_data(enrollment: Enrollment) -> dict:
+    """A lead's enrollment in a workflow, running or stopped (and why)."""
+    return {
+        "id": enrollment.id,
+        "lead": enrollment.lead_id,
+        "workflow": enrollment.workflow_id,
+        "workflow_name": enrollment.workflow_name,
+        "started_at": enrollment.started_at.isoformat(),
+        "started_by": enrollment.started_by_id,
+        "stopped_at": iso(enrollment.stopped_at),
+        "stop_reason": enrollment.stop_reason,
+    }
+
+
+def workflow_data(workflow: Workflow) -> dict:
+    """A workflow and its steps, as the editor shows them."""
+    return {
+        "id": workflow.id,
+        "name": workflow.name,
+        "source": workflow.source,
+        "sender": workflow.sender_id,
+        "steps": [
+            {
+                "id": step.id,
+                "delay_days": step.delay_days,
+                "delay_hours": step.delay_hours,
+                "kind": step.kind,
+                "template": step.template_id,
+                "note": step.note,
+            }
+            for step in workflow.steps.all()
+        ],
     }

@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from chatserver.web import (
     api,
+    followups,
     leads,
     login,
     media,
@@ -51,6 +52,11 @@ urlpatterns = [
         name="api-authorization-request",
     ),
     path(
+        "api/conversations/<int:conversation_id>/phone-optout",
+        api.api_phone_optout,
+        name="api-phone-optout",
+    ),
+    path(
         "api/messages/<int:message_id>/resend",
         api.api_resend,
         name="api-resend",
@@ -82,5 +88,7 @@ urlpatterns += leads.urlpatterns
 urlpatterns += search.urlpatterns
 # The team: templates, agents, engagement figures (chatserver/web/team.py).
 urlpatterns += team.urlpatterns
+# Follow-ups and workflows (chatserver/web/followups.py).
+urlpatterns += followups.urlpatterns
 # MMS images: to agents, from agents, to carriers (chatserver/web/media.py).
 urlpatterns += media.urlpatterns

@@ -14,11 +14,7 @@ from chatserver.actions.agents import (
 )
 from chatserver.actions.assignment import assign_lead, claim_lead, share_lead
 from chatserver.actions.closing import close_lead, reopen_lead, set_conversation_status
-from chatserver.actions.consent import (
-    confirm_optout,
-    dismiss_optout,
-    request_authorization,
-)
+from chatserver.actions.consent import request_authorization
 from chatserver.actions.contacts import (
     add_contact,
     add_contact_number,
@@ -34,6 +30,7 @@ from chatserver.actions.leads import (
 )
 from chatserver.actions.messages import mark_read
 from chatserver.actions.notes import add_note
+from chatserver.actions.optouts import confirm_optout, dismiss_optout, opt_out_by_phone
 from chatserver.actions.scheduled import cancel_scheduled, reschedule_message
 from chatserver.actions.sending import resend_message, send_message
 from chatserver.actions.setup import (
@@ -63,6 +60,7 @@ __all__ = [
     "create_lead",
     "create_lead_for_agent",
     "dismiss_optout",
+    "opt_out_by_phone",
     "find_agent",
     "mark_read",
     "open_conversation",

@@ -9,6 +9,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 
 from chatserver import events, links
+from chatserver.actions import followups
 from chatserver.actions.lead_events import lead_state, locked, publish_lead, touch_lead
 from chatserver.models import Agent, Lead
 from chatserver.rules.errors import ActionError
@@ -60,6 +61,9 @@ def assign_lead(
         by=actor.id if actor else None,
         reason=reason,
     )
+    if agent is not None:
+        # The lead's follow-ups are its assignee's to do.
+        followups.follow_the_lead(lead, agent, actor)
     if agent is not None and (actor is None or actor.id != agent.id):
         transaction.on_commit(lambda: email_new_assignee(lead, agent, actor))
     return lead

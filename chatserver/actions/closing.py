@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chatserver import events
+from chatserver.actions import workflows
 from chatserver.actions.lead_events import lead_state, locked, publish_lead, touch_lead
 from chatserver.models import Agent, Conversation, Lead, LeadClosure
 from chatserver.publish import emit
@@ -49,6 +50,7 @@ def close_lead(lead: Lead, agent: Agent | None) -> Lead:
     lead.save(update_fields=["status", "closed_at"])
     touch_lead(lead)
     record_closure(lead, agent)
+    workflows.stop_lead(lead, workflows.LEAD_CLOSED)
     publish_lead(
         lead,
         events.LEAD_UPDATED,

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from carriers.base import CarrierError, ErrorKind, InboundMessage
 from chatserver import events
-from chatserver.actions import governing
+from chatserver.actions import governing, workflows
 from chatserver.actions.assignment import assign_lead
 from chatserver.actions.message_events import publish_message_updated
 from chatserver.actions.messages import (
@@ -57,6 +57,8 @@ def set_state(
     *,
     agent: Agent | None = None,
     message: Message | None = None,
+    source: str = "",
+    note: str = "",
 ) -> bool:
     """Move a number to ``new_state``, audited and published. Returns whether
     it changed (the same state again changes and records nothing).
@@ -80,6 +82,8 @@ def set_state(
         agent=agent,
         reason=reason[:200],
         message=message,
+        source=source,
+        note=note,
     )
     leads = Lead.objects.filter(
         organisation_id=organisation_id, contacts__numbers__number=number
@@ -103,6 +107,7 @@ def set_state(
         )
     if new_state == State.REVOKED:
         fail_waiting_sends(organisation_id, number)
+        workflows.stop_number(organisation_id, number, workflows.LEAD_OPTED_OUT)
     # Any later word on consent answers the question a flagged message asked.
     resolve_optout_flags(organisation_id, number)
     return True
@@ -138,7 +143,11 @@ def clear_optout_flag(message: Message) -> bool:
 
 
 def fail_waiting_sends(organisation_id: int, number: str) -> int:
-    """Fail the queued and scheduled texts to a number that opted out."""
+    """Fail every text still waiting to go to a number that opted out:
+    queued or scheduled, of every kind (an agent's, a scheduled one, an
+    authorization request, an automatic reply queued before the opt-out).
+    Each failure is published (``message.status``), so consoles see it live.
+    The opt-out's own confirmation is queued after this runs."""
     waiting = (
         Message.objects.select_related("conversation__lead")
         .filter(
@@ -147,7 +156,6 @@ def fail_waiting_sends(organisation_id: int, number: str) -> int:
             direction=Message.Direction.OUTBOUND,
             status__in=[Message.Status.SCHEDULED, Message.Status.QUEUED],
         )
-        .exclude(kind=Message.Kind.AUTO_REPLY)
         .order_by("id")
     )
     return sum(
@@ -156,7 +164,11 @@ def fail_waiting_sends(organisation_id: int, number: str) -> int:
     )
 
 
-def send_auto_reply(conversation: Conversation, text: str) -> Message | None:
+def send_auto_reply(
+    conversation: Conversation,
+    text: str,
+    automation: str = Message.Automation.CONSENT,
+) -> Message | None:
     """Queue an automatic reply (a keyword's confirmation or the HELP text).
 
     Exempt from consent and quiet hours: it answers the lead's own message.
@@ -165,7 +177,21 @@ def send_auto_reply(conversation: Conversation, text: str) -> Message | None:
     body = render(text, conversation.organisation, conversation.sender.number)
     if not body:
         return None
-    return queue_message(conversation, body, kind=Message.Kind.AUTO_REPLY)
+    return queue_message(
+        conversation, body, kind=Message.Kind.AUTO_REPLY, automation=automation
+    )
+
+
+def confirm_optout_by_text(conversation: Conversation) -> Message | None:
+    """The one confirmation of an opt-out (FCC 24-24: one text, within five
+    minutes, that only confirms it). Call it only when ``set_state`` says the
+    number has just moved to Revoked: a second STOP, or a phone opt-out after
+    a STOP, changes nothing and so confirms nothing."""
+    return send_auto_reply(
+        conversation,
+        conversation.organisation.optout_confirmation_text,
+        Message.Automation.OPTOUT_CONFIRMATION,
+    )
 
 
 def on_inbound(message: Message, inbound: InboundMessage) -> None:
@@ -194,23 +220,36 @@ def on_inbound(message: Message, inbound: InboundMessage) -> None:
                 State.AUTHORIZED,
                 "lead texted first",
                 message=message,
+                source=ConsentChange.Source.TEXTED_FIRST,
             )
         return
     if from_carrier:
         reason = f"carrier reported {inbound.carrier_keyword.strip().upper()}"
+        source = ConsentChange.Source.CARRIER
     else:
         reason = f"lead texted {keywords.keyword_word(inbound.body)}"
+        source = ConsentChange.Source.KEYWORD
     carrier_answers = bool(from_carrier) or conversation.sender.carrier_confirms_optout
     if keyword == Keyword.OPT_OUT:
         changed = set_state(
-            organisation.id, number, State.REVOKED, reason, message=message
+            organisation.id,
+            number,
+            State.REVOKED,
+            reason,
+            message=message,
+            source=source,
         )
         if changed and not carrier_answers:
-            send_auto_reply(conversation, organisation.optout_confirmation_text)
+            confirm_optout_by_text(conversation)
     elif keyword == Keyword.OPT_IN:
         before = state_of(organisation.id, number)
         changed = set_state(
-            organisation.id, number, State.AUTHORIZED, reason, message=message
+            organisation.id,
+            number,
+            State.AUTHORIZED,
+            reason,
+            message=message,
+            source=source,
         )
         if changed and not carrier_answers:
             # Only a number that had opted out is "subscribed again"; a first
@@ -237,6 +276,7 @@ def on_carrier_error(message: Message, error: CarrierError) -> None:
             if error.code
             else "carrier: recipient opted out",
             message=message,
+            source=ConsentChange.Source.CARRIER,
         )
 
 
@@ -315,6 +355,7 @@ def _request_authorization(agent, conversation, client_id, schedule) -> Message:
         "authorization requested",
         agent=agent,
         message=message,
+        source=ConsentChange.Source.REQUEST,
     )
     if lead.assignee_id is None:
         assign_lead(lead, agent, actor=agent, reason="requested authorization")
@@ -334,75 +375,3 @@ def recent_request(organisation_id: int, number: str) -> bool:
         .exclude(status__in=[Message.Status.FAILED, Message.Status.UNDELIVERED])
         .exists()
     )
-
-
-def check_still_flagged(message: Message) -> None:
-    """ActionError (``stale``) unless the message still waits for an agent's
-    decision: a console may show a flag another agent, or the lead's own
-    START, has resolved since."""
-    if Message.objects.filter(pk=message.pk, possible_optout=True).exists():
-        return
-    current = state_of(message.organisation_id, message.conversation.contact_number.number)
-    if current == State.REVOKED:
-        reason = "This number has already opted out: nothing more to do."
-    else:
-        reason = (
-            "This message no longer waits for an opt-out decision: it was "
-            "dismissed, or the lead's consent changed since (it is "
-            f"{State(current).label.lower()} now). Nothing was changed."
-        )
-    raise ActionError(reason, "stale")
-
-
-def find_flagged(agent: Agent, message: Message) -> Message:
-    """The lead's message, re-read, if the agent may act on its lead."""
-    message = (
-        Message.objects.select_related(
-            "conversation__lead", "conversation__contact_number", "organisation"
-        )
-        .filter(pk=message.pk, organisation_id=agent.organisation_id)
-        .first()
-    )
-    if message is None or not access.can_see_lead(agent, message.conversation.lead):
-        raise ActionError("No such message.", "not_found")
-    if agent.is_external:
-        raise ActionError("This lead is shared with you read-only.", "forbidden")
-    return message
-
-
-@transaction.atomic
-def dismiss_optout(agent: Agent, message: Message) -> None:
-    """An agent decides a flagged message is no request to stop texting:
-    the flag goes, in every console. Consent stays as it is."""
-    message = find_flagged(agent, message)
-    check_still_flagged(message)
-    clear_optout_flag(message)
-
-
-@transaction.atomic
-def confirm_optout(agent: Agent, message: Message) -> bool:
-    """An agent confirms that a lead's message revokes consent (one click on a
-    possible opt-out). Returns whether the state changed.
-
-    The lead gets the opt-out confirmation even when the carrier answers
-    keywords itself: this message was no keyword, so the carrier said nothing.
-    """
-    message = find_flagged(agent, message)
-    if message.direction != Message.Direction.INBOUND:
-        raise ActionError(
-            "Only a message from the lead can be confirmed as an opt-out.", "invalid"
-        )
-    check_still_flagged(message)
-    changed = set_state(
-        message.organisation_id,
-        message.conversation.contact_number.number,
-        State.REVOKED,
-        f"opt-out confirmed by {agent.name}",
-        agent=agent,
-        message=message,
-    )
-    if changed:
-        send_auto_reply(
-            message.conversation, message.organisation.optout_confirmation_text
-        )
-    return changed

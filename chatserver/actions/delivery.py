@@ -61,9 +61,31 @@ def claim(message_id: int) -> Message | None:
     )
     if not claimed:
         return None
-    return Message.objects.select_related(
+    message = Message.objects.select_related(
         "conversation__sender", "conversation__contact_number", "conversation__lead"
     ).get(pk=message_id)
+    if too_late(message):
+        settle(message, Status.FAILED, TOO_LATE_CODE, TOO_LATE_REASON)
+        return None
+    return message
+
+
+# FCC 24-24 allows one opt-out confirmation, sent within five minutes of the
+# opt-out: one the outbox could not hand on in time is never sent.
+CONFIRM_WITHIN = datetime.timedelta(minutes=5)
+TOO_LATE_CODE = "too_late"
+TOO_LATE_REASON = (
+    "An opt-out confirmation may only go within 5 minutes of the opt-out: "
+    "it could not be sent in time, so it was not sent."
+)
+
+
+def too_late(message: Message) -> bool:
+    """Whether an opt-out confirmation has missed its five minutes."""
+    return (
+        message.automation == Message.Automation.OPTOUT_CONFIRMATION
+        and timezone.now() - message.created_at > CONFIRM_WITHIN
+    )
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from carriers.base import InboundMessage
 from chatserver import events
-from chatserver.actions import attachments, consent, scheduled
+from chatserver.actions import attachments, auto_replies, consent, scheduled, workflows
 from chatserver.actions.closing import reopen_lead
 from chatserver.actions.lead_events import publish_lead
 from chatserver.actions.locks import lock_number
@@ -61,6 +61,8 @@ def conversation_for_inbound(sender: SenderNumber, from_number: str) -> Conversa
             sender=sender,
         )
         publish_lead(lead, events.LEAD_CREATED)
+        # Read by store_inbound: a new lead may start its source's workflows.
+        conversation.new_lead = True
         return conversation
     lead, number = picked
     conversation, _ = Conversation.objects.select_related(
@@ -84,7 +86,7 @@ def sender_for(inbound: InboundMessage) -> SenderNumber:
     simulator's webhook cannot put texts on a Twilio number's leads.
     """
     sender = (
-        SenderNumber.objects.select_related("organisation", "agent")
+        SenderNumber.objects.select_related("organisation", "agent", "business_hours")
         .filter(number=inbound.to_number, carrier=inbound.carrier)
         .first()
     )
@@ -155,6 +157,14 @@ def store_inbound(
     # The lead spoke first: the texts scheduled to be cancelled then are
     # (after an opt-out failed them all, with that reason).
     scheduled.cancel_on_reply(message)
+    if getattr(conversation, "new_lead", False):
+        workflows.on_new_lead(conversation.lead, conversation, agent=None)
+    else:
+        # A lead who answers is talking: the automatic steps stop.
+        workflows.stop_lead(conversation.lead, workflows.LEAD_REPLIED)
+    # Then a keyword rule's or the after-hours reply, to a number still
+    # texted (a STOP just received earns neither).
+    auto_replies.answer(message, inbound)
     return message
 
 

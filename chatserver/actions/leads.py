@@ -12,6 +12,7 @@ from chatserver import events, shapes
 from chatserver.actions.assignment import check_assignee, email_new_assignee
 from chatserver.actions.contacts import clean_lead_number, clean_names, clean_role
 from chatserver.actions.lead_events import publish_lead
+from chatserver.actions import workflows
 from chatserver.actions.sending import send_message
 from chatserver.models import (
     Agent,
@@ -155,6 +156,7 @@ def create_lead_for_agent(
     if body is not None and not isinstance(body, str):
         raise ActionError("The text must be text.", "invalid")
     lead = repeated(agent, client_id)
+    created = False
     if lead is None:
         if assignee is UNSET:
             # Unassigned, unless the creator could not see it there.
@@ -180,6 +182,7 @@ def create_lead_for_agent(
                 created_by=agent,
                 client_id=client_id,
             )
+            created = True
         except IntegrityError:  # the same request, twice at once
             lead = repeated(agent, client_id)
             if lead is None:
@@ -205,6 +208,9 @@ def create_lead_for_agent(
         except ActionError as exc:
             refusal = exc
         lead.refresh_from_db()
+    if created:
+        # After the agent's own text, which opens the conversation.
+        workflows.on_new_lead(lead, conversation, agent)
     return lead, conversation, message, refusal
 
 

@@ -80,6 +80,7 @@ def queue_message(
     resend_of: Message | None = None,
     governed: bool = False,
     cancel_on_reply: bool = True,
+    automation: str = "",
 ) -> Message:
     """Store an outbound message as queued (or scheduled) and tell the consoles.
 
@@ -107,6 +108,7 @@ def queue_message(
         resend_of=resend_of,
         governed=governed,
         cancel_on_reply=bool(send_after) and cancel_on_reply,
+        automation=automation,
     )
     if checked_images:
         attachments.store_outbound(message, checked_images)

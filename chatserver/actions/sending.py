@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from carriers.segments import check_limit
-from chatserver.actions import attachments, governing
+from chatserver.actions import attachments, followups, governing
 from chatserver.actions.assignment import claim_lead
 from chatserver.actions.attachments import Image
 from chatserver.actions.messages import mark_read, once_per_client_id, queue_message
@@ -193,4 +193,6 @@ def _queue_agent_message(
         claim_lead(lead, agent, reason="replied")
     # Replying means the agent has read what they answer.
     mark_read(agent, conversation, message.id)
+    # Texting the lead is following it up: its due follow-ups are done.
+    followups.done_by_texting(agent, lead)
     return message

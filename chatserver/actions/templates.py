@@ -9,6 +9,7 @@ open composer offers the new wording at once.
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 
 from carriers.base import unstorable
 from chatserver import events
@@ -79,7 +80,17 @@ def save_template(
 
 @transaction.atomic
 def delete_template(template: Template) -> None:
-    template.delete()
+    """Delete a template, unless a keyword rule answers with it."""
+    try:
+        with transaction.atomic():
+            template.delete()
+    except ProtectedError:
+        words = ", ".join(rule.keyword for rule in template.keyword_rules.all())
+        raise ActionError(
+            f"This saved reply answers the keyword {words}: change or delete "
+            "that keyword rule first.",
+            "in_use",
+        ) from None
     tell_consoles(template.organisation_id)
 
 

@@ -8,7 +8,7 @@ agent may see, and calls one action. Transports answer in their own shapes.
 
 from collections.abc import Callable
 
-from chatserver.commands import leads, messages
+from chatserver.commands import followups, leads, messages
 from chatserver.commands.fields import Data
 from chatserver.models import Agent
 
@@ -29,6 +29,13 @@ LEAD_COMMANDS: dict[str, Callable[[Agent, Data], Data]] = {
     # A scheduled text, before it goes ("Send later").
     "message.reschedule": messages.reschedule,
     "message.cancel": messages.cancel,
+    "consent.phone_optout": messages.optout_by_phone,
+    "followup.set": followups.set_followup,
+    "followup.done": followups.done,
+    "followup.snooze": followups.snooze,
+    "followup.delete": followups.delete,
+    "workflow.attach": followups.attach_workflow,
+    "workflow.stop": followups.stop_workflow,
 }
 
 # Commands that may text a lead, and so count against a socket's send limit.

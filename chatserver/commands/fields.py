@@ -5,6 +5,7 @@ are "not found", never data."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from chatserver.models import Agent, Conversation, Lead
@@ -108,3 +109,20 @@ def optional_id(data: Data, name: str) -> int | None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
         raise ActionError(f"'{name}' must be an id.", "invalid")
     return value
+
+
+def moment(data: Data, name: str) -> datetime.datetime:
+    """A time field: ISO 8601 with its offset ("2025-03-04T10:00:00-08:00"),
+    else ActionError."""
+    value = data.get(name)
+    if not isinstance(value, str) or len(value) > 40:
+        raise ActionError(f"'{name}' is missing or not a time.", "invalid")
+    try:
+        when = datetime.datetime.fromisoformat(value)
+    except (ValueError, OverflowError):
+        raise ActionError(
+            f"'{name}' must be a time like 2025-03-04T10:00:00Z.", "invalid"
+        ) from None
+    if when.tzinfo is None:
+        raise ActionError(f"'{name}' needs its time zone (Z, or +01:00).", "invalid")
+    return when

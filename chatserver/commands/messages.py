@@ -1,9 +1,10 @@
 """What an agent does with texts, from the console's socket or the JSON API
 alike: send one (now or later), change or cancel a scheduled one, ask a
-number to authorize texts, decide a possible opt-out, mark a conversation
-read. Each reads the client's fields, finds what they name among what the
-agent may see, and calls ``chatserver.actions``; the socket and the API each
-answer in their own shape."""
+number to authorize texts, decide a possible opt-out, record an opt-out the
+lead asked for by phone, mark a conversation read. Each reads the client's
+fields, finds what they name among what the agent may see, and calls
+``chatserver.actions``; the socket and the API each answer in their own
+shape."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from chatserver.commands.fields import (
     flag,
     optional_id,
     required,
+    text,
 )
 from chatserver.models import Agent, Message
 from chatserver.queries import access
@@ -147,6 +149,16 @@ def confirm_optout(agent: Agent, data: Data) -> bool:
 def dismiss_optout(agent: Agent, data: Data) -> None:
     """``{"message": id}``: the lead's message is no opt-out."""
     actions.dismiss_optout(agent, lead_message(agent, data))
+
+
+def optout_by_phone(agent: Agent, data: Data) -> Data:
+    """``{"conversation": id, "note"?: text}``: the lead asked by phone to
+    get no more texts on the conversation's number; ``changed`` is false when
+    it had opted out already (nothing more happens)."""
+    note = text(data, "note")
+    conversation = conversation_for(agent, data)
+    changed = actions.opt_out_by_phone(agent, conversation, note)
+    return {"conversation": conversation.id, "consent": "revoked", "changed": changed}
 
 
 def read(agent: Agent, data: Data) -> bool:

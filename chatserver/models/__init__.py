@@ -5,8 +5,15 @@ these rows (the admin and the management commands go through it too, or edit
 plain settings fields).
 """
 
+from chatserver.models.automation import BusinessHours, KeywordRule
 from chatserver.models.consent import Consent, ConsentChange
 from chatserver.models.fields import PhoneNumberField, validate_e164
+from chatserver.models.followups import (
+    Enrollment,
+    FollowUp,
+    Workflow,
+    WorkflowStep,
+)
 from chatserver.models.leads import Contact, ContactNumber, Lead, LeadClosure, Note
 from chatserver.models.log import Event, WebhookReceipt
 from chatserver.models.messaging import (
@@ -29,12 +36,16 @@ __all__ = [
     "Agent",
     "AgentGroup",
     "Attachment",
+    "BusinessHours",
     "Consent",
     "ConsentChange",
     "Contact",
     "ContactNumber",
     "Conversation",
+    "Enrollment",
     "Event",
+    "FollowUp",
+    "KeywordRule",
     "Lead",
     "LeadClosure",
     "Message",
@@ -47,5 +58,7 @@ __all__ = [
     "SmsPermission",
     "Template",
     "WebhookReceipt",
+    "Workflow",
+    "WorkflowStep",
     "validate_e164",
 ]

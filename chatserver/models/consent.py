@@ -37,6 +37,16 @@ class Consent(models.Model):
 class ConsentChange(models.Model):
     """The audit log of consent: every change, who or what made it, and why."""
 
+    class Source(models.TextChoices):
+        """How the change reached us ('' on rows older than the field)."""
+
+        KEYWORD = "keyword", "The lead texted a keyword"
+        CARRIER = "carrier", "The carrier reported it"
+        CONFIRMED = "confirmed", "An agent confirmed the lead's text"
+        PHONE = "phone", "The lead asked by phone (an agent recorded it)"
+        REQUEST = "request", "An authorization request"
+        TEXTED_FIRST = "texted_first", "The lead texted first"
+
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
     number = PhoneNumberField()
     old_state = models.CharField(max_length=16, choices=Consent.State)
@@ -45,6 +55,8 @@ class ConsentChange(models.Model):
         Agent, null=True, blank=True, on_delete=models.SET_NULL
     )
     reason = models.CharField(max_length=200)
+    source = models.CharField(max_length=16, choices=Source, blank=True, default="")
+    note = models.TextField(blank=True, default="")
     message = models.ForeignKey(
         Message, null=True, blank=True, on_delete=models.SET_NULL
     )

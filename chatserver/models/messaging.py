@@ -107,6 +107,14 @@ class Message(models.Model):
         AUTHORIZATION_REQUEST = "authorization_request", "Authorization request"
         AUTO_REPLY = "auto_reply", "Automatic reply"
 
+    class Automation(models.TextChoices):
+        """Why an automatic reply was sent."""
+
+        OPTOUT_CONFIRMATION = "optout_confirmation", "Opt-out confirmation"
+        CONSENT = "consent", "Consent keyword"
+        KEYWORD = "keyword", "Keyword rule"
+        AFTER_HOURS = "after_hours", "After hours"
+
     class Status(models.TextChoices):
         """Inbound messages are 'received'; outbound ones move forward only."""
 
@@ -156,6 +164,10 @@ class Message(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="resends",
+    )
+    # What sent an automatic reply (kind ``auto_reply``); '' for any other.
+    automation = models.CharField(
+        max_length=20, choices=Automation, blank=True, default=""
     )
     # Flagged for an agent to confirm ("please stop texting me").
     possible_optout = models.BooleanField(default=False)

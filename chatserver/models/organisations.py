@@ -64,7 +64,9 @@ class Organisation(models.Model):
     )
     optout_confirmation_text = models.TextField(
         default="{org}: You are unsubscribed and will get no more messages. "
-        "Reply START to resubscribe."
+        "Reply START to resubscribe.",
+        help_text="The one text confirming an opt-out (FCC 24-24): it may only "
+        "confirm it, no marketing; it goes within 5 minutes or not at all.",
     )
     optin_confirmation_text = models.TextField(
         default="{org}: You are subscribed again. Reply STOP to opt out.",

@@ -18,7 +18,7 @@ from chatserver.models import (
     Note,
     Template,
 )
-from chatserver.queries import access, compliance, console
+from chatserver.queries import access, compliance, console, followups
 from chatserver.queries.contacts import contacts_data
 from chatserver.rules import quiet_hours, templating
 
@@ -118,4 +118,11 @@ def conversation_details(agent: Agent, conversation: Conversation) -> dict:
             for c in MessageCategory.objects.filter(organisation_id=organisation_id)
         ],
         "notes": [shapes.note_data(n) for n in reversed(notes)],
+        "followups": followups.lead_followups(lead),
+        "enrollments": followups.lead_enrollments(lead),
+        # The workflows the lead may be enrolled in from here.
+        "workflows": [
+            {"id": w.id, "name": w.name}
+            for w in followups.workflows_of(organisation_id)
+        ],
     }

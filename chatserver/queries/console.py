@@ -10,7 +10,7 @@ from django.db.models import Max
 
 from chatserver import shapes
 from chatserver.models import Agent, Conversation, Lead, Message
-from chatserver.queries import access, buckets, consent, replay, unread
+from chatserver.queries import access, buckets, consent, followups, replay, unread
 from chatserver.rules import images
 
 OPEN_CONVERSATIONS_LIMIT = 200
@@ -150,6 +150,9 @@ def hello(agent: Agent) -> dict:
         "unread": unread.unread_counts(agent),
         # How many leads the agent sees in each bucket (chatserver.queries.buckets).
         "buckets": buckets.counts(agent),
+        # The agent's pending follow-ups (chatserver.queries.followups): the
+        # console lists the due ones on its Outstanding list.
+        "followups": followups.outstanding(agent),
         "conversations": (
             conversations if shows_images else images.hide_images(conversations)
         ),

@@ -49,12 +49,19 @@ _EDGES = re.compile(r"^[\W_]+|[\W_]+$")
 _JOINERS = re.compile(r"[\s\-_.]+")
 
 
-def keyword_word(body: str) -> str:
-    """The keyword a whole message is (e.g. ``"STOP"``), or '' when it is none."""
+def whole_word(body: str) -> str:
+    """A whole message read as one keyword would be: NFKC, the spaces,
+    punctuation and emoji around it dropped, the parts joined ("opt-out" ->
+    "OPTOUT"), upper case; '' for a message far longer than any keyword."""
     text = unicodedata.normalize("NFKC", body or "")
     if len(text) > 40:  # no keyword is anywhere near this long
         return ""
-    word = _JOINERS.sub("", _EDGES.sub("", text)).upper()
+    return _JOINERS.sub("", _EDGES.sub("", text)).upper()
+
+
+def keyword_word(body: str) -> str:
+    """The keyword a whole message is (e.g. ``"STOP"``), or '' when it is none."""
+    word = whole_word(body)
     return word if word in KEYWORDS else ""
 
 

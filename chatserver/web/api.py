@@ -85,6 +85,18 @@ def api_authorization_request(
 
 @require_POST
 @api_login_required
+def api_phone_optout(
+    request: HttpRequest, agent: Agent, conversation_id: int
+) -> JsonResponse:
+    """The lead asked by phone to get no more texts: ``{"note": "..."}``
+    (optional). The number opts out now; ``changed`` is false when it had
+    already."""
+    data = {**read_json(request), "conversation": conversation_id}
+    return JsonResponse(messages.optout_by_phone(agent, data))
+
+
+@require_POST
+@api_login_required
 def api_resend(request: HttpRequest, agent: Agent, message_id: int) -> JsonResponse:
     """Send a failed text again, as a new text linked to it:
     ``{"client_id": "<uuid>", "schedule": false}``, both optional."""

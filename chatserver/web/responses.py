@@ -20,6 +20,7 @@ STATUS_OF = {
     "invalid": 400,
     "empty": 400,
     "too_long": 400,
+    "reserved": 400,
     "forbidden": 403,
     "rate_limited": 429,
 }

@@ -8,6 +8,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from chatserver.commands import auto_replies as rules
 from chatserver.commands import templates as saved
 from chatserver.models import Agent, MessageCategory, Template
 from chatserver.queries import access, contacts, numbers, reports
@@ -145,11 +146,58 @@ def category(request: HttpRequest, agent: Agent, category_id: int) -> JsonRespon
     return JsonResponse({"category": saved.save_category(agent, data)})
 
 
+@require_http_methods(["GET", "POST"])
+@api_login_required
+def keyword_rules(request: HttpRequest, agent: Agent) -> JsonResponse:
+    """Admins: GET the keyword rules; POST a new one,
+    ``{"keyword", "template", "active"?}``."""
+    if request.method == "POST":
+        data = {k: v for k, v in read_json(request).items() if k != "rule"}
+        return JsonResponse({"rule": rules.save_rule(agent, data)}, status=201)
+    return JsonResponse({"rules": rules.list_rules(agent)})
+
+
+@require_http_methods(["POST", "DELETE"])
+@api_login_required
+def keyword_rule(request: HttpRequest, agent: Agent, rule_id: int) -> JsonResponse:
+    """Admins: POST changes a rule (``{"keyword", "template", "active"?}``),
+    DELETE deletes it."""
+    if request.method == "DELETE":
+        return JsonResponse(rules.delete_rule(agent, {"rule": rule_id}))
+    data = {**read_json(request), "rule": rule_id}
+    return JsonResponse({"rule": rules.save_rule(agent, data)})
+
+
+@require_GET
+@api_login_required
+def numbers_hours(request: HttpRequest, agent: Agent) -> JsonResponse:
+    """Admins: the organisation's numbers with their business hours."""
+    return JsonResponse({"numbers": rules.list_hours(agent)})
+
+
+@require_http_methods(["POST", "DELETE"])
+@api_login_required
+def number_hours(request: HttpRequest, agent: Agent, number_id: int) -> JsonResponse:
+    """Admins: POST sets a number's business hours and after-hours reply
+    (``{"time_zone", "days", "opens", "closes", "after_hours_text",
+    "reply_every_hours"}``), DELETE removes them."""
+    if request.method == "DELETE":
+        return JsonResponse({"number": rules.remove_hours(agent, {"number": number_id})})
+    data = {**read_json(request), "number": number_id}
+    return JsonResponse({"number": rules.save_hours(agent, data)})
+
+
 urlpatterns = [
     path("api/templates", templates, name="api-templates"),
     path("api/templates/<int:template_id>", template, name="api-template"),
     path("api/categories", categories, name="api-categories"),
     path("api/categories/<int:category_id>", category, name="api-category"),
+    path("api/keyword-rules", keyword_rules, name="api-keyword-rules"),
+    path("api/keyword-rules/<int:rule_id>", keyword_rule, name="api-keyword-rule"),
+    path("api/business-hours", numbers_hours, name="api-business-hours"),
+    path(
+        "api/business-hours/<int:number_id>", number_hours, name="api-number-hours"
+    ),
     path("api/agents", agents, name="api-agents"),
     path("api/reports/engagements", engagements, name="api-engagements"),
 ]

@@ -79,8 +79,17 @@ for (const c of store.sortedConversations()) {
     consent: c.consent ?? null,
   };
 }
+// The follow-ups on the agent's list (the Outstanding list shows the due ones).
+const outstanding = store.pendingFollowUps().map((f) => ({
+  id: f.id,
+  lead: f.lead,
+  due: f.due,
+  note: f.note,
+  assignee: f.assignee,
+}));
 process.stdout.write(
   JSON.stringify({
+    outstanding,
     histories,
     conversations,
     leads,

@@ -2,7 +2,7 @@
 Chromium: no serious or critical violation at desktop or phone width, in the
 states an agent spends the day in (the inbox, chatboxes open with a failed
 text and a colleague's presence, the "/" list, the Alerts menu, the admins'
-saved replies dialog).
+saved replies and workflows dialogs, the Outstanding list).
 
 axe-core comes from npm into var/axe (``bench/install-axe.sh``, also run by
 .ci/run); without npm it is skipped, except in CI, where it fails.
@@ -102,7 +102,10 @@ def scene(team, server) -> None:
         "m = actions.send_message(alice, c, 'Thursday at 10?')\n"
         "move_status(m, 'failed', '30006', 'The number is a landline.')\n"
         "Template.objects.create(organisation=alice.organisation, name='Quote ready',"
-        " body='Hi {lead.first_name}, your quote is ready.')\n",
+        " body='Hi {lead.first_name}, your quote is ready.')\n"
+        "from django.utils import timezone\n"
+        "from chatserver.actions import followups\n"
+        "followups.set_followup(alice, c.lead, timezone.now(), 'Call about the leak')\n",
     )
 
 
@@ -143,6 +146,15 @@ def test_the_console_has_no_serious_accessibility_violation_at_desktop_width(
     page.get_by_test_id("replies-admin-button").click()
     expect(page.get_by_test_id("reply-row")).to_have_count(1)
     assert_accessible(page, axe_source, "the saved replies dialog")
+    page.keyboard.press("Escape")
+
+    page.get_by_test_id("workflows-admin-button").click()
+    expect(page.get_by_test_id("step-row")).to_have_count(1)
+    assert_accessible(page, axe_source, "the workflows dialog")
+    page.keyboard.press("Escape")
+    page.get_by_test_id("outstanding-button").click()
+    expect(page.get_by_test_id("outstanding-row")).to_have_count(1)
+    assert_accessible(page, axe_source, "the Outstanding list")
     shot(page, "a11y-desktop")
     assert errors == []
 
@@ -165,5 +177,9 @@ def test_the_console_has_no_serious_accessibility_violation_at_phone_width(
     box.get_by_role("button", name="Back to the inbox").click()
     page.get_by_test_id("alerts-button").click()
     assert_accessible(page, axe_source, "the Alerts menu (phone)")
+    page.keyboard.press("Escape")
+    page.get_by_test_id("outstanding-button").click()
+    expect(page.get_by_test_id("outstanding-row")).to_have_count(1)
+    assert_accessible(page, axe_source, "the Outstanding list (phone)")
     shot(page, "a11y-phone")
     assert errors == []

@@ -21,9 +21,9 @@ import pytest
 from django.utils import timezone
 
 from chatserver import actions, events
-from chatserver.actions import attachments, scheduled
+from chatserver.actions import attachments, followups, scheduled
 from chatserver.actions import delivery as sending
-from chatserver.models import Attachment, Message
+from chatserver.models import Attachment, Enrollment, FollowUp, Message, Workflow
 from tests.browser.test_console_state import run
 from tests.conftest import fictional_number
 from tests.consumers.console_support import connect, db
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 COVERED: set[str] = set()
 
 # What a console shows, as the runner projects it.
-SHOWN = ("unread", "buckets", "shown", "agent", "organisation")
+SHOWN = ("unread", "buckets", "shown", "agent", "organisation", "outstanding")
 
 
 def covers(*types: str):
@@ -286,6 +286,45 @@ async def test_a_scheduled_text_edited_cancelled_and_cancelled_by_a_reply(
     await verify(team, lambda: text_in("No thanks", from_number=number))
     await db(lambda: later("Due now", timezone.now()))()
     await verify(team, scheduled.release_scheduled)
+
+
+@covers(events.FOLLOWUP_CREATED, events.FOLLOWUP_UPDATED)
+async def test_follow_ups_set_moved_snoozed_done_and_deleted(team, text_in):
+    """Una sets one on a lead nobody has (hers); assigning the lead to Bob
+    moves it to his list; snoozed, done, and another deleted."""
+    alice, bob, una = team
+    inbound = await db(text_in)("Hello", from_number="+14155550169")
+    lead = inbound.conversation.lead
+    soon = timezone.now() + datetime.timedelta(hours=1)
+    await verify(team, lambda: followups.set_followup(una, lead, soon, "Call"))
+    followup = await db(FollowUp.objects.get)()
+    await verify(team, lambda: actions.assign_lead(lead, bob, actor=alice))
+    later = soon + datetime.timedelta(days=1)
+    await verify(team, lambda: followups.snooze(alice, followup, later))
+    await verify(team, lambda: followups.mark_done(bob, followup))
+    await verify(team, lambda: followups.set_followup(alice, lead, soon, "Text"))
+    other = await db(FollowUp.objects.filter(done_at=None).get)()
+    await verify(team, lambda: followups.delete(bob, other))
+
+
+@covers(events.ENROLLMENT_UPDATED, events.FOLLOWUP_CREATED, events.FOLLOWUP_UPDATED)
+async def test_a_workflow_reminder_on_a_lead_nobody_has(team, text_in, org):
+    """A new lead from the workflow's source: its reminder is on the list
+    of all who see the lead while nobody has it, then its assignee's; the
+    lead's reply stops the workflow."""
+    alice, bob, una = team
+
+    def define():
+        workflow = Workflow.objects.create(organisation=org, name="New", source="sms")
+        workflow.steps.create(position=0, kind="call", note="Call them")
+
+    await db(define)()
+    number = "+14155550170"
+    await verify(team, lambda: text_in("Hi, a quote?", from_number=number))
+    lead = await db(lambda: Enrollment.objects.get().lead)()
+    await verify(team, lambda: actions.assign_lead(lead, alice, actor=alice))
+    await verify(team, lambda: actions.assign_lead(lead, None, actor=alice))
+    await verify(team, lambda: text_in("Still there?", from_number=number))
 
 
 def test_every_event_type_is_covered():

@@ -10,6 +10,7 @@ fails ``test_every_route_is_probed_or_accounted_for``.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import uuid
@@ -21,7 +22,18 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from carriers import phone_network
 from chatserver import actions
-from chatserver.models import Agent, MessageCategory, Note, Template
+from chatserver.actions import followups
+from chatserver.models import (
+    Agent,
+    Enrollment,
+    FollowUp,
+    KeywordRule,
+    MessageCategory,
+    Note,
+    SenderNumber,
+    Template,
+    Workflow,
+)
 from consumers.console import ConsoleConsumer
 from tests.chatserver.leads_support import make_lead, number_of
 from tests.consumers.console_support import connect
@@ -31,6 +43,10 @@ LEAD_SECRET = "Quillfeather"  # in everything of the hidden lead
 ORG_SECRET = "Brightwater"  # in the first organisation's own names
 MISSING = 987_654_321
 VICTIM_NUMBER = "+14155550177"
+# A time a follow-up may be due or snoozed until.
+FUTURE = (
+    datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=2)
+).isoformat()
 
 
 def routes() -> list[str]:
@@ -61,7 +77,15 @@ class Scene:
     foreign_agent: int | None
     foreign_category: int | None
     foreign_template: int | None
+    foreign_rule: int | None
+    foreign_number: int | None
     me: int
+    # The hidden lead's follow-up and workflow enrollment; the victim
+    # organisation's workflow (another's, when that is not the caller's).
+    followup: int = 0
+    enrollment: int = 0
+    workflow: int = 0
+    foreign_workflow: int | None = None
 
 
 # Route -> the requests that name the hidden lead's things, each of which
@@ -107,6 +131,32 @@ PROBES = {
     "api/messages/<int:message_id>/confirm-optout": lambda s: [
         ("POST", f"/api/messages/{s.message}/confirm-optout", {})
     ],
+    "api/conversations/<int:conversation_id>/phone-optout": lambda s: [
+        ("POST", f"/api/conversations/{s.conversation}/phone-optout", {"note": "x"})
+    ],
+    # A rule of her own answering with another's template; another's rules.
+    "api/keyword-rules": lambda s: (
+        [("POST", "/api/keyword-rules", {"keyword": "Q", "template": s.foreign_template})]
+        if s.foreign_template
+        else []
+    ),
+    "api/business-hours/<int:number_id>": lambda s: (
+        [
+            ("POST", f"/api/business-hours/{s.foreign_number}", {"days": "12345"}),
+            ("DELETE", f"/api/business-hours/{s.foreign_number}", None),
+        ]
+        if s.foreign_number
+        else []
+    ),
+    "api/keyword-rules/<int:rule_id>": lambda s: (
+        [
+            ("POST", f"/api/keyword-rules/{s.foreign_rule}",
+             {"keyword": "Q", "template": s.foreign_template}),
+            ("DELETE", f"/api/keyword-rules/{s.foreign_rule}", None),
+        ]
+        if s.foreign_rule
+        else []
+    ),
     "api/leads": lambda s: (
         [
             # The caller's own new lead, given to someone of the other organisation
@@ -234,6 +284,42 @@ PROBES = {
     "api/conversations/<int:conversation_id>/mms": lambda s: [
         ("POST", f"/api/conversations/{s.conversation}/mms", {"body": "Hi"})
     ],
+    "api/leads/<int:lead_id>/followups": lambda s: [
+        ("POST", f"/api/leads/{s.lead}/followups", {"due_at": FUTURE, "note": "X"})
+    ],
+    "api/followups/<int:followup_id>": lambda s: [
+        ("DELETE", f"/api/followups/{s.followup}", None)
+    ],
+    "api/followups/<int:followup_id>/done": lambda s: [
+        ("POST", f"/api/followups/{s.followup}/done", {})
+    ],
+    "api/followups/<int:followup_id>/snooze": lambda s: [
+        ("POST", f"/api/followups/{s.followup}/snooze", {"until": FUTURE})
+    ],
+    "api/conversations/<int:conversation_id>/workflows": lambda s: [
+        (
+            "POST",
+            f"/api/conversations/{s.conversation}/workflows",
+            {"workflow": s.workflow},
+        )
+    ],
+    "api/enrollments/<int:enrollment_id>/stop": lambda s: [
+        ("POST", f"/api/enrollments/{s.enrollment}/stop", {})
+    ],
+    "api/workflows": lambda s: [],  # creates in the caller's own organisation
+    # Another organisation's workflows (an admin's own are hers to change).
+    "api/workflows/<int:workflow_id>": lambda s: (
+        [
+            (
+                "POST",
+                f"/api/workflows/{s.foreign_workflow}",
+                {"name": "X"},
+            ),
+            ("DELETE", f"/api/workflows/{s.foreign_workflow}", None),
+        ]
+        if s.foreign_workflow
+        else []
+    ),
 }
 
 # Routes that list what the caller may see: probed for leaks, not ids.
@@ -242,7 +328,10 @@ LISTS = {
     "api/leads": "/api/leads",
     "api/search": f"/api/search?q={LEAD_SECRET}",
     "api/templates": "/api/templates",
+    "api/keyword-rules": "/api/keyword-rules",
+    "api/business-hours": "/api/business-hours",
     "api/agents": "/api/agents",
+    "api/workflows": "/api/workflows",
     "api/reports/engagements": "/api/reports/engagements",
 }
 
@@ -292,10 +381,27 @@ def victim(org, sender, make_agent, text_in):
     lead.save()
     actions.assign_lead(lead, carol, actor=carol)
     actions.add_note(carol, lead, f"{LEAD_SECRET} prefers mornings")
+    followups.set_followup(
+        carol,
+        lead,
+        datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1),
+        f"Call {LEAD_SECRET}",
+    )
+    workflow = Workflow.objects.create(organisation=org, name=ORG_SECRET)
+    Enrollment.objects.create(
+        organisation=org,
+        workflow=workflow,
+        workflow_name=ORG_SECRET,
+        lead=lead,
+        conversation=conversation,
+        started_by=carol,
+        started_at=datetime.datetime.now(datetime.timezone.utc),
+    )
     category = MessageCategory.objects.create(organisation=org, name=ORG_SECRET)
     template = Template.objects.create(
         organisation=org, name=ORG_SECRET, body="Hi {org.name}", category=category
     )
+    KeywordRule.objects.create(organisation=org, keyword="SECRET", template=template)
     return carol, lead, conversation, inbound, category, template
 
 
@@ -313,7 +419,25 @@ def scene_for(caller: Agent, own_lead, victim_data) -> Scene:
         foreign_agent=carol.id if other_org else None,
         foreign_category=category.id if other_org else None,
         foreign_template=template.id if other_org else None,
+        foreign_rule=(
+            KeywordRule.objects.get(template=template).id if other_org else None
+        ),
+        foreign_number=(
+            SenderNumber.objects.filter(organisation_id=carol.organisation_id)
+            .first()
+            .id
+            if other_org
+            else None
+        ),
         me=caller.id,
+        followup=FollowUp.objects.get(lead=lead).id,
+        enrollment=Enrollment.objects.get(lead=lead).id,
+        workflow=Workflow.objects.get(organisation=carol.organisation).id,
+        foreign_workflow=(
+            Workflow.objects.get(organisation=carol.organisation).id
+            if other_org
+            else None
+        ),
     )
 
 
@@ -351,6 +475,11 @@ def as_missing(path: str, data, scene: Scene):
         scene.foreign_agent,
         scene.foreign_category,
         scene.foreign_template,
+        scene.foreign_rule,
+        scene.foreign_number,
+        scene.followup,
+        scene.enrollment,
+        scene.foreign_workflow,
     } - {None}
 
     def swap_path(match):
@@ -407,8 +536,13 @@ def test_api_lists_hold_nothing_hidden(intruder):
         status, body = call(client, "GET", path, None)
         # (Search repeats the query it was given.)
         text = json.dumps({k: v for k, v in json.loads(body).items() if k != "q"})
-        # The team's figures are for admins; everything else is the caller's.
-        assert status == 200 or (route == "api/reports/engagements" and status == 403)
+        # The team's figures and keyword rules are for admins; everything
+        # else is the caller's.
+        assert status == 200 or (
+            route
+            in ("api/reports/engagements", "api/keyword-rules", "api/business-hours")
+            and status == 403
+        )
         assert LEAD_SECRET not in text, route
         assert str(scene.lead) not in re.findall(r'"lead": (\d+)', text)
         if other_org:
@@ -426,6 +560,13 @@ def test_every_api_route_refuses_anonymous_callers_with_a_json_401(victim):
         "contact_id": lead.contacts.get().id,
         "template_id": template.id,
         "category_id": category.id,
+        "rule_id": KeywordRule.objects.get(template=template).id,
+        "number_id": SenderNumber.objects.filter(organisation=carol.organisation)
+        .first()
+        .id,
+        "followup_id": FollowUp.objects.get(lead=lead).id,
+        "enrollment_id": Enrollment.objects.get(lead=lead).id,
+        "workflow_id": Workflow.objects.get(organisation=carol.organisation).id,
     }
     for route in routes():
         if not route.startswith("api/"):
@@ -454,6 +595,7 @@ SOCKET_PROBES = {
     "consent.request": lambda s: [{"conversation": s.conversation}],
     "consent.confirm_optout": lambda s: [{"message": s.message}],
     "consent.dismiss_optout": lambda s: [{"message": s.message}],
+    "consent.phone_optout": lambda s: [{"conversation": s.conversation, "note": "x"}],
     "conversation.read": lambda s: [
         {"conversation": s.conversation, "message": s.message}
     ],
@@ -503,6 +645,14 @@ SOCKET_PROBES = {
     "conversation.close": lambda s: [{"conversation": s.conversation}],
     "conversation.reopen": lambda s: [{"conversation": s.conversation}],
     "note.add": lambda s: [{"lead": s.lead, "body": "Hello"}],
+    "followup.set": lambda s: [{"lead": s.lead, "due_at": FUTURE}],
+    "followup.done": lambda s: [{"followup": s.followup}],
+    "followup.snooze": lambda s: [{"followup": s.followup, "until": FUTURE}],
+    "followup.delete": lambda s: [{"followup": s.followup}],
+    "workflow.attach": lambda s: [
+        {"conversation": s.conversation, "workflow": s.workflow}
+    ],
+    "workflow.stop": lambda s: [{"enrollment": s.enrollment}],
 }
 
 

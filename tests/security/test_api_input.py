@@ -15,7 +15,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from chatserver import actions
-from chatserver.models import MessageCategory, Template
+from chatserver.models import KeywordRule, MessageCategory, Template
+from tests.chatserver.followup_support import followup_ids
 from tests.chatserver.leads_support import make_lead
 from tests.security.test_access_probes import routes
 
@@ -63,15 +64,19 @@ def caller(org, sender, make_agent, text_in):
     template = Template.objects.create(
         organisation=org, name="Hi", body="Hi {lead.first_name}", category=category
     )
+    rule = KeywordRule.objects.create(organisation=org, keyword="PRICE", template=template)
     client = Client()
     client.force_login(agent.user)
     ids = {
+        "rule_id": rule.id,
+        "number_id": sender.id,
         "lead_id": lead.id,
         "conversation_id": inbound.conversation_id,
         "message_id": inbound.id,
         "contact_id": lead.contacts.get().id,
         "template_id": template.id,
         "category_id": category.id,
+        **followup_ids(agent, lead),
     }
     actions.add_note(agent, lead, "Hi")
     return client, ids

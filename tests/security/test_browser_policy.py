@@ -17,13 +17,16 @@ from carriers import phone_network
 from chatserver import actions
 from chatserver.models import (
     Event,
+    KeywordRule,
     Lead,
     Message,
     MessageCategory,
     Note,
     Organisation,
+    SenderNumber,
     Template,
 )
+from tests.chatserver.followup_support import followup_ids
 from tests.chatserver.leads_support import make_lead
 from tests.security.test_access_probes import routes
 from tests.servers import ROOT
@@ -237,6 +240,13 @@ def write_requests(staff_data, org) -> list[tuple[str, dict | str]]:
             organisation=org, name="Hi", body="Hello"
         ).id,
         "category_id": MessageCategory.objects.create(organisation=org, name="Q").id,
+        "number_id": SenderNumber.objects.filter(organisation=org).first().id,
+        "rule_id": KeywordRule.objects.create(
+            organisation=org,
+            keyword="PRICE",
+            template=Template.objects.create(organisation=org, name="P", body="$9k"),
+        ).id,
+        **followup_ids(olive, own),
     }
     requests = []
     for route in routes():

@@ -35,7 +35,8 @@ FIELDS = [
     "type", "client_id", "conversation", "message", "body", "cursor", "lead",
     "agent", "category", "schedule", "number", "first_name", "last_name", "kind",
     "contact", "name", "assignee", "status", "on", "email", "source", "role",
-    "allow_duplicate", "send_at", "cancel_on_reply",
+    "allow_duplicate", "send_at", "cancel_on_reply", "due_at", "until", "note",
+    "followup", "workflow", "enrollment",
 ]  # fmt: skip
 
 json_values = st.recursive(
@@ -198,6 +199,7 @@ SHAPES = {
     "consent.request": {"conversation": "id", "client_id": "text", "schedule": "flag"},
     "consent.confirm_optout": {"message": "id"},
     "consent.dismiss_optout": {"message": "id"},
+    "consent.phone_optout": {"conversation": "id", "note": "text"},
     "conversation.read": {"conversation": "id", "message": "id"},
     "resume": {"cursor": "id"},
     "presence": {"conversation": "id", "state": "text", "ask": "flag"},
@@ -227,6 +229,12 @@ SHAPES = {
     "conversation.close": {"conversation": "id"},
     "conversation.reopen": {"conversation": "id"},
     "note.add": {"lead": "id", "body": "text", "client_id": "text"},
+    "followup.set": {"lead": "id", "due_at": "text", "note": "text", "client_id": "text"},
+    "followup.done": {"followup": "id"},
+    "followup.snooze": {"followup": "id", "until": "text"},
+    "followup.delete": {"followup": "id"},
+    "workflow.attach": {"conversation": "id", "workflow": "id"},
+    "workflow.stop": {"enrollment": "id"},
 }
 
 

@@ -9,12 +9,14 @@ import { getJSON } from "./api.js";
 import { Badge } from "./badge.js";
 import { Dock } from "./dock.js";
 import { announce, h, icon, setText } from "./dom.js";
+import { Outstanding } from "./outstanding.js";
 import { Presence } from "./presence.js";
 import { Queue } from "./queue.js";
 import { RepliesAdmin } from "./replies-admin.js";
 import { ConsoleSocket, consoleUrl } from "./socket.js";
 import { Store } from "./state.js";
 import { AgentStorage, forgetDrafts } from "./storage.js";
+import { WorkflowsAdmin } from "./workflows-admin.js";
 
 const PHONE = window.matchMedia("(max-width: 640px)");
 // Texts replayed after a reconnect arrive together: they shake the badge once.
@@ -47,6 +49,7 @@ function main() {
   const queue = new Queue(store, openConversation);
   const badge = new Badge(store, openConversation);
   const alerts = new Alerts({ store, openConversation });
+  const outstanding = new Outstanding(store, (lead) => openLead(store, dock, lead));
   let repliesAdmin = null; // admins only
   presence.onAsk = (id) => dock.boxes.get(id)?.reporter.repeat();
 
@@ -73,8 +76,8 @@ function main() {
   }));
   const topbar = document.querySelector(".topbar");
   const who = topbar && topbar.querySelector(".who");
-  if (who) who.before(alerts.el, badge.el);
-  else if (topbar) topbar.append(alerts.el, badge.el);
+  if (who) who.before(alerts.el, outstanding.el, badge.el);
+  else if (topbar) topbar.append(alerts.el, outstanding.el, badge.el);
   badge.render();
   // Signing out forgets the drafts kept in this browser (a shared computer).
   topbar?.querySelector(".signout")?.addEventListener("submit", () => forgetDrafts());
@@ -194,7 +197,7 @@ function main() {
     dock.restore(storage);
     if (agent.admin && !repliesAdmin) {
       repliesAdmin = new RepliesAdmin();
-      alerts.el.before(repliesAdmin.button);
+      alerts.el.before(repliesAdmin.button, new WorkflowsAdmin().button);
     }
   }
 
@@ -204,12 +207,12 @@ function main() {
   // -- keyboard ------------------------------------------------------------
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !event.defaultPrevented && !badge.dropdown.hidden) badge.close();
+    if (event.key === "Escape" && !event.defaultPrevented && !outstanding.panel.hidden) outstanding.close();
   });
 }
 
 /** `/?lead=<id>` (a chatbox's lead link, the assignment email's) or
- * `?conversation=<id>`: open it, maximized. A lead the console has not
- * listed (closed, say) is looked up. */
+ * `?conversation=<id>`: open it, maximized. */
 async function openFromAddress(store, dock) {
   const params = new URLSearchParams(location.search);
   const conversation = Number(params.get("conversation"));
@@ -218,7 +221,12 @@ async function openFromAddress(store, dock) {
     dock.open(conversation, { maximize: true });
     return;
   }
-  if (!lead) return;
+  if (lead) await openLead(store, dock, lead);
+}
+
+/** Open a lead's latest conversation, maximized; a lead the console has not
+ * listed (closed, say) is looked up. */
+async function openLead(store, dock, lead) {
   let first = store.sortedConversations().find((c) => c.lead === lead);
   if (!first) {
     try {

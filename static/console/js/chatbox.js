@@ -24,6 +24,7 @@ import { ChatboxHeader } from "./header.js";
 import { ImagePicker } from "./mms.js";
 import { Panels } from "./panels.js";
 import { PendingSends } from "./pending.js";
+import { PhoneOptout } from "./phone-optout.js";
 import { presenceText, Reporter } from "./presence.js";
 import { ScheduledTexts } from "./scheduled.js";
 import { showTextBlock } from "./textblock.js";
@@ -91,6 +92,10 @@ export class Chatbox {
       picker: this.picker,
       own: (clientId) => this.dock.own(clientId, this),
     });
+    this.phoneOptout = new PhoneOptout({
+      idSuffix: String(conversationId),
+      record: (note) => this.pending.command({ type: "consent.phone_optout", conversation: this.id, note }),
+    });
     this.panels = new Panels({
       conversationId, store,
       openConversation: (id) => this.openSibling(id),
@@ -113,6 +118,9 @@ export class Chatbox {
       store.on("consent", (e) => this.onConsent(e)),
       store.on("note", (e) => e.lead === this.leadId() && this.thread.render(true)),
       store.on("agent", () => this.refreshSoon()),
+      // The lead's follow-ups or workflows changed: the panel reads them again.
+      store.on("followups", (e) => e && e.lead === this.leadId() && this.refreshSoon()),
+      store.on("enrollment", (e) => e.lead === this.leadId() && this.refreshSoon()),
     ];
     this.onVisibility = () => {
       this.thread.maybeMarkRead();
@@ -172,7 +180,8 @@ export class Chatbox {
       this.header.el,
       h("div", { className: "chatbox-body" },
         this.panels.contacts,
-        h("div", { className: "thread" }, this.thread.el, this.presenceLine, this.composer.el),
+        h("div", { className: "thread" }, this.thread.el, this.presenceLine, this.composer.el,
+          this.phoneOptout.el),
         this.panels.team),
     );
   }
@@ -223,6 +232,9 @@ export class Chatbox {
 
   /** Why the agent may not text here now (textblock.js). */
   renderComposerState() {
+    const agent = this.store.agent || {};
+    this.phoneOptout.show(Boolean(this.details && this.details.may_assign) &&
+      !agent.external && this.summary().consent !== "revoked");
     showTextBlock(this.composer, {
       details: this.details,
       summary: this.summary(),

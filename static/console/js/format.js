@@ -119,7 +119,8 @@ export const CONSENT = {
   authorized: { label: "Consent given", tone: "green" },
   pending: { label: "Consent requested, waiting for YES", tone: "yellow" },
   not_authorized: { label: "No consent yet", tone: "red" },
-  revoked: { label: "Opted out (STOP)", tone: "grey" },
+  // Not "(STOP)": a lead may opt out by phone, or a text an agent confirms.
+  revoked: { label: "Opted out", tone: "grey" },
 };
 
 // A contact's role on a lead (chatserver/models/leads.py, Contact.Role), in

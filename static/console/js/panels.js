@@ -6,6 +6,7 @@
 
 import { ContactsPanel } from "./contacts.js";
 import { avatar, h, replaceChildren } from "./dom.js";
+import { FollowUpPanel } from "./followup-panel.js";
 import { sourceLabel } from "./format.js";
 
 export class Panels {
@@ -26,10 +27,13 @@ export class Panels {
     this.teamList = h("ul", { className: "team-list" });
     this.assign = h("div", { className: "assign" });
     this.source = h("p", { className: "lead-source", hidden: true });
+    // The lead's follow-ups and workflows (followup-panel.js).
+    this.followups = new FollowUpPanel(conversationId, changed);
     this.team = h("aside", {
       className: "panel team-panel",
       attrs: { "aria-label": "Agents assigned" },
-    }, h("h3", { className: "panel-title" }, "Assigned"), this.teamList, this.assign, this.source);
+    }, h("h3", { className: "panel-title" }, "Assigned"), this.teamList, this.assign, this.source,
+    this.followups.el);
   }
 
   /** Draw both panels from the details. */
@@ -59,6 +63,7 @@ export class Panels {
     const source = sourceLabel(lead.source);
     this.source.hidden = !source;
     this.source.textContent = source ? `Source: ${source}` : "";
+    this.followups.render(details);
   }
 
   renderAssign(details) {

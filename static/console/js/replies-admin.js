@@ -1,11 +1,15 @@
 // Admins manage the team's saved replies here: templates (a name, a category,
 // a text with merge fields such as {lead.first_name}) and the categories that
-// file them. A modal dialog from the top bar; every change goes through the
+// file them, the keyword replies that send them (keyword-rules.js), and
+// each number's after-hours reply (business-hours.js). A
+// modal dialog from the top bar; every change goes through the
 // JSON API (docs/protocol.md, "Saved replies"), which checks the text and
 // tells every open console, so composers offer the new wording at once.
 
 import * as api from "./api.js";
 import { h, icon, replaceChildren, setText } from "./dom.js";
+import { BusinessHours } from "./business-hours.js";
+import { KeywordRules } from "./keyword-rules.js";
 
 // The merge fields a template may use (chatserver/rules/templating.py).
 const FIELDS = [
@@ -55,6 +59,8 @@ export class RepliesAdmin {
       h("button", { type: "submit", className: "primary-button" }, "Save"),
       h("button", { type: "button", className: "link-button", onclick: () => this.edit(null) }, "Clear")));
 
+    this.rules = new KeywordRules();
+    this.hours = new BusinessHours();
     this.list = h("ul", { className: "reply-list", dataset: { testid: "reply-list" } });
     this.categoryList = h("ul", { className: "category-list" });
     this.newCategory = h("input", { id: "new-category", maxLength: 60 });
@@ -83,7 +89,9 @@ export class RepliesAdmin {
           },
         },
         h("label", { htmlFor: "new-category" }, "New category"), this.newCategory,
-        h("button", { type: "submit", className: "secondary-button" }, "Add")))));
+        h("button", { type: "submit", className: "secondary-button" }, "Add"))),
+      this.rules.el,
+      this.hours.el));
     this.button = h("button", {
       type: "button",
       className: "topbar-link replies-admin-button",
@@ -104,11 +112,19 @@ export class RepliesAdmin {
 
   /** Read them again (after a change here, or another admin's). */
   async reload() {
+    // Reloads overlap (the dialog opening while a change reloads): only the
+    // newest one's answer is drawn, never an older, staler one after it.
+    const turn = (this.turn = (this.turn || 0) + 1);
     try {
-      const data = await api.getJSON("/api/templates");
+      const [data] = await Promise.all([
+        api.getJSON("/api/templates"),
+        this.hours.reload(),
+      ]);
+      if (turn !== this.turn) return;
       this.templates = data.templates;
       this.categories = data.categories;
       this.draw();
+      await this.rules.reload(this.templates);
     } catch (error) {
       this.showError(error.reason || error.message);
     }

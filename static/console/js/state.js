@@ -5,6 +5,7 @@
 // hello after a reconnect refreshes the summaries without dropping the history
 // a chatbox has loaded. Views subscribe with `on(topic, fn)`.
 
+import { FollowUps, isDue } from "./followups-state.js";
 import { forward, History, mergeMessage } from "./history.js";
 
 export class Store {
@@ -19,6 +20,7 @@ export class Store {
     this.categories = null; // [{id, name}]
     this.histories = new Map(); // conversation id -> History (chatboxes only)
     this.notes = new Map(); // lead id -> Map(note id -> note)
+    this.followups = new FollowUps(); // the agent's pending follow-ups
     this.listeners = new Map();
   }
 
@@ -79,7 +81,9 @@ export class Store {
       if (c.last_message) this.addToHistory(c.last_message);
     }
     this.unread = normaliseUnread(hello.unread);
+    this.followups.replace(hello.followups);
     this.emit("agent", this.agent);
+    this.emit("followups");
     this.emit("buckets", this.buckets);
     this.emit("conversations");
     this.emit("unread", this.unread);
@@ -166,6 +170,8 @@ export class Store {
         for (const c of frame.conversations || []) this.upsertSummary(c);
         this.emit("lead", { lead, change: frame.change || "created", frame });
         this.emit("conversations");
+        // Who sees the lead may have changed, and its follow-ups with it.
+        this.emit("followups");
         return null;
       }
       case "conversation.updated": {
@@ -188,6 +194,14 @@ export class Store {
         if (!known) this.emit("note", { lead: leadId, note });
         return null;
       }
+      case "followup.created":
+      case "followup.updated":
+        this.followups.apply(frame.followup, frame.change);
+        this.emit("followups", frame);
+        return null;
+      case "enrollment.updated":
+        this.emit("enrollment", frame);
+        return null;
       case "buckets.changed":
         this.buckets = frame.buckets;
         this.emit("buckets", this.buckets);
@@ -383,6 +397,16 @@ export class Store {
       numberKind: (where && where.contact_number_kind) || "primary",
       at: (last && last.created_at) || lead.last_activity_at || "",
     };
+  }
+
+  /** The follow-ups on this agent's list, newest due first: all pending
+   * ones, or (``now`` given) only those due by then (the Outstanding list). */
+  pendingFollowUps(now = null) {
+    // External users (read-only shares) follow nothing up.
+    if (!this.agent || this.agent.external) return [];
+    const me = this.agent.id;
+    const pending = this.followups.pending(me, (id) => this.visible(this.leads.get(id)));
+    return now === null ? pending : pending.filter((f) => isDue(f, now));
   }
 
   unreadOf(conversationId) {

@@ -26,6 +26,12 @@ const KIND_LABEL = {
   authorization_request: "Consent request",
   auto_reply: "Automatic reply",
 };
+// What sent an automatic reply (the message's `automation`).
+const AUTOMATION_LABEL = {
+  keyword: "Automatic reply · keyword",
+  after_hours: "Automatic reply · after hours",
+  optout_confirmation: "Automatic reply · opt-out confirmation",
+};
 
 export class Thread {
   /**
@@ -167,7 +173,10 @@ export class Thread {
     const meta = [h("time", { dateTime: message.created_at || "", title: fullTime(message.created_at) },
       clock(message.created_at))];
     if (out && message.author_name && !me) meta.unshift(h("span", { className: "author" }, message.author_name));
-    if (out && !message.author) meta.unshift(h("span", { className: "author" }, KIND_LABEL[message.kind] || "Automatic"));
+    if (out && !message.author) {
+      const label = AUTOMATION_LABEL[message.automation] || KIND_LABEL[message.kind] || "Automatic";
+      meta.unshift(h("span", { className: "author", dataset: { testid: "automatic" } }, label));
+    }
     // An MMS is billed as one MMS message, not by segments: say which it was.
     if (message.encoding === "MMS") {
       meta.push(h("span", { className: "mms-chip", title: "An MMS: billed as one message, whatever its length" }, "MMS"));
