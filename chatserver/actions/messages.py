@@ -79,7 +79,7 @@ def queue_message(
     checked_images: list = (),
     resend_of: Message | None = None,
     governed: bool = False,
-    cancel_on_reply: bool = True,
+    cancel_on_reply: bool = False,
     automation: str = "",
 ) -> Message:
     """Store an outbound message as queued (or scheduled) and tell the consoles.
@@ -88,7 +88,8 @@ def queue_message(
     ``checked_images`` (from ``attachments.check_outbound``) are stored with
     it: an MMS. ``resend_of``: the failed text it sends again. ``governed``:
     the send governor passed it (the caps count it). ``cancel_on_reply``: a
-    scheduled one is cancelled if the lead texts first.
+    scheduled one is cancelled if the lead texts first (an agent's text:
+    ``actions.sending``; automatic steps stop by their workflow's rules).
     """
     encoding, segments = count_segments(body, mms=bool(checked_images))
     message = Message.objects.create(
