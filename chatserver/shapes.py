@@ -9,6 +9,7 @@ from typing import Literal, NotRequired, TypedDict
 from chatserver import links
 from chatserver.models import Enrollment, FollowUp, Lead, Message, Note, Workflow
 from chatserver.rules import images
+from chatserver.rules.quiet_hours import lead_zone
 
 
 class AttachmentData(TypedDict):
@@ -48,8 +49,13 @@ class MessageData(TypedDict):
     # The category the agent filed it under (an id of the organisation's
     # ``MessageCategory``s, named in the chatbox's details), or None.
     category: int | None
-    # When a scheduled message (quiet hours) is to go; None otherwise.
+    # When a scheduled message ("Send later", or quiet hours) is to go;
+    # None otherwise. ``lead_time_zone``: the zone of the lead's clock, to
+    # show that time as theirs (None unless scheduled).
     scheduled_for: str | None
+    lead_time_zone: str | None
+    # A scheduled text is cancelled if the lead texts first.
+    cancel_on_reply: bool
     # The images of an MMS (encoding "MMS"); empty for a plain SMS.
     attachments: list[AttachmentData]
     # The failed text this one sends again (``message.resend``), or None.
@@ -62,6 +68,14 @@ def scheduled_for(message: Message) -> str | None:
     if message.status == "scheduled" and message.send_after:
         return message.send_after.isoformat()
     return None
+
+
+def lead_time_zone(message: Message) -> str | None:
+    """The lead's time zone, for a scheduled message only (one query more
+    for those few, none for the rest)."""
+    if message.status != "scheduled":
+        return None
+    return lead_zone(message.conversation.contact_number.number)
 
 
 def message_data(message: Message) -> MessageData:
@@ -85,6 +99,8 @@ def message_data(message: Message) -> MessageData:
         "possible_optout": message.possible_optout,
         "category": message.category_id,
         "scheduled_for": scheduled_for(message),
+        "lead_time_zone": lead_time_zone(message),
+        "cancel_on_reply": message.direction == "out" and message.cancel_on_reply,
         "attachments": attachments_data(message),
         "resend_of": message.resend_of_id,
         "client_id": str(message.client_id) if message.client_id else None,

@@ -62,6 +62,16 @@ urlpatterns = [
         name="api-resend",
     ),
     path(
+        "api/messages/<int:message_id>/reschedule",
+        api.api_reschedule,
+        name="api-reschedule",
+    ),
+    path(
+        "api/messages/<int:message_id>/cancel",
+        api.api_cancel,
+        name="api-cancel",
+    ),
+    path(
         "api/messages/<int:message_id>/confirm-optout",
         api.api_confirm_optout,
         name="api-confirm-optout",

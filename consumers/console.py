@@ -25,7 +25,7 @@ from django.db import DatabaseError
 
 from chatserver import commands, events, metrics, shapes
 from chatserver.commands import fields, messages
-from chatserver.models import Agent
+from chatserver.models import Agent, Message
 from chatserver.queries import access, console, replay
 from chatserver.rules import images
 from chatserver.rules.errors import ActionError
@@ -214,6 +214,8 @@ class ConsoleConsumer(Lifecycle, Tallies, Presence, AsyncWebsocketConsumer):
         self.limits.send()
         message = await self.run(TEXT_COMMANDS[data["type"]], data)
         resent = {"resend_of": message.resend_of_id} if message.resend_of_id else {}
+        if message.status == Message.Status.SCHEDULED:
+            resent["cancel_on_reply"] = message.cancel_on_reply
         await self.ack(
             messages.client_id_of(data),
             message=message.id,

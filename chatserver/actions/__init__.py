@@ -31,6 +31,7 @@ from chatserver.actions.leads import (
 from chatserver.actions.messages import mark_read
 from chatserver.actions.notes import add_note
 from chatserver.actions.optouts import confirm_optout, dismiss_optout, opt_out_by_phone
+from chatserver.actions.scheduled import cancel_scheduled, reschedule_message
 from chatserver.actions.sending import resend_message, send_message
 from chatserver.actions.setup import (
     add_agent,
@@ -51,6 +52,7 @@ __all__ = [
     "add_number",
     "add_organisation",
     "assign_lead",
+    "cancel_scheduled",
     "claim_lead",
     "close_lead",
     "confirm_optout",
@@ -65,6 +67,7 @@ __all__ = [
     "receive_inbound",
     "record_status",
     "reopen_lead",
+    "reschedule_message",
     "request_authorization",
     "resend_message",
     "resolve_organisation",

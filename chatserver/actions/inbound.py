@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from carriers.base import InboundMessage
 from chatserver import events
-from chatserver.actions import attachments, auto_replies, consent, workflows
+from chatserver.actions import attachments, auto_replies, consent, scheduled, workflows
 from chatserver.actions.closing import reopen_lead
 from chatserver.actions.lead_events import publish_lead
 from chatserver.actions.locks import lock_number
@@ -154,6 +154,9 @@ def store_inbound(
     # After the message's own event, so consoles show the lead's STOP before
     # the consent change and the confirmation it caused.
     consent.on_inbound(message, inbound)
+    # The lead spoke first: the texts scheduled to be cancelled then are
+    # (after an opt-out failed them all, with that reason).
+    scheduled.cancel_on_reply(message)
     if getattr(conversation, "new_lead", False):
         workflows.on_new_lead(conversation.lead, conversation, agent=None)
     else:

@@ -38,6 +38,7 @@ STATUS_RANK = {
     Status.DELIVERED: 5,
     Status.UNDELIVERED: 5,
     Status.FAILED: 5,
+    Status.CANCELLED: 5,
 }
 
 
@@ -78,6 +79,7 @@ def queue_message(
     checked_images: list = (),
     resend_of: Message | None = None,
     governed: bool = False,
+    cancel_on_reply: bool = False,
     automation: str = "",
 ) -> Message:
     """Store an outbound message as queued (or scheduled) and tell the consoles.
@@ -85,7 +87,9 @@ def queue_message(
     The outbox picks it up after commit; nothing is sent from here.
     ``checked_images`` (from ``attachments.check_outbound``) are stored with
     it: an MMS. ``resend_of``: the failed text it sends again. ``governed``:
-    the send governor passed it (the caps count it).
+    the send governor passed it (the caps count it). ``cancel_on_reply``: a
+    scheduled one is cancelled if the lead texts first (an agent's text:
+    ``actions.sending``; automatic steps stop by their workflow's rules).
     """
     encoding, segments = count_segments(body, mms=bool(checked_images))
     message = Message.objects.create(
@@ -104,6 +108,7 @@ def queue_message(
         segments=segments,
         resend_of=resend_of,
         governed=governed,
+        cancel_on_reply=bool(send_after) and cancel_on_reply,
         automation=automation,
     )
     if checked_images:

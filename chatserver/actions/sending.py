@@ -5,8 +5,10 @@ same checks."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from carriers.segments import check_limit
 from chatserver.actions import attachments, followups, governing
@@ -14,7 +16,7 @@ from chatserver.actions.assignment import claim_lead
 from chatserver.actions.attachments import Image
 from chatserver.actions.messages import mark_read, once_per_client_id, queue_message
 from chatserver.models import Agent, Conversation, Message, MessageCategory
-from chatserver.queries import access, compliance
+from chatserver.queries import access, compliance, scheduling
 from chatserver.rules.errors import ActionError
 from chatserver.rules.text import parse_client_id
 
@@ -27,6 +29,8 @@ def send_message(
     category_id: int | None = None,
     schedule: bool = False,
     images: Sequence[Image] = (),
+    send_at: datetime.datetime | None = None,
+    cancel_on_reply: bool = True,
 ) -> Message:
     """Queue an agent's text for sending, after every check.
 
@@ -35,16 +39,35 @@ def send_message(
     ActionError with a reason the agent understands when the text may not go.
     In the lead's quiet hours ``schedule`` stores it as scheduled for the next
     allowed time instead of refusing it. ``images`` make it an MMS (the text
-    may then be empty).
+    may then be empty). ``send_at`` ("Send later", already read by
+    ``rules.scheduling.parse_send_at``) stores it as scheduled for then, which
+    must be outside the lead's quiet hours and the governor's hours;
+    ``cancel_on_reply``: it is cancelled if the lead texts first.
     """
     client_id = parse_client_id(client_id)
+    later = Later(send_at, cancel_on_reply) if send_at is not None else None
     return once_per_client_id(
         agent,
         client_id,
         lambda: _queue_agent_message(
-            agent, conversation, body, client_id, category_id, schedule, images
+            agent,
+            conversation,
+            body,
+            client_id,
+            category_id,
+            schedule,
+            images,
+            later=later,
         ),
     )
+
+
+@dataclass(frozen=True)
+class Later:
+    """A text the agent asked to go at a time of their choosing."""
+
+    send_at: datetime.datetime
+    cancel_on_reply: bool = True
 
 
 # A text in one of these may be sent again: it failed for good, or an outage
@@ -115,6 +138,7 @@ def _queue_agent_message(
     schedule=False,
     images=(),
     resend_of=None,
+    later: Later | None = None,
 ):
     conversation = (
         Conversation.objects.select_related("lead", "sender", "contact_number")
@@ -144,7 +168,13 @@ def _queue_agent_message(
         raise ActionError("No such message category.", "not_found")
 
     compliance.check_can_send(conversation)
-    when = governing.timing(conversation, schedule=schedule)
+    if later is not None:
+        # "Send later": the time the agent chose, checked now against the
+        # lead's quiet hours and the governor's hours (again when it comes).
+        scheduling.check_send_at(conversation, later.send_at)
+        when = governing.Timing(later.send_at, governed=False)
+    else:
+        when = governing.timing(conversation, schedule=schedule)
     outgoing = compliance.decorate(conversation, body)
     message = queue_message(
         conversation,
@@ -156,6 +186,7 @@ def _queue_agent_message(
         checked_images=checked,
         resend_of=resend_of,
         governed=when.governed,
+        cancel_on_reply=later.cancel_on_reply if later else True,
     )
     if lead.assignee_id is None:
         # Refuses (and so rolls the message back) if a colleague replied first.

@@ -26,6 +26,9 @@ LEAD_COMMANDS: dict[str, Callable[[Agent, Data], Data]] = {
     "conversation.close": leads.close_conversation,
     "conversation.reopen": leads.reopen_conversation,
     "note.add": leads.add_note,
+    # A scheduled text, before it goes ("Send later").
+    "message.reschedule": messages.reschedule,
+    "message.cancel": messages.cancel,
     "consent.phone_optout": messages.optout_by_phone,
     "followup.set": followups.set_followup,
     "followup.done": followups.done,

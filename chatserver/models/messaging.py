@@ -127,6 +127,9 @@ class Message(models.Model):
         UNDELIVERED = "undelivered", "Undelivered"
         FAILED = "failed", "Failed"
         CHECK = "check", "Check with the carrier"
+        # A scheduled text that will not go: an agent cancelled it, or the
+        # lead replied first (``error_reason`` says which). Terminal.
+        CANCELLED = "cancelled", "Cancelled"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
     conversation = models.ForeignKey(
@@ -173,6 +176,9 @@ class Message(models.Model):
     governed = models.BooleanField(default=False)
     # Outbox bookkeeping: when it may next be tried, how often it was.
     send_after = models.DateTimeField(null=True, blank=True)
+    # A scheduled text is cancelled when the lead texts first (the agent's
+    # choice when scheduling it; on unless they turned it off).
+    cancel_on_reply = models.BooleanField(default=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -20,7 +20,7 @@ from chatserver.models import (
 )
 from chatserver.queries import access, compliance, console, followups
 from chatserver.queries.contacts import contacts_data
-from chatserver.rules import templating
+from chatserver.rules import quiet_hours, templating
 
 NOTES_SHOWN = 50
 
@@ -110,6 +110,8 @@ def conversation_details(agent: Agent, conversation: Conversation) -> dict:
         ),
         "text_block": access.why_cannot_text(agent, lead),
         "quiet_hours": quiet_hours_data(conversation),
+        # The lead's clock, for "Send later" ("tomorrow 9:00 their time").
+        "lead_time_zone": quiet_hours.lead_zone(conversation.contact_number.number),
         "templates": templates_data(agent, conversation),
         "categories": [
             {"id": c.id, "name": c.name}

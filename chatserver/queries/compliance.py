@@ -126,26 +126,36 @@ def scheduled_time(conversation: Conversation, schedule: bool = False):
     raise QuietHours(verdict, window_of(conversation.organisation))
 
 
-def is_first_contact(conversation: Conversation) -> bool:
+def is_first_contact(conversation: Conversation, but_for: int | None = None) -> bool:
     """Whether the organisation has never texted this number (a text that
-    failed never reached the lead, so it does not count)."""
+    failed, or was cancelled, never reached the lead, so it does not count;
+    nor does the message ``but_for``, a scheduled text being edited)."""
     return not (
         Message.objects.filter(
             organisation_id=conversation.organisation_id,
             conversation__contact_number__number=conversation.contact_number.number,
             direction=Message.Direction.OUTBOUND,
         )
-        .exclude(status__in=[Message.Status.FAILED, Message.Status.UNDELIVERED])
+        .exclude(status__in=NEVER_REACHED)
+        .exclude(pk=but_for)
         .exists()
     )
 
 
-def decorate(conversation: Conversation, body: str) -> str:
-    """The text as sent: the intro on first contact, the footer when set."""
+NEVER_REACHED = [
+    Message.Status.FAILED,
+    Message.Status.UNDELIVERED,
+    Message.Status.CANCELLED,
+]
+
+
+def decorate(conversation: Conversation, body: str, but_for: int | None = None) -> str:
+    """The text as sent: the intro on first contact (``but_for``: see
+    ``is_first_contact``), the footer when set."""
     organisation = conversation.organisation
     number = conversation.sender.number
     intro = render(organisation.intro_text, organisation, number)
-    if intro and is_first_contact(conversation):
+    if intro and is_first_contact(conversation, but_for):
         body = f"{intro}\n{body}"
     footer = render(organisation.optout_footer, organisation, number)
     if footer:

@@ -102,6 +102,12 @@ def number_zones(number: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def lead_zone(number: str) -> str:
+    """The one time zone a number's times are shown in (the first of its
+    zones; the fallback for a number tied to no place)."""
+    return (number_zones(number) or (fallback_zone(),))[0]
+
+
 def _allowed_everywhere(when: datetime.datetime, zones, window: Window) -> bool:
     return not any(
         window.is_quiet(when.astimezone(ZoneInfo(name)).time()) for name in zones

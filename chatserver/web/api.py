@@ -40,7 +40,8 @@ def api_conversation_messages(
     request: HttpRequest, agent: Agent, conversation_id: int
 ) -> JsonResponse:
     """GET: a page of history, newest first (``?before=<id>`` pages back).
-    POST: send ``{"body": ..., "client_id": ..., "schedule": false}``."""
+    POST: send ``{"body": ..., "client_id": ..., "schedule": false}``, or
+    later with ``"send_at": "<ISO 8601>"`` (and ``"cancel_on_reply"``)."""
     named = {"conversation": conversation_id}
     conversation = fields.conversation_for(agent, named, change=False)
     if request.method == "POST":
@@ -48,7 +49,7 @@ def api_conversation_messages(
         return JsonResponse({"message": shapes.message_data(message)}, status=201)
     history = (
         Message.objects.filter(conversation=conversation)
-        .select_related("author__user", "conversation")
+        .select_related("author__user", "conversation__contact_number")
         .prefetch_related("attachments")
     )
     before = request.GET.get("before")
@@ -121,3 +122,20 @@ def api_dismiss_optout(
     """Decide that a flagged message (a possible opt-out) is none."""
     messages.dismiss_optout(agent, {"message": message_id})
     return JsonResponse({"possible_optout": False})
+
+
+@require_POST
+@api_login_required
+def api_reschedule(request: HttpRequest, agent: Agent, message_id: int) -> JsonResponse:
+    """Change a scheduled text before it goes: ``{"body"?, "send_at"?,
+    "cancel_on_reply"?}``."""
+    return JsonResponse(
+        messages.reschedule(agent, {**read_json(request), "message": message_id})
+    )
+
+
+@require_POST
+@api_login_required
+def api_cancel(request: HttpRequest, agent: Agent, message_id: int) -> JsonResponse:
+    """Cancel a scheduled text before it goes."""
+    return JsonResponse(messages.cancel(agent, {"message": message_id}))

@@ -72,6 +72,10 @@ for (const c of store.sortedConversations()) {
     last_message: c.last_message ? c.last_message.id : null,
     last_status: c.last_message ? c.last_message.status : null,
     possible_optout: c.last_message ? Boolean(c.last_message.possible_optout) : null,
+    // A scheduled text's words and time (edited, released, cancelled).
+    last_body: c.last_message ? c.last_message.body ?? null : null,
+    scheduled_for: c.last_message ? c.last_message.scheduled_for ?? null : null,
+    last_reason: c.last_message ? c.last_message.error_reason || "" : null,
     consent: c.consent ?? null,
   };
 }

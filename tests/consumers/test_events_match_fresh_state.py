@@ -21,7 +21,7 @@ import pytest
 from django.utils import timezone
 
 from chatserver import actions, events
-from chatserver.actions import attachments, followups
+from chatserver.actions import attachments, followups, scheduled
 from chatserver.actions import delivery as sending
 from chatserver.models import Attachment, Enrollment, FollowUp, Message, Workflow
 from tests.browser.test_console_state import run
@@ -251,6 +251,41 @@ async def test_rights_changed(team, text_in):
 @covers(events.ORGANISATION_UPDATED)
 async def test_plan_changed(team, org):
     await verify(team, lambda: actions.set_organisation_limit(org, "advanced"))
+
+
+@covers(events.MESSAGE_CREATED, events.MESSAGE_UPDATED, events.MESSAGE_STATUS)
+async def test_a_scheduled_text_edited_cancelled_and_cancelled_by_a_reply(
+    team, text_in
+):
+    """Issue 20: a text scheduled for later, its words and time changed, then
+    cancelled; another cancelled by the lead's reply; a third released at its
+    time. Each console shows what a fresh load shows (words, time, status,
+    why)."""
+    alice = team[0]
+    number = "+13035550169"
+    inbound = await db(text_in)("Quote?", from_number=number)
+    conversation = inbound.conversation
+    at = timezone.now() + datetime.timedelta(days=1)
+
+    def later(body, when=at):
+        return actions.send_message(alice, conversation, body, send_at=when)
+
+    await verify(team, lambda: later("Tomorrow?"))
+    first = await db(Message.objects.get)(direction="out")
+    await verify(
+        team,
+        lambda: actions.reschedule_message(
+            alice,
+            first,
+            body="Tomorrow at 10?",
+            send_at=at + datetime.timedelta(hours=1),
+        ),
+    )
+    await verify(team, lambda: actions.cancel_scheduled(alice, first))
+    await verify(team, lambda: later("Still keen?"))
+    await verify(team, lambda: text_in("No thanks", from_number=number))
+    await db(lambda: later("Due now", timezone.now()))()
+    await verify(team, scheduled.release_scheduled)
 
 
 @covers(events.FOLLOWUP_CREATED, events.FOLLOWUP_UPDATED)

@@ -114,6 +114,17 @@ PROBES = {
     "api/messages/<int:message_id>/resend": lambda s: [
         ("POST", f"/api/messages/{s.message}/resend", {"client_id": str(uuid.uuid4())})
     ],
+    "api/messages/<int:message_id>/reschedule": lambda s: [
+        ("POST", f"/api/messages/{s.message}/reschedule", {"body": "Hi"}),
+        (
+            "POST",
+            f"/api/messages/{s.message}/reschedule",
+            {"send_at": "2099-01-01T09:00:00Z"},
+        ),
+    ],
+    "api/messages/<int:message_id>/cancel": lambda s: [
+        ("POST", f"/api/messages/{s.message}/cancel", {})
+    ],
     "api/messages/<int:message_id>/dismiss-optout": lambda s: [
         ("POST", f"/api/messages/{s.message}/dismiss-optout", {})
     ],
@@ -579,6 +590,8 @@ SOCKET_PROBES = {
     "message.resend": lambda s: [
         {"message": s.message, "client_id": str(uuid.uuid4())}
     ],
+    "message.reschedule": lambda s: [{"message": s.message, "body": "Hi"}],
+    "message.cancel": lambda s: [{"message": s.message}],
     "consent.request": lambda s: [{"conversation": s.conversation}],
     "consent.confirm_optout": lambda s: [{"message": s.message}],
     "consent.dismiss_optout": lambda s: [{"message": s.message}],

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.django_db
 FIELDS = [
     "body", "client_id", "schedule", "agent", "assignee", "first_name",
     "last_name", "name", "number", "kind", "role", "category", "contact",
+    "send_at", "cancel_on_reply",
 ]  # fmt: skip
 ODD_TEXT = ["", " ", "\x00", "a\x00b", "²", "9" * 5000, "<script>", "x" * 5000,
             "+14155550123", "STOP", "\ud7ff", "😀" * 100]  # fmt: skip

@@ -35,8 +35,8 @@ FIELDS = [
     "type", "client_id", "conversation", "message", "body", "cursor", "lead",
     "agent", "category", "schedule", "number", "first_name", "last_name", "kind",
     "contact", "name", "assignee", "status", "on", "email", "source", "role",
-    "allow_duplicate", "due_at", "until", "note", "followup", "workflow",
-    "enrollment",
+    "allow_duplicate", "send_at", "cancel_on_reply", "due_at", "until", "note",
+    "followup", "workflow", "enrollment",
 ]  # fmt: skip
 
 json_values = st.recursive(
@@ -189,6 +189,13 @@ def wrong_values(field_type: str) -> list:
 SHAPES = {
     "message.send": {"conversation": "id", "body": "text", "client_id": "text"},
     "message.resend": {"message": "id", "client_id": "text", "schedule": "flag"},
+    "message.reschedule": {
+        "message": "id",
+        "body": "text",
+        "send_at": "text",
+        "cancel_on_reply": "flag",
+    },
+    "message.cancel": {"message": "id"},
     "consent.request": {"conversation": "id", "client_id": "text", "schedule": "flag"},
     "consent.confirm_optout": {"message": "id"},
     "consent.dismiss_optout": {"message": "id"},

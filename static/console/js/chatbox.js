@@ -26,6 +26,7 @@ import { Panels } from "./panels.js";
 import { PendingSends } from "./pending.js";
 import { PhoneOptout } from "./phone-optout.js";
 import { presenceText, Reporter } from "./presence.js";
+import { ScheduledTexts } from "./scheduled.js";
 import { showTextBlock } from "./textblock.js";
 import { Thread } from "./thread.js";
 
@@ -64,6 +65,11 @@ export class Chatbox {
         send: (message) => this.pending.resend(message),
         busy: (id) => this.pending.isResending(id),
       },
+      scheduled: new ScheduledTexts({
+        command: (frame) => this.pending.command(frame),
+        zone: () => this.leadZone(),
+        rerender: () => this.thread.render(true),
+      }),
     });
     this.picker = new ImagePicker({
       available: () => Boolean(this.store.agent && this.store.agent.may_send_images),
@@ -76,6 +82,7 @@ export class Chatbox {
       label: "Write a text…",
       picker: this.picker,
       onEdit: (mode) => this.onEdit(mode),
+      zone: () => this.leadZone(),
     });
     this.reporter = new Reporter({ conversationId, send: (frame, key) => socket.send(frame, key) });
     this.pending = new PendingSends({
@@ -264,6 +271,11 @@ export class Chatbox {
   refreshSoon() {
     window.clearTimeout(this.refreshTimer);
     this.refreshTimer = window.setTimeout(() => this.refresh(), 120);
+  }
+
+  /** The lead's time zone (their clock, for "Send later"), once known. */
+  leadZone() {
+    return (this.details && this.details.lead_time_zone) || null;
   }
 
   async refresh() {

@@ -9,6 +9,7 @@ import { h, icon, replaceChildren, setText } from "./dom.js";
 import { plural } from "./format.js";
 import { SavedReplies } from "./replies.js";
 import { check_limit, LIMITS, replacement_for, segment, smart_replace } from "./segments.js";
+import { SendLater } from "./sendlater.js";
 
 let composerIds = 0;
 
@@ -22,8 +23,9 @@ export class Composer {
    * @param {string} options.label  what the text box is for ("Text Dana")
    * @param {import("./mms.js").ImagePicker} [options.picker]  attaches images (MMS)
    * @param {(mode: string) => void} [options.onEdit]  the agent changed the text
+   * @param {() => string|null} [options.zone]  the lead's time zone ("Send later")
    */
-  constructor({ limit, onSend, label, picker = null, onEdit = () => {} }) {
+  constructor({ limit, onSend, label, picker = null, onEdit = () => {}, zone = () => null }) {
     this.limit = limit;
     this.onSend = onSend;
     this.onEdit = onEdit;
@@ -69,6 +71,8 @@ export class Composer {
       icon("send"),
       (this.sendLabel = h("span", { className: "send-label" }, "Send")),
     );
+    // "Send later": the text goes at a time the agent picks.
+    this.later = new SendLater({ zone, choose: (later) => this.send(later) });
     this.counter = h("span", {
       id: `${this.id}-counter`,
       className: "counter",
@@ -109,7 +113,9 @@ export class Composer {
       this.replies.tools,
       picker ? picker.strip : null,
       this.replies.el,
-      h("div", { className: "composer-row" }, picker ? picker.buttons : null, this.textarea, this.sendButton),
+      this.later.el,
+      h("div", { className: "composer-row" }, picker ? picker.buttons : null, this.textarea,
+        this.later.button, this.sendButton),
       this.problem,
       this.ucs2,
       h("div", { className: "composer-meta" }, this.hint, this.counter),
@@ -253,6 +259,7 @@ export class Composer {
       this.problem.hidden = true;
       setText(this.counter, "");
       this.sendButton.disabled = !text.trim();
+      this.later.setDisabled(true);
       this.autosize();
       return;
     }
@@ -306,6 +313,9 @@ export class Composer {
     this.problem.hidden = !problem || said;
     setText(this.problem, said ? "" : problem || "");
     this.sendButton.disabled = Boolean(this.block) || (!text.trim() && !images) || Boolean(problem);
+    // A text with images goes now: their upload route takes no send_at.
+    // Nor before the lead's time zone is known: "9:00 their time" needs it.
+    this.later.setDisabled(this.sendButton.disabled || Boolean(images) || !this.later.zone());
     this.autosize();
   }
 
@@ -322,7 +332,8 @@ export class Composer {
     }
   }
 
-  send() {
+  /** Send the text now, or with `later` ({sendAt, cancelOnReply}) then. */
+  send(later = null) {
     const text = this.textarea.value.trim();
     if (this.mode === "note") {
       if (!text) return;
@@ -344,7 +355,7 @@ export class Composer {
     const category = this.replies.category();
     this.clearError();
     this.textarea.value = "";
-    const extra = { category, schedule: Boolean(this.scheduleFor) };
+    const extra = later ? { category, later } : { category, schedule: Boolean(this.scheduleFor) };
     if (images) extra.images = images.take();
     this.update();
     this.onSend(text, extra);

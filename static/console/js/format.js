@@ -93,6 +93,7 @@ export const STATUS = {
   undelivered: { label: "Not delivered", icon: "alert", tone: "bad" },
   failed: { label: "Failed", icon: "alert", tone: "bad" },
   check: { label: "Check with the lead", icon: "alert", tone: "warn" },
+  cancelled: { label: "Cancelled", icon: "close", tone: "muted" },
   pending: { label: "Sending", icon: "clock", tone: "muted" },
 };
 
@@ -108,6 +109,7 @@ export const STATUS_RANK = {
   delivered: 5,
   undelivered: 5,
   failed: 5,
+  cancelled: 5,
   received: 5,
 };
 

@@ -78,6 +78,10 @@ export class PendingSends {
     const frame = { type: "message.send", conversation: this.id, body: text, client_id: clientId };
     if (extra.category) frame.category = extra.category;
     if (extra.schedule) frame.schedule = true;
+    if (extra.later) {
+      frame.send_at = extra.later.sendAt;
+      frame.cancel_on_reply = extra.later.cancelOnReply;
+    }
     this.socket.request(frame);
     this.thread.followNewest(); // jump to the new message
     this.thread.render();
@@ -184,6 +188,7 @@ export class PendingSends {
           id: frame.message,
           status: frame.status || "queued",
           scheduled_for: frame.scheduled_for || null,
+          cancel_on_reply: Boolean(frame.cancel_on_reply),
         });
       }
     }
@@ -211,9 +216,22 @@ export class PendingSends {
       this.history.dropPending(frame.client_id);
       this.thread.render();
       this.composer.restore(request.text);
+      const later = request.extra && request.extra.later;
       // Quiet hours, or a state's law holding a governed text: either says
       // when the text may go, and the composer offers to schedule it then.
       const holds = frame.code === "quiet_hours" || frame.code === "governor_hold";
+      if (later && holds && frame.details && frame.details.next_allowed) {
+        // The time picked is held: offer the first time allowed after it.
+        const when = clock(frame.details.next_allowed);
+        this.composer.showError(frame.reason, {
+          label: `Schedule it for ${when} instead`,
+          run: () => {
+            this.composer.clearError();
+            this.composer.send({ ...later, sendAt: frame.details.next_allowed });
+          },
+        });
+        return;
+      }
       if (holds && frame.details && frame.details.next_allowed_local) {
         const when = clock(frame.details.next_allowed_local.slice(0, 19));
         // The notice above the composer says why; the error only that the

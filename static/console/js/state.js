@@ -257,6 +257,8 @@ export class Store {
       error_code: frame.error_code || "",
       error_reason: frame.error_reason || "",
     };
+    // Released, cancelled or failed: no longer waiting for its time.
+    if (frame.status !== "scheduled") update.scheduled_for = null;
     const history = this.histories.get(conversationId);
     let changed = false;
     if (history) changed = history.moveStatus(frame.message, update);

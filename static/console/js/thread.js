@@ -47,8 +47,11 @@ export class Thread {
    *   what the buttons under a possible opt-out do
    * @param {{send: (message: object) => void, busy: (id: number) => boolean}} options.resend
    *   sends a failed text again; whether that is under way
+   * @param {import("./scheduled.js").ScheduledTexts} [options.scheduled]  a
+   *   scheduled text's time, Edit and Cancel
    */
-  constructor({ conversationId, store, socket, history, leadId, isReading, showError, optout, resend }) {
+  constructor({ conversationId, store, socket, history, leadId, isReading, showError, optout, resend,
+    scheduled = null }) {
     this.id = conversationId;
     this.store = store;
     this.socket = socket;
@@ -58,6 +61,7 @@ export class Thread {
     this.showError = showError;
     this.optout = optout;
     this.resend = resend;
+    this.scheduled = scheduled;
     this.confirming = new Set(); // ids of unsure texts whose resend awaits a yes
     this.pinned = true; // at the bottom: stays there as the content grows
     this.renderedVersion = -1;
@@ -218,7 +222,7 @@ export class Thread {
     return h(
       "li",
       {
-        className: `msg ${out ? "out" : "in"}${grouped ? " grouped" : ""}${message.status === "pending" ? " pending" : ""}${message.id && message.id === this.found ? " found" : ""}`,
+        className: `msg ${out ? "out" : "in"}${grouped ? " grouped" : ""}${message.status === "pending" ? " pending" : ""}${message.status === "cancelled" ? " cancelled" : ""}${message.id && message.id === this.found ? " found" : ""}`,
         dataset: {
           testid: "message",
           messageId: message.id ? String(message.id) : "",
@@ -230,6 +234,7 @@ export class Thread {
       attachmentsView(message),
       message.body || !(message.attachments || []).length ? h("div", { className: "bubble" }, message.body) : null,
       failure,
+      this.scheduled ? this.scheduled.view(message) : null,
       optout,
       h("div", { className: "msg-meta" }, meta),
     );
