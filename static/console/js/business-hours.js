@@ -7,13 +7,15 @@
 import * as api from "./api.js";
 import { h, replaceChildren } from "./dom.js";
 import { prettyNumber } from "./format.js";
+import { AdminSection } from "./admin-section.js";
 
 const DAYS = [["1", "Mon"], ["2", "Tue"], ["3", "Wed"], ["4", "Thu"], ["5", "Fri"], ["6", "Sat"], ["7", "Sun"]];
 const FULL_DAY = { Mon: "Monday", Tue: "Tuesday", Wed: "Wednesday", Thu: "Thursday", Fri: "Friday",
   Sat: "Saturday", Sun: "Sunday" };
 
-export class BusinessHours {
+export class BusinessHours extends AdminSection {
   constructor() {
+    super();
     this.numbers = [];
     const field = (id, label, input) => [h("label", { htmlFor: id }, label), input];
     this.number = h("select", { id: "hours-number", onchange: () => this.fill() });
@@ -106,25 +108,8 @@ export class BusinessHours {
     if (number) await this.call(() => api.deleteJSON(`/api/business-hours/${number.id}`));
   }
 
-  async call(change) {
-    this.clearError();
-    try {
-      await change();
-    } catch (error) {
-      this.showError(error.reason || error.message);
-      return;
-    }
+  async refresh() {
     await this.reload();
     this.status.textContent = this.chosen() && this.chosen().hours ? "Saved." : this.status.textContent;
-  }
-
-  showError(reason) {
-    this.error.hidden = false;
-    this.error.textContent = reason;
-  }
-
-  clearError() {
-    this.error.hidden = true;
-    this.error.textContent = "";
   }
 }

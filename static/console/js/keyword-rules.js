@@ -6,9 +6,11 @@
 
 import * as api from "./api.js";
 import { h, replaceChildren, setText } from "./dom.js";
+import { AdminSection } from "./admin-section.js";
 
-export class KeywordRules {
+export class KeywordRules extends AdminSection {
   constructor() {
+    super();
     this.rules = [];
     this.templates = [];
     this.editing = null; // the rule in the form (null: a new one)
@@ -138,26 +140,7 @@ export class KeywordRules {
     }
   }
 
-  /** Run a change; on a refusal say why (what was typed stays). */
-  async call(change) {
-    this.clearError();
-    try {
-      await change();
-    } catch (error) {
-      this.showError(error.reason || error.message);
-      return false;
-    }
+  async refresh() {
     await this.reload(this.templates);
-    return true;
-  }
-
-  showError(reason) {
-    this.error.hidden = false;
-    this.error.textContent = reason;
-  }
-
-  clearError() {
-    this.error.hidden = true;
-    this.error.textContent = "";
   }
 }

@@ -10,6 +10,7 @@ import * as api from "./api.js";
 import { h, icon, replaceChildren, setText } from "./dom.js";
 import { BusinessHours } from "./business-hours.js";
 import { KeywordRules } from "./keyword-rules.js";
+import { AdminSection } from "./admin-section.js";
 
 // The merge fields a template may use (chatserver/rules/templating.py).
 const FIELDS = [
@@ -21,8 +22,9 @@ const FIELDS = [
   ["{org.name}", "the organisation"],
 ];
 
-export class RepliesAdmin {
+export class RepliesAdmin extends AdminSection {
   constructor() {
+    super();
     this.templates = [];
     this.categories = [];
     this.editing = null; // the template in the form (null: a new one)
@@ -243,28 +245,5 @@ export class RepliesAdmin {
     if (await this.call(() => api.deleteJSON(url)) && this.editing && this.editing.id === item.id) {
       this.edit(null);
     }
-  }
-
-  /** Run a change; on a refusal say why (nothing typed is lost). */
-  async call(change) {
-    this.clearError();
-    try {
-      await change();
-    } catch (error) {
-      this.showError(error.reason || error.message);
-      return false;
-    }
-    await this.reload();
-    return true;
-  }
-
-  showError(reason) {
-    this.error.hidden = false;
-    this.error.textContent = reason;
-  }
-
-  clearError() {
-    this.error.hidden = true;
-    this.error.textContent = "";
   }
 }

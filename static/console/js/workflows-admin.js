@@ -7,6 +7,7 @@
 
 import * as api from "./api.js";
 import { h, icon, replaceChildren, setText } from "./dom.js";
+import { AdminSection } from "./admin-section.js";
 
 const KINDS = [
   ["text", "Automatic text"],
@@ -14,8 +15,9 @@ const KINDS = [
   ["remind_text", "Reminder to text"],
 ];
 
-export class WorkflowsAdmin {
+export class WorkflowsAdmin extends AdminSection {
   constructor() {
+    super();
     this.workflows = [];
     this.templates = [];
     this.numbers = [];
@@ -194,27 +196,5 @@ export class WorkflowsAdmin {
     this.asking = null;
     if (await this.call(() => api.deleteJSON(`/api/workflows/${workflow.id}`))
       && this.editing && this.editing.id === workflow.id) this.edit(null);
-  }
-
-  async call(change) {
-    this.clearError();
-    try {
-      await change();
-    } catch (error) {
-      this.showError(error.reason || error.message);
-      return false;
-    }
-    await this.reload();
-    return true;
-  }
-
-  showError(reason) {
-    this.error.hidden = false;
-    this.error.textContent = reason;
-  }
-
-  clearError() {
-    this.error.hidden = true;
-    this.error.textContent = "";
   }
 }
