@@ -116,7 +116,12 @@ export class SendLater {
       className: "later-button",
       dataset: { testid: "send-later" },
       // Named even where the word is hidden (phone width): the clock alone.
-      attrs: { "aria-label": "Later: send at a time you pick", "aria-expanded": "false", "aria-controls": this.id },
+      attrs: {
+        "aria-label": "Later: send at a time you pick",
+        title: "Send later",
+        "aria-expanded": "false",
+        "aria-controls": this.id,
+      },
       onclick: () => this.toggle(),
     }, icon("clock"), h("span", { className: "later-label" }, "Later"));
     this.custom = h("input", {
