@@ -64,6 +64,7 @@ export class Thread {
     this.scheduled = scheduled;
     this.confirming = new Set(); // ids of unsure texts whose resend awaits a yes
     this.pinned = true; // at the bottom: stays there as the content grows
+    this.lastTop = 0; // where the thread was last scrolled to
     this.renderedVersion = -1;
     this.scrolledOnce = false; // scrolled to the bottom once the first page was in
     this.loadingOlder = false;
@@ -163,6 +164,7 @@ export class Thread {
 
   scrollToBottom() {
     this.el.scrollTop = this.el.scrollHeight;
+    this.lastTop = this.el.scrollTop;
     this.pinned = true;
   }
 
@@ -377,7 +379,14 @@ export class Thread {
   }
 
   onScroll() {
-    this.pinned = this.distanceFromBottom() < 4;
+    // Only the agent scrolling up unpins the thread: content that grew under
+    // a pinned thread (an image loading) opens a gap without moving it up,
+    // and the resize observer closes that gap.
+    const top = this.el.scrollTop;
+    if (top < this.lastTop - 1 || this.distanceFromBottom() < 4) {
+      this.pinned = this.distanceFromBottom() < 4;
+    }
+    this.lastTop = top;
     if (this.el.scrollTop < LOAD_MORE_AT_PX) this.loadOlder();
   }
 
