@@ -332,8 +332,9 @@ export class Composer {
     }
   }
 
-  /** Send the text now, or with `later` ({sendAt, cancelOnReply}) then. */
-  send(later = null) {
+  /** Send the text now, or with `later` ({sendAt, cancelOnReply}) then;
+   * `schedule`: at the first time allowed, whatever the notice shows. */
+  send(later = null, schedule = false) {
     const text = this.textarea.value.trim();
     if (this.mode === "note") {
       if (!text) return;
@@ -355,7 +356,7 @@ export class Composer {
     const category = this.replies.category();
     this.clearError();
     this.textarea.value = "";
-    const extra = later ? { category, later } : { category, schedule: Boolean(this.scheduleFor) };
+    const extra = later ? { category, later } : { category, schedule: schedule || Boolean(this.scheduleFor) };
     if (images) extra.images = images.take();
     this.update();
     this.onSend(text, extra);

@@ -239,9 +239,11 @@ export class PendingSends {
         this.composer.setSchedule(frame.reason, when);
         this.composer.showError("Not sent.", {
           label: `Schedule it for ${when}`,
+          // Scheduled even if a refresh of the chatbox cleared the notice
+          // meanwhile: this button says so.
           run: () => {
             this.composer.clearError();
-            this.composer.send();
+            this.composer.send(null, true);
           },
         });
         return;
