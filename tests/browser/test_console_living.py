@@ -218,3 +218,32 @@ def test_the_plan_warning_shows_once(team, browser_context):
     expect(box.get_by_test_id("send")).to_be_disabled()
     shot(page, "plan-warning-once")
     assert errors == []
+
+
+def test_a_slash_typed_before_the_saved_replies_arrive_opens_their_list(
+    team, browser_context
+):
+    run_script(
+        team,
+        "from chatserver.models import Organisation, Template\n"
+        "Template.objects.create(organisation=Organisation.objects.get(name=ORG),"
+        " name='Quote ready', body='Your quote is ready.')\n",
+    )
+    server = start_console_server(team)
+    text_in(team, server, DANA, "Any news on my quote?")
+    page = browser_context().new_page()
+    errors = watch(page)
+    # The chatbox's details (which bring the saved replies) come slowly, as on
+    # a busy server: the agent types "/" before they are in.
+    page.route(
+        re.compile(r".*/api/conversations/\d+$"),
+        lambda route: (page.wait_for_timeout(1500), route.continue_()),
+    )
+    log_in(page, server, team.alice)
+    queue_row(page, "Any news on my quote?").click()
+    box = chatbox(page)
+    box.locator("textarea").type("/quo")
+    menu = box.get_by_test_id("replies-menu")
+    expect(menu).to_be_visible()
+    expect(menu).to_contain_text("Quote ready")
+    assert errors == []

@@ -90,7 +90,9 @@ export class SavedReplies {
     this.categorySelect.value = catName.has(Number(current)) ? current : "";
     this.categorySelect.hidden = !cats.length;
     this.tools.hidden = this.templateSelect.hidden && this.categorySelect.hidden;
-    if (this.open) this.refresh();
+    // Saved replies that arrive while the agent is typing "/..." (the
+    // chatbox's details still loading) open the list they typed for.
+    if (this.open || document.activeElement === this.textarea) this.refresh();
   }
 
   /** The category chosen for the next text, or null. */
