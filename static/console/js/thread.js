@@ -366,7 +366,12 @@ export class Thread {
     this.scrolledOnce = true; // stay at the message, not at the newest
     this.render(true);
     const item = this.list.querySelector(`[data-message-id="${messageId}"]`);
-    if (item) item.scrollIntoView({ block: "center" });
+    if (item) {
+      item.scrollIntoView({ block: "center" });
+      // Stay at the message: growth below (images) must not pull it away.
+      this.pinned = false;
+      this.lastTop = this.el.scrollTop;
+    }
     window.clearTimeout(this.foundTimer);
     this.foundTimer = window.setTimeout(() => {
       this.found = null;
