@@ -121,25 +121,8 @@ def table(result: dict) -> str:
         )
     idle = s.get("idle")
     if idle:
-        p, f = idle["product"], idle["floor"]
-        row(
-            f"{p['sockets']} idle sockets on one process: memory per socket (KiB)",
-            p["kb_per_socket"],
-            f["kb_per_socket"],
-            idle["kb_per_socket_ratio"],
-        )
-        row(
-            "... connected in (s); still open after the hold",
-            f"{p['connect']['seconds']}; {p['still_open_after_hold']}",
-            f"{f['connect']['seconds']}; {f['still_open_after_hold']}",
-        )
-        row(
-            "... one text to all of them: p50 / p99 (ms), missing",
-            f"{ms(p['one_text_to_all']['latency_ms'], 'p50', 'p99')}, "
-            f"{p['one_text_to_all']['missing']}",
-            f"{ms(f['one_text_to_all']['latency_ms'], 'p50', 'p99')}, "
-            f"{f['one_text_to_all']['missing']}",
-        )
+        title = f"{idle['product']['sockets']} idle sockets on one process"
+        idle_rows(idle, title, row)
     restart_rows(s, row)
     lines = ["\n".join(rows)]
     faults = [
@@ -183,6 +166,29 @@ def table(result: dict) -> str:
     return "\n\n".join(lines)
 
 
+def idle_rows(idle: dict, title: str, row) -> None:
+    """An idle scenario's rows (idle, idle10k): memory, connecting, one text."""
+    p, f = idle["product"], idle["floor"]
+    row(
+        f"{title}: memory per socket (KiB)",
+        p["kb_per_socket"],
+        f["kb_per_socket"],
+        idle["kb_per_socket_ratio"],
+    )
+    row(
+        "... connected in (s); still open after the hold",
+        f"{p['connect']['seconds']}; {p['still_open_after_hold']}",
+        f"{f['connect']['seconds']}; {f['still_open_after_hold']}",
+    )
+    row(
+        "... one text to all of them: p50 / p99 (ms), missing",
+        f"{ms(p['one_text_to_all']['latency_ms'], 'p50', 'p99')}, "
+        f"{p['one_text_to_all']['missing']}",
+        f"{ms(f['one_text_to_all']['latency_ms'], 'p50', 'p99')}, "
+        f"{f['one_text_to_all']['missing']}",
+    )
+
+
 def restart_rows(s: dict, row) -> None:
     """Issue 21's scenarios: storm, idle10k, rolling, cpu_per_text."""
     storm = s.get("storm")
@@ -214,26 +220,9 @@ def restart_rows(s: dict, row) -> None:
         )
     big = s.get("idle10k")
     if big:
-        p, f = big["product"], big["floor"]
-        row(
-            f"idle10k: {p['sockets']} idle sockets held {p['held_seconds']:.0f} s: "
-            "memory per socket (KiB)",
-            p["kb_per_socket"],
-            f["kb_per_socket"],
-            big["kb_per_socket_ratio"],
-        )
-        row(
-            "... connected in (s); still open after the hold",
-            f"{p['connect']['seconds']}; {p['still_open_after_hold']}",
-            f"{f['connect']['seconds']}; {f['still_open_after_hold']}",
-        )
-        row(
-            "... one text to all of them: p50 / p99 (ms), missing",
-            f"{ms(p['one_text_to_all']['latency_ms'], 'p50', 'p99')}, "
-            f"{p['one_text_to_all']['missing']}",
-            f"{ms(f['one_text_to_all']['latency_ms'], 'p50', 'p99')}, "
-            f"{f['one_text_to_all']['missing']}",
-        )
+        p = big["product"]
+        title = f"idle10k: {p['sockets']} idle sockets held {p['held_seconds']:.0f} s"
+        idle_rows(big, title, row)
     roll = s.get("rolling")
     if roll:
         st, rl = roll["steady"], roll["roll"]
