@@ -10,6 +10,7 @@ small module that only maps its fields and status names.
 from __future__ import annotations
 
 import enum
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,9 @@ class InvalidNumber(ValueError):
     """A phone number that cannot be read as a valid E.164 number."""
 
 
+# Remembered: every lookup by number normalises it again (the model field),
+# and parsing one costs more than the query that uses it.
+@functools.lru_cache(maxsize=4096)
 def normalize_number(raw: str, region: str = DEFAULT_REGION) -> str:
     """Return ``raw`` as E.164 (``+14155550123``) or raise InvalidNumber.
 

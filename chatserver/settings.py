@@ -350,3 +350,9 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+
+# Seconds a hello's shared part (what every agent with access All sees) may
+# serve other hellos that read the same cursor (chatserver.queries.snapshot):
+# when thousands of consoles reconnect at once it is built once, not once
+# each. 0 builds every hello afresh.
+HELLO_SHARE_SECONDS = float(os.environ.get("HELLO_SHARE_SECONDS", "1"))

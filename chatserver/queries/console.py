@@ -6,11 +6,21 @@ Read-only: everything here is computed from the database, the truth.
 
 from __future__ import annotations
 
+import time
+
 from django.db.models import Max
 
 from chatserver import shapes
 from chatserver.models import Agent, Conversation, Lead, Message
-from chatserver.queries import access, buckets, consent, followups, replay, unread
+from chatserver.queries import (
+    access,
+    buckets,
+    consent,
+    followups,
+    replay,
+    snapshot,
+    unread,
+)
 from chatserver.rules import images
 
 OPEN_CONVERSATIONS_LIMIT = 200
@@ -115,17 +125,39 @@ def lead_conversations(lead: Lead) -> list[dict]:
     )
 
 
+def build_snapshot(agent: Agent, cursor: int) -> snapshot.Snapshot:
+    """What every agent with access All sees, read now (after ``cursor``)."""
+    organisation = agent.organisation_id
+    return snapshot.Snapshot(
+        cursor=cursor,
+        built=time.monotonic(),
+        conversations=open_conversations(agent),
+        leads=snapshot.lead_tally(organisation),
+        followups_pending=snapshot.followups_pending(organisation),
+    )
+
+
 def hello(agent: Agent) -> dict:
     """The state a console starts from.
 
     Its cursor is read first and the state after it, so the state includes
     every event up to the cursor (and perhaps a few after it, which the socket
-    then also receives: applying an event twice changes nothing).
+    then also receives: applying an event twice changes nothing). What an
+    agent with access All sees comes from a snapshot shared by the hellos
+    that read the same cursor (``chatserver.queries.snapshot``).
     """
-    cursor = replay.latest_cursor(agent)
+    cursor, settled = replay.cursor_state(agent.organisation_id)
     user = agent.user
     shows_images = access.may_see_images(agent)
-    conversations = open_conversations(agent)
+    if snapshot.shares(agent):
+        shared = snapshot.shared(agent, cursor, settled, build_snapshot)
+        conversations = shared.conversations
+        bucket_counts = shared.buckets(agent.id)
+        outstanding = followups.outstanding(agent) if shared.followups_pending else []
+    else:
+        conversations = open_conversations(agent)
+        bucket_counts = buckets.counts(agent)
+        outstanding = followups.outstanding(agent)
     return {
         "type": "hello",
         "cursor": cursor,
@@ -149,10 +181,10 @@ def hello(agent: Agent) -> dict:
         },
         "unread": unread.unread_counts(agent),
         # How many leads the agent sees in each bucket (chatserver.queries.buckets).
-        "buckets": buckets.counts(agent),
+        "buckets": bucket_counts,
         # The agent's pending follow-ups (chatserver.queries.followups): the
         # console lists the due ones on its Outstanding list.
-        "followups": followups.outstanding(agent),
+        "followups": outstanding,
         "conversations": (
             conversations if shows_images else images.hide_images(conversations)
         ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Max
+from django.db import connection
 from django.utils import timezone
 
 from chatserver import events
@@ -22,10 +22,25 @@ RESUME_MAX_SCAN = 5000
 
 def latest_cursor(agent: Agent) -> int:
     """The cursor of the newest event of the agent's organisation (0 when none)."""
-    last = Event.objects.filter(organisation_id=agent.organisation_id).aggregate(
-        last=Max("cursor")
-    )["last"]
-    return last or 0
+    return cursor_state(agent.organisation_id)[0]
+
+
+# Both read from an index (unique_event_cursor, event_unnumbered_idx).
+CURSOR_STATE_SQL = """
+SELECT (SELECT MAX(cursor) FROM {event} WHERE organisation_id = %(org)s),
+    EXISTS (SELECT 1 FROM {event} WHERE organisation_id = %(org)s AND cursor IS NULL)
+""".format(event=Event._meta.db_table)
+
+
+def cursor_state(organisation_id: int) -> tuple[int, bool]:
+    """The organisation's newest cursor (0 when none), and whether every
+    event committed so far is numbered (``settled``: none is waiting for the
+    numbering that follows its commit, ``chatserver.publish``). One round
+    trip, and no query to compile: every hello reads it."""
+    with connection.cursor() as cursor:
+        cursor.execute(CURSOR_STATE_SQL, {"org": organisation_id})
+        last, waiting = cursor.fetchone()
+    return last or 0, not waiting
 
 
 @dataclass
