@@ -125,6 +125,16 @@ def fresh_channel_layer():
 
 
 @pytest.fixture(autouse=True)
+def fresh_hello_snapshots():
+    """Each test starts with no shared hello (chatserver.queries.snapshot):
+    a test database may give its organisation an id an earlier test's had."""
+    from chatserver.queries import snapshot
+
+    snapshot.forget()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache():
     """Each test starts with an empty cache (no login failures counted)."""
     from django.core.cache import cache

@@ -151,11 +151,17 @@ def hello(agent: Agent) -> dict:
     shows_images = access.may_see_images(agent)
     if snapshot.shares(agent):
         shared = snapshot.shared(agent, cursor, settled, build_snapshot)
-        conversations = shared.conversations
+        conversations = (
+            shared.conversations
+            if shows_images
+            else shared.conversations_without_images
+        )
         bucket_counts = shared.buckets(agent.id)
         outstanding = followups.outstanding(agent) if shared.followups_pending else []
     else:
         conversations = open_conversations(agent)
+        if not shows_images:
+            conversations = images.hide_images(conversations)
         bucket_counts = buckets.counts(agent)
         outstanding = followups.outstanding(agent)
     return {
@@ -185,7 +191,5 @@ def hello(agent: Agent) -> dict:
         # The agent's pending follow-ups (chatserver.queries.followups): the
         # console lists the due ones on its Outstanding list.
         "followups": outstanding,
-        "conversations": (
-            conversations if shows_images else images.hide_images(conversations)
-        ),
+        "conversations": conversations,
     }

@@ -24,6 +24,7 @@ is a write that emits no event (an edit in the Django admin), for at most
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import Counter
@@ -33,6 +34,7 @@ from django.conf import settings
 from django.db.models import Count
 
 from chatserver.models import Agent, FollowUp, Lead
+from chatserver.rules import images
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,11 @@ class Snapshot:
     # needs no query for the agent's Outstanding list).
     followups_pending: bool
 
+    @functools.cached_property
+    def conversations_without_images(self) -> list[dict]:
+        """The conversations as agents who are not shown images get them."""
+        return images.hide_images(self.conversations)
+
     def buckets(self, agent_id: int) -> dict[str, int]:
         """One agent's bucket counts (``chatserver.queries.buckets``)."""
         open_, closed = Lead.Status.OPEN, Lead.Status.CLOSED
@@ -62,7 +69,9 @@ class Snapshot:
             "unassigned": self.leads[(open_, None)],
             "mine": mine,
             "assigned": held - mine,
-            "closed": sum(n for (status, _), n in self.leads.items() if status == closed),
+            "closed": sum(
+                n for (status, _), n in self.leads.items() if status == closed
+            ),
         }
 
 
@@ -120,3 +129,9 @@ def followups_pending(organisation_id: int) -> bool:
     return FollowUp.objects.filter(
         organisation_id=organisation_id, done_at__isnull=True
     ).exists()
+
+
+def forget() -> None:
+    """Drop every snapshot (tests: each starts from an empty process)."""
+    with _guard:
+        _latest.clear()
