@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 from django.db import IntegrityError, transaction
+from django.db.models.constants import OnConflict
 
 from carriers.base import InboundMessage
 from chatserver import events
@@ -29,6 +30,21 @@ from chatserver.rules.errors import UnknownRecipient
 from chatserver.rules.text import pretty_number
 
 Status = Message.Status
+
+
+def existing_thread(sender: SenderNumber, from_number: str) -> Conversation | None:
+    """The thread an inbound text joins when all it needs exists (the lead,
+    its number, the thread on this sender number), else None. Takes the
+    number's lock (see ``conversation_for_inbound``); writes nothing."""
+    lock_number(sender.organisation_id, from_number)
+    picked = numbers.pick_lead(sender, from_number)
+    if picked is None or picked[2] is None:
+        return None
+    conversation = picked[2]
+    # Rows the caller already holds: what follows (events, consent) reads them.
+    conversation.sender = sender
+    conversation.organisation = sender.organisation
+    return conversation
 
 
 def conversation_for_inbound(sender: SenderNumber, from_number: str) -> Conversation:
@@ -64,15 +80,16 @@ def conversation_for_inbound(sender: SenderNumber, from_number: str) -> Conversa
         # Read by store_inbound: a new lead may start its source's workflows.
         conversation.new_lead = True
         return conversation
-    lead, number = picked
-    conversation, _ = Conversation.objects.select_related(
-        "lead", "contact_number__contact"
-    ).get_or_create(
-        lead=lead,
-        contact_number=number,
-        sender=sender,
-        defaults={"organisation_id": sender.organisation_id},
-    )
+    lead_id, number, conversation = picked
+    if conversation is None:
+        conversation, _ = Conversation.objects.select_related(
+            "lead", "contact_number__contact"
+        ).get_or_create(
+            lead_id=lead_id,
+            contact_number=number,
+            sender=sender,
+            defaults={"organisation_id": sender.organisation_id},
+        )
     # Rows the caller already holds: what follows (events, consent) reads them.
     conversation.sender = sender
     conversation.organisation = sender.organisation
@@ -121,30 +138,41 @@ def store_inbound(
     """``receive_inbound``'s work, in its transaction; ``arrived``: when its
     webhook reached us (a Unix time), now when not given."""
     encoding, segments = count_segments(inbound.body, mms=bool(inbound.media))
-    try:
-        # One savepoint for the lead it may create and the message: when the
-        # same webhook arrives twice at once, the loser leaves no trace (no
-        # empty lead, no event).
-        with transaction.atomic():
-            conversation = conversation_for_inbound(sender, inbound.from_number)
-            message = Message.objects.create(
-                organisation_id=sender.organisation_id,
-                conversation=conversation,
-                direction=Message.Direction.INBOUND,
-                body=inbound.body,
-                status=Status.RECEIVED,
-                carrier=inbound.carrier,
-                carrier_message_id=inbound.carrier_message_id,
-                encoding=encoding,
-                segments=segments,
-                possible_optout=keywords.reads_like_optout(inbound.body),
-            )
-            if inbound.media:
-                # Recorded now, fetched later, off the webhook's path.
-                attachments.record_inbound(message, inbound)
-    except IntegrityError:
-        # The same webhook again (redelivered, or twice at once): stored before.
-        return None
+    message = Message(
+        organisation_id=sender.organisation_id,
+        direction=Message.Direction.INBOUND,
+        body=inbound.body,
+        status=Status.RECEIVED,
+        carrier=inbound.carrier,
+        carrier_message_id=inbound.carrier_message_id,
+        encoding=encoding,
+        segments=segments,
+        possible_optout=keywords.reads_like_optout(inbound.body),
+    )
+    conversation = existing_thread(sender, inbound.from_number)
+    if conversation is not None:
+        # A known lead's thread (most texts): nothing was created, so a
+        # duplicate is refused by the INSERT itself, without a savepoint.
+        message.conversation = conversation
+        if not insert_once(message):
+            return None  # the same webhook again: stored before
+        if inbound.media:
+            # Recorded now, fetched later, off the webhook's path.
+            attachments.record_inbound(message, inbound)
+    else:
+        try:
+            # One savepoint for the lead it may create and the message: when
+            # the same webhook arrives twice at once, the loser leaves no
+            # trace (no empty lead, no event).
+            with transaction.atomic():
+                conversation = conversation_for_inbound(sender, inbound.from_number)
+                message.conversation = conversation
+                message.save(force_insert=True)
+                if inbound.media:
+                    attachments.record_inbound(message, inbound)
+        except IntegrityError:
+            # The same webhook again (redelivered, or twice at once).
+            return None
     touch(conversation, message.created_at)
     reopen_on_inbound(conversation)
     publish_message_created(
@@ -166,6 +194,26 @@ def store_inbound(
     # texted (a STOP just received earns neither).
     auto_replies.answer(message, inbound)
     return message
+
+
+def insert_once(message: Message) -> bool:
+    """INSERT a lead's text unless the carrier's message id is stored
+    already (``ON CONFLICT DO NOTHING``); whether it was."""
+    fields = [f for f in Message._meta.concrete_fields if not f.primary_key]
+    for field in fields:
+        field.pre_save(message, add=True)  # created_at, updated_at
+    returned = Message.objects._insert(
+        [message],
+        fields=fields,
+        returning_fields=Message._meta.db_returning_fields,
+        on_conflict=OnConflict.IGNORE,
+    )
+    if not returned or returned[0] is None:
+        return False
+    message.pk = returned[0][0]
+    message._state.adding = False
+    message._state.db = Message.objects.db
+    return True
 
 
 def reopen_on_inbound(conversation: Conversation) -> None:

@@ -86,6 +86,11 @@ def parse_receipt(receipt: WebhookReceipt) -> list[InboundMessage | StatusUpdate
 PERMANENT = (UnknownRecipient, BadRequest, LookupError, DataError)
 
 
+class _ReceiptFailed(Exception):
+    """A receipt of a batch applied without savepoints failed: the batch is
+    taken back and applied again, each receipt in a savepoint of its own."""
+
+
 def process_pending(limit: int = BATCH) -> int:
     """Apply the oldest waiting receipts; returns how many were handled.
 
@@ -93,7 +98,18 @@ def process_pending(limit: int = BATCH) -> int:
     deleted in the transaction that applies them, so each is applied once. A
     database that fails takes the whole batch back, to be tried again; a
     receipt that cannot be applied is marked with why and left.
+
+    A batch is first applied without a savepoint per receipt (two round trips
+    and their bookkeeping each, for a rare failure): should one receipt fail,
+    the whole batch is taken back and applied again with them, which marks it.
     """
+    try:
+        return _process_batch(limit, savepoints=False)
+    except _ReceiptFailed:
+        return _process_batch(limit, savepoints=True)
+
+
+def _process_batch(limit: int, savepoints: bool) -> int:
     with transaction.atomic():
         receipts = list(
             WebhookReceipt.objects.filter(failed_at__isnull=True)
@@ -103,15 +119,19 @@ def process_pending(limit: int = BATCH) -> int:
         done, failed = [], []
         for receipt in receipts:
             try:
-                with transaction.atomic():
+                with transaction.atomic(savepoint=savepoints):
                     apply(parse_receipt(receipt), receipt.received_at.timestamp())
                 done.append(receipt)
             except PERMANENT as exc:
+                if not savepoints:
+                    raise _ReceiptFailed from exc
                 log.warning("webhook receipt %s cannot be applied: %s", receipt.pk, exc)
                 failed.append((receipt.pk, str(exc)))
             except DatabaseError:
                 raise  # the database failed: the whole batch again, later
             except Exception as exc:  # a bug: keep the webhook, and say why
+                if not savepoints:
+                    raise _ReceiptFailed from exc
                 log.exception("webhook receipt %s failed", receipt.pk)
                 failed.append((receipt.pk, f"{type(exc).__name__}: {exc}"))
         if done:
