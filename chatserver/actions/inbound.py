@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists
 from django.db.models.constants import OnConflict
 
 from carriers.base import InboundMessage
@@ -182,18 +183,39 @@ def store_inbound(
     # After the message's own event, so consoles show the lead's STOP before
     # the consent change and the confirmation it caused.
     consent.on_inbound(message, inbound)
+    new_lead = getattr(conversation, "new_lead", False)
+    cancels, stops = reply_work(conversation, new_lead)
     # The lead spoke first: the texts scheduled to be cancelled then are
     # (after an opt-out failed them all, with that reason).
-    scheduled.cancel_on_reply(message)
-    if getattr(conversation, "new_lead", False):
+    if cancels:
+        scheduled.cancel_on_reply(message)
+    if new_lead:
         workflows.on_new_lead(conversation.lead, conversation, agent=None)
-    else:
+    elif stops:
         # A lead who answers is talking: the automatic steps stop.
         workflows.stop_lead(conversation.lead, workflows.LEAD_REPLIED)
     # Then a keyword rule's or the after-hours reply, to a number still
     # texted (a STOP just received earns neither).
     auto_replies.answer(message, inbound)
     return message
+
+
+def reply_work(conversation: Conversation, new_lead: bool) -> tuple[bool, bool]:
+    """Whether the lead's text has scheduled texts to cancel and workflows to
+    stop: one query, as most texts have neither (each is then done by its
+    own action, which locks and rereads what it changes)."""
+    if new_lead:
+        return True, False  # a new lead: nothing to stop (rare: no need to ask)
+    row = (
+        Conversation.objects.filter(pk=conversation.pk)
+        .annotate(
+            cancels=Exists(scheduled.cancelled_by_reply(conversation.pk)),
+            stops=Exists(workflows.running_enrollments(conversation.lead_id)),
+        )
+        .values_list("cancels", "stops")
+        .first()
+    )
+    return row if row is not None else (True, True)
 
 
 def insert_once(message: Message) -> bool:
