@@ -145,8 +145,7 @@ def flush(organisation_id: int, signals: Iterable[Signal] = ()) -> int:
     """
     try:
         with transaction.atomic():
-            _lock(organisation_id)
-            numbered = _number(organisation_id)
+            numbered = _lock_and_number(organisation_id)
             unread_cache: dict[int, dict] = {}
             outgoing = [
                 (event.groups, layer_message(event, unread_cache)) for event in numbered
@@ -198,6 +197,42 @@ FROM last, todo WHERE e.id = todo.id
 RETURNING e.id, e.organisation_id, e.cursor, e.lead_id, e.type, e.payload,
     e.groups, e.routing
 """.format(event=Event._meta.db_table)
+
+
+def _lock_and_number(organisation_id: int) -> list[Event]:
+    """``_lock`` then ``_number``: on PostgreSQL in one round trip, as every
+    text's flush runs them (the lock is taken before the numbering runs, the
+    statements running in order in the transaction)."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        _lock(organisation_id)
+        return _number(organisation_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%(namespace)s, %(org)s);"
+            " SET LOCAL synchronous_commit TO OFF;" + NUMBER_SQL,
+            {"namespace": LOCK_NAMESPACE, "org": organisation_id},
+        )
+        # The numbering's rows are the third result (lock, SET, UPDATE).
+        cursor.nextset()
+        cursor.nextset()
+        rows = cursor.fetchall()
+    # JSON columns come as text, as to any Django query: read as its fields do.
+    json = Event._meta.get_field("payload")
+    numbered = [
+        Event(
+            id=id_,
+            organisation_id=org,
+            cursor=number,
+            lead_id=lead_id,
+            type=type_,
+            payload=json.from_db_value(payload, None, connection),
+            groups=json.from_db_value(groups, None, connection),
+            routing=json.from_db_value(routing, None, connection),
+        )
+        for id_, org, number, lead_id, type_, payload, groups, routing in rows
+    ]
+    return sorted(numbered, key=lambda event: event.cursor)
 
 
 def _number(organisation_id: int) -> list[Event]:
