@@ -5,6 +5,7 @@ applied. The one path of an inbound text through the domain."""
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists
@@ -25,7 +26,9 @@ from chatserver.models import (
     Message,
     SenderNumber,
 )
+from chatserver.queries import auto_replies as saved_replies
 from chatserver.queries import numbers
+from chatserver.rules import auto_replies as rules_auto_replies
 from chatserver.rules import keywords
 from chatserver.rules.errors import UnknownRecipient
 from chatserver.rules.text import pretty_number
@@ -184,38 +187,54 @@ def store_inbound(
     # the consent change and the confirmation it caused.
     consent.on_inbound(message, inbound)
     new_lead = getattr(conversation, "new_lead", False)
-    cancels, stops = reply_work(conversation, new_lead)
+    work = reply_work(conversation, new_lead, inbound.body)
     # The lead spoke first: the texts scheduled to be cancelled then are
     # (after an opt-out failed them all, with that reason).
-    if cancels:
+    if work.cancels:
         scheduled.cancel_on_reply(message)
     if new_lead:
         workflows.on_new_lead(conversation.lead, conversation, agent=None)
-    elif stops:
+    elif work.stops:
         # A lead who answers is talking: the automatic steps stop.
         workflows.stop_lead(conversation.lead, workflows.LEAD_REPLIED)
     # Then a keyword rule's or the after-hours reply, to a number still
     # texted (a STOP just received earns neither).
-    auto_replies.answer(message, inbound)
+    auto_replies.answer(message, inbound, rule_may_answer=work.rule)
     return message
 
 
-def reply_work(conversation: Conversation, new_lead: bool) -> tuple[bool, bool]:
-    """Whether the lead's text has scheduled texts to cancel and workflows to
-    stop: one query, as most texts have neither (each is then done by its
-    own action, which locks and rereads what it changes)."""
+class ReplyWork(NamedTuple):
+    """What a lead's text may have to do beyond being stored."""
+
+    cancels: bool  # scheduled texts to cancel
+    stops: bool  # workflows to stop
+    rule: bool  # a keyword rule that may answer it
+
+
+def reply_work(conversation: Conversation, new_lead: bool, body: str) -> ReplyWork:
+    """What the lead's text has to do, in one query, as most texts have
+    nothing to cancel, stop or answer (each is then done by its own action,
+    which locks and rereads what it changes)."""
+    word = rules_auto_replies.message_keyword(body)
     if new_lead:
-        return True, False  # a new lead: nothing to stop (rare: no need to ask)
+        return ReplyWork(True, False, True)  # a new lead: nothing to stop (rare)
+    checks = {
+        "cancels": Exists(scheduled.cancelled_by_reply(conversation.pk)),
+        "stops": Exists(workflows.running_enrollments(conversation.lead_id)),
+    }
+    if word:
+        checks["rule"] = Exists(
+            saved_replies.rules_answering(conversation.organisation_id, word)
+        )
     row = (
         Conversation.objects.filter(pk=conversation.pk)
-        .annotate(
-            cancels=Exists(scheduled.cancelled_by_reply(conversation.pk)),
-            stops=Exists(workflows.running_enrollments(conversation.lead_id)),
-        )
-        .values_list("cancels", "stops")
+        .annotate(**checks)
+        .values(*checks)
         .first()
     )
-    return row if row is not None else (True, True)
+    if row is None:
+        return ReplyWork(True, True, True)
+    return ReplyWork(row["cancels"], row["stops"], row.get("rule", False))
 
 
 def insert_once(message: Message) -> bool:
