@@ -18,6 +18,7 @@ from chatserver.actions.closing import reopen_lead
 from chatserver.actions.lead_events import publish_lead
 from chatserver.actions.locks import lock_number
 from chatserver.actions.messages import count_segments, publish_message_created, touch
+from chatserver.models.prepared import Prepared
 from chatserver.models import (
     Contact,
     ContactNumber,
@@ -100,17 +101,48 @@ def conversation_for_inbound(sender: SenderNumber, from_number: str) -> Conversa
     return conversation
 
 
+def _first(queryset):
+    """A queryset as ``first()`` reads it: in its order, else by id."""
+    return (queryset if queryset.ordered else queryset.order_by("pk"))[:1]
+
+
+# Every text runs these: compiled once (``Prepared``).
+_SENDER = Prepared(
+    lambda number, carrier: _first(
+        SenderNumber.objects.select_related(
+            "organisation", "agent", "business_hours"
+        ).filter(number=number, carrier=carrier)
+    ),
+    SenderNumber._meta.get_field("number"),
+    str,
+)
+
+
+def _reply_work_query(conversation_id, lead_id, organisation_id, word, with_rule):
+    checks = {
+        "cancels": Exists(scheduled.cancelled_by_reply(conversation_id)),
+        "stops": Exists(workflows.running_enrollments(lead_id)),
+    }
+    if with_rule:
+        checks["rule"] = Exists(saved_replies.rules_answering(organisation_id, word))
+    return _first(
+        Conversation.objects.filter(pk=conversation_id)
+        .annotate(**checks)
+        .values_list(*checks)
+    )
+
+
+_REPLY_WORK = Prepared(_reply_work_query, int, int, int, str)
+
+
 def sender_for(inbound: InboundMessage) -> SenderNumber:
     """Our number a text was sent to, or UnknownRecipient.
 
     A number on one carrier takes texts from that carrier only: the
     simulator's webhook cannot put texts on a Twilio number's leads.
     """
-    sender = (
-        SenderNumber.objects.select_related("organisation", "agent", "business_hours")
-        .filter(number=inbound.to_number, carrier=inbound.carrier)
-        .first()
-    )
+    found = _SENDER(inbound.to_number, inbound.carrier)
+    sender = found[0] if found else None
     if sender is None:
         raise UnknownRecipient(
             f"{inbound.to_number} is not one of our {inbound.carrier} numbers"
@@ -218,23 +250,17 @@ def reply_work(conversation: Conversation, new_lead: bool, body: str) -> ReplyWo
     word = rules_auto_replies.message_keyword(body)
     if new_lead:
         return ReplyWork(True, False, True)  # a new lead: nothing to stop (rare)
-    checks = {
-        "cancels": Exists(scheduled.cancelled_by_reply(conversation.pk)),
-        "stops": Exists(workflows.running_enrollments(conversation.lead_id)),
-    }
-    if word:
-        checks["rule"] = Exists(
-            saved_replies.rules_answering(conversation.organisation_id, word)
-        )
-    row = (
-        Conversation.objects.filter(pk=conversation.pk)
-        .annotate(**checks)
-        .values(*checks)
-        .first()
+    found = _REPLY_WORK(
+        conversation.pk,
+        conversation.lead_id,
+        conversation.organisation_id,
+        word or "-",
+        shape=bool(word),
     )
-    if row is None:
+    if not found:
         return ReplyWork(True, True, True)
-    return ReplyWork(row["cancels"], row["stops"], row.get("rule", False))
+    cancels, stops, *rule = found[0]
+    return ReplyWork(cancels, stops, bool(rule and rule[0]))
 
 
 def insert_once(message: Message) -> bool:

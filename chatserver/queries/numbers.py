@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db.models import F
 
+from chatserver.models.prepared import Prepared
 from chatserver.models import (
     Agent,
     Contact,
@@ -28,6 +29,33 @@ ROLE_ORDER = {
     Contact.Role.SPOUSE: 2,
     Contact.Role.OTHER: 3,
 }
+
+
+# Every inbound text runs these two: compiled once (``Prepared``).
+_NUMBERS_WITH_LEADS = Prepared(
+    # One row per (contact number, lead of its contact), with what ranks the lead.
+    lambda organisation_id, number: ContactNumber.objects.filter(
+        organisation_id=organisation_id,
+        number=number,
+        contact__leads__organisation_id=organisation_id,
+    )
+    .select_related("contact")
+    .annotate(
+        via_lead=F("contact__leads"),
+        lead_assignee=F("contact__leads__assignee_id"),
+        lead_activity=F("contact__leads__last_activity_at"),
+    ),
+    int,
+    ContactNumber._meta.get_field("number"),
+)
+# A lead's threads with a phone number (on any of its contacts' numbers).
+_THREADS_ON_NUMBER = Prepared(
+    lambda lead_id, number: Conversation.objects.filter(
+        lead_id=lead_id, contact_number__number=number
+    ).select_related("lead", "contact_number__contact"),
+    int,
+    ContactNumber._meta.get_field("number"),
+)
 
 
 def pick_lead(
@@ -55,20 +83,7 @@ def pick_lead(
     leads, then the chosen lead's threads with them.
     """
     organisation_id = sender.organisation_id
-    # One row per (contact number, lead of its contact).
-    rows = (
-        ContactNumber.objects.filter(
-            organisation_id=organisation_id,
-            number=from_number,
-            contact__leads__organisation_id=organisation_id,
-        )
-        .select_related("contact")
-        .annotate(
-            via_lead=F("contact__leads"),
-            lead_assignee=F("contact__leads__assignee_id"),
-            lead_activity=F("contact__leads__last_activity_at"),
-        )
-    )
+    rows = _NUMBERS_WITH_LEADS(organisation_id, from_number)
     on_lead: dict[int, list[ContactNumber]] = {}
     for number in rows:
         on_lead.setdefault(number.via_lead, []).append(number)
@@ -84,11 +99,7 @@ def pick_lead(
 
     lead_id = max(on_lead, key=rank)
     candidates = on_lead[lead_id]
-    threads = list(
-        Conversation.objects.filter(
-            lead_id=lead_id, contact_number__in=candidates
-        ).select_related("lead", "contact_number__contact")
-    )
+    threads = _THREADS_ON_NUMBER(lead_id, from_number)
     number = thread_number(
         candidates, [(t.contact_number_id, t.sender_id) for t in threads], sender
     )

@@ -1,0 +1,120 @@
+"""Querysets compiled once per process and run again with new parameters.
+
+Django builds and compiles a queryset's SQL anew each time it runs: for the
+few queries every inbound text runs (its sender number, its lead, its thread,
+who sees it) that costs more CPU than the database spends answering them
+(docs/performance.md). A ``Prepared`` query is written as an ordinary
+queryset, built once with stand-in values, compiled by Django; later calls
+put their values where the stand-ins were and read the rows as Django would
+(select_related objects, annotations, converters included).
+
+Only for querysets whose shape does not depend on the values (no ``if``
+on them, no list of varying length: key those by ``shape``), whose values
+are ints or strings, never None (``filter(x=None)`` is another shape).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from django.db import connections
+from django.db.models import Field
+from django.db.models.query import get_related_populators
+
+# Stand-ins no query carries as a constant of its own.
+_INT_MARK = -7_318_000_000
+_STR_MARK = "\x1fprepared-{}\x1f"
+
+
+def _looks_marked(value) -> bool:
+    if isinstance(value, str):
+        return "prepared-" in value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _INT_MARK - 1000 <= value <= _INT_MARK
+    return False
+
+
+class Prepared:
+    """``build(*values)`` -> a QuerySet; ``prepared(*values)`` -> its rows:
+    model instances, or tuples for a ``values``/``values_list`` queryset.
+
+    ``kinds`` says what each value is: ``int``, ``str``, or the model field
+    it is compared with (a string that field prepares for lookups as it
+    would in a ``filter``, e.g. a phone number normalised)."""
+
+    def __init__(self, build: Callable[..., Any], *kinds: type | Field):
+        self.build = build
+        self.kinds = kinds
+        self.compiled: dict[Hashable, _Compiled] = {}
+
+    def __call__(self, *values, shape: Hashable = None) -> list:
+        compiled = self.compiled.get(shape)
+        if compiled is None:
+            marks = [
+                _INT_MARK - i if kind is int else _STR_MARK.format(i)
+                for i, kind in enumerate(self.kinds)
+            ]
+            queryset = self.build(*marks) if shape is None else self.build(*marks, shape)
+            compiled = self.compiled[shape] = _Compiled(queryset, marks)
+        values = [
+            kind.get_prep_value(value) if isinstance(kind, Field) else value
+            for kind, value in zip(self.kinds, values, strict=True)
+        ]
+        return compiled.run(values)
+
+
+class _Compiled:
+    """One compiled queryset: its SQL, where each value goes, how to read rows."""
+
+    def __init__(self, queryset, marks: list):
+        self.db = queryset.db
+        self.compiler = queryset.query.get_compiler(using=self.db)
+        self.sql, params = self.compiler.as_sql()
+        self.params = list(params)
+        self.slots: list[tuple[int, int]] = []
+        for index, value in enumerate(self.params):
+            for position, mark in enumerate(marks):
+                if type(value) is type(mark) and value == mark:
+                    self.slots.append((index, position))
+        for value in self.params:
+            # A stand-in changed on its way (prepared, cast): its value would not
+            # reach the SQL either.
+            if _looks_marked(value) and (value, type(value)) not in {
+                (mark, type(mark)) for mark in marks
+            }:
+                raise ValueError(f"a value did not reach the SQL as itself: {self.sql}")
+        # Columns an ORDER BY adds past the selected ones (as execute_sql).
+        self.trim = self.compiler.col_count if self.compiler.has_extra_select else None
+        self.values = queryset._fields is not None
+        if self.values:
+            return
+        select, klass_info = self.compiler.select, self.compiler.klass_info
+        self.model = klass_info["model"]
+        fields = klass_info["select_fields"]
+        self.start, self.end = fields[0], fields[-1] + 1
+        self.init_list = [f[0].target.attname for f in select[self.start : self.end]]
+        self.populators = get_related_populators(klass_info, select, self.db)
+        self.annotations = dict(self.compiler.annotation_col_map or {})
+
+    def run(self, values: list) -> list:
+        params = list(self.params)
+        for index, position in self.slots:
+            params[index] = values[position]
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        if self.trim is not None:
+            rows = [row[: self.trim] for row in rows]
+        rows = list(self.compiler.results_iter([rows], tuple_expected=True))
+        if self.values:
+            return rows
+        objects = []
+        for row in rows:
+            obj = self.model.from_db(self.db, self.init_list, row[self.start : self.end])
+            for populator in self.populators:
+                populator.populate(row, obj)
+            for name, position in self.annotations.items():
+                setattr(obj, name, row[position])
+            objects.append(obj)
+        return objects
