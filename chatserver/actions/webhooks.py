@@ -109,13 +109,34 @@ def process_pending(limit: int = BATCH) -> int:
         return _process_batch(limit, savepoints=True)
 
 
+# The first attempt at a batch takes its receipts by deleting them (one
+# statement where a SELECT ... FOR UPDATE and a DELETE made two): deleted in
+# the transaction that applies them, they are back should it roll back.
+TAKE_SQL = """
+DELETE FROM {receipt} WHERE id IN (
+    SELECT id FROM {receipt} WHERE failed_at IS NULL
+    ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+) RETURNING *
+""".format(receipt=WebhookReceipt._meta.db_table)
+
+
+def _take(limit: int, savepoints: bool) -> tuple[list[WebhookReceipt], bool]:
+    """The oldest waiting receipts, locked (other workers skip them), and
+    whether they are deleted already (see TAKE_SQL)."""
+    if not savepoints and transaction.get_connection().vendor == "postgresql":
+        taken = WebhookReceipt.objects.raw(TAKE_SQL, [limit])
+        return sorted(taken, key=lambda receipt: receipt.pk), True
+    locked = (
+        WebhookReceipt.objects.filter(failed_at__isnull=True)
+        .select_for_update(skip_locked=True)
+        .order_by("id")[:limit]
+    )
+    return list(locked), False
+
+
 def _process_batch(limit: int, savepoints: bool) -> int:
     with transaction.atomic():
-        receipts = list(
-            WebhookReceipt.objects.filter(failed_at__isnull=True)
-            .select_for_update(skip_locked=True)
-            .order_by("id")[:limit]
-        )
+        receipts, deleted = _take(limit, savepoints)
         done, failed = [], []
         for receipt in receipts:
             try:
@@ -134,7 +155,7 @@ def _process_batch(limit: int, savepoints: bool) -> int:
                     raise _ReceiptFailed from exc
                 log.exception("webhook receipt %s failed", receipt.pk)
                 failed.append((receipt.pk, f"{type(exc).__name__}: {exc}"))
-        if done:
+        if done and not deleted:
             WebhookReceipt.objects.filter(pk__in=[r.pk for r in done]).delete()
         now = timezone.now()
         for pk, error in failed:
