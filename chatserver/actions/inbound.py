@@ -161,9 +161,10 @@ def receive_inbound(
     """
     sender = sender_for(inbound)
     # All of it or nothing; but inside a caller's transaction (the webhook
-    # view's, or the worker's savepoint per receipt) no savepoint of its own:
-    # the caller's already takes back a failure, and each savepoint costs two
-    # round trips that a lead's text waits behind.
+    # view's, or the worker's batch) no savepoint of its own: the caller's
+    # already takes back a failure (the worker then applies the batch again,
+    # a savepoint per receipt), and each savepoint costs two round trips that
+    # a lead's text waits behind.
     with transaction.atomic(savepoint=False):
         return store_inbound(sender, inbound, arrived)
 

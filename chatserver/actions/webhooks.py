@@ -32,7 +32,8 @@ from chatserver.rules.errors import UnknownRecipient
 log = logging.getLogger(__name__)
 
 # Receipts applied in one transaction: one commit and one publish for them all
-# when webhooks pour in, each in a savepoint of its own.
+# when webhooks pour in (each in a savepoint of its own only when one failed:
+# ``process_pending``).
 BATCH = 50
 
 
