@@ -16,7 +16,7 @@ from chatserver import events
 from chatserver.actions import attachments, auto_replies, consent, scheduled, workflows
 from chatserver.actions.closing import reopen_lead
 from chatserver.actions.lead_events import publish_lead
-from chatserver.actions.locks import lock_number
+from chatserver.actions.locks import lock_number, number_lock
 from chatserver.actions.messages import count_segments, publish_message_created, touch
 from chatserver.models.prepared import Prepared
 from chatserver.models import (
@@ -41,8 +41,8 @@ def existing_thread(sender: SenderNumber, from_number: str) -> Conversation | No
     """The thread an inbound text joins when all it needs exists (the lead,
     its number, the thread on this sender number), else None. Takes the
     number's lock (see ``conversation_for_inbound``); writes nothing."""
-    lock_number(sender.organisation_id, from_number)
-    picked = numbers.pick_lead(sender, from_number)
+    lock = number_lock(sender.organisation_id, from_number)
+    picked = numbers.pick_lead(sender, from_number, before=lock)
     if picked is None or picked[2] is None:
         return None
     conversation = picked[2]

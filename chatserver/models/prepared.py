@@ -48,7 +48,14 @@ class Prepared:
         self.kinds = kinds
         self.compiled: dict[Hashable, _Compiled] = {}
 
-    def __call__(self, *values, shape: Hashable = None) -> list:
+    def __call__(
+        self,
+        *values,
+        shape: Hashable = None,
+        before: tuple[str, list] | None = None,
+    ) -> list:
+        """The rows for these values; ``before``: a statement (SQL and its
+        parameters) run first in the same round trip, e.g. a lock to take."""
         compiled = self.compiled.get(shape)
         if compiled is None:
             marks = [
@@ -61,7 +68,7 @@ class Prepared:
             kind.get_prep_value(value) if isinstance(kind, Field) else value
             for kind, value in zip(self.kinds, values, strict=True)
         ]
-        return compiled.run(values)
+        return compiled.run(values, before)
 
 
 class _Compiled:
@@ -97,12 +104,16 @@ class _Compiled:
         self.populators = get_related_populators(klass_info, select, self.db)
         self.annotations = dict(self.compiler.annotation_col_map or {})
 
-    def run(self, values: list) -> list:
+    def run(self, values: list, before: tuple[str, list] | None = None) -> list:
         params = list(self.params)
         for index, position in self.slots:
             params[index] = values[position]
         with connections[self.db].cursor() as cursor:
-            cursor.execute(self.sql, params)
+            if before is None:
+                cursor.execute(self.sql, params)
+            else:
+                cursor.execute(f"{before[0]}; {self.sql}", [*before[1], *params])
+                cursor.nextset()  # past the first statement's result
             rows = cursor.fetchall()
         if self.trim is not None:
             rows = [row[: self.trim] for row in rows]

@@ -59,7 +59,7 @@ _THREADS_ON_NUMBER = Prepared(
 
 
 def pick_lead(
-    sender: SenderNumber, from_number: str
+    sender: SenderNumber, from_number: str, before: tuple[str, list] | None = None
 ) -> tuple[int, ContactNumber, Conversation | None] | None:
     """The lead (its id) and contact number an inbound text from
     ``from_number`` goes to, with the thread it joins when there is one
@@ -80,10 +80,11 @@ def pick_lead(
     get one thread, not two. None when no lead has the number.
 
     Two queries, as every text runs this: the numbers with what ranks their
-    leads, then the chosen lead's threads with them.
+    leads, then the chosen lead's threads with them. ``before``: a statement
+    to run first, in the same round trip (the caller's lock on the number).
     """
     organisation_id = sender.organisation_id
-    rows = _NUMBERS_WITH_LEADS(organisation_id, from_number)
+    rows = _NUMBERS_WITH_LEADS(organisation_id, from_number, before=before)
     on_lead: dict[int, list[ContactNumber]] = {}
     for number in rows:
         on_lead.setdefault(number.via_lead, []).append(number)
