@@ -10,6 +10,7 @@ small module that only maps its fields and status names.
 from __future__ import annotations
 
 import enum
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,9 @@ class InvalidNumber(ValueError):
     """A phone number that cannot be read as a valid E.164 number."""
 
 
+# Parsing a number costs more than a query on it, and every text's numbers
+# are parsed again in each lookup on them: the same few, remembered.
+@functools.lru_cache(maxsize=4096)
 def normalize_number(raw: str, region: str = DEFAULT_REGION) -> str:
     """Return ``raw`` as E.164 (``+14155550123``) or raise InvalidNumber.
 

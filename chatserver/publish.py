@@ -35,6 +35,7 @@ from django.db.models import Max
 
 from chatserver import events
 from chatserver.models import Event, Organisation
+from chatserver.models.prepared import PreparedInsert
 from chatserver.queries import unread
 from chatserver.rules import images
 
@@ -59,6 +60,10 @@ CATCH_UP_RETRY = 1.0
 Signal = Callable[[], "tuple[Iterable[str], dict[str, Any]] | None"]
 
 
+# Every action's events: their INSERT compiled once.
+_INSERT_EVENT = PreparedInsert(Event)
+
+
 def emit(
     organisation_id: int,
     event: events.Event,
@@ -77,7 +82,7 @@ def emit(
     column.
     """
     events.check(event)
-    stored = Event.objects.create(
+    stored = Event(
         organisation_id=organisation_id,
         lead_id=lead_id,
         type=event["type"],
@@ -85,6 +90,7 @@ def emit(
         groups=sorted(set(groups)),
         routing=socket_fields or {},
     )
+    _INSERT_EVENT.insert(stored, using=Event.objects.db)
     pending = _flush_on_commit(organisation_id)
     if pending is None:
         flush(organisation_id)

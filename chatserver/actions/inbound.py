@@ -9,7 +9,6 @@ from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists
-from django.db.models.constants import OnConflict
 
 from carriers.base import InboundMessage
 from chatserver import events
@@ -18,7 +17,7 @@ from chatserver.actions.closing import reopen_lead
 from chatserver.actions.lead_events import publish_lead
 from chatserver.actions.locks import lock_number, number_lock
 from chatserver.actions.messages import count_segments, publish_message_created, touch
-from chatserver.models.prepared import Prepared
+from chatserver.models.prepared import Prepared, PreparedInsert
 from chatserver.models import (
     Contact,
     ContactNumber,
@@ -267,21 +266,10 @@ def reply_work(conversation: Conversation, new_lead: bool, body: str) -> ReplyWo
 def insert_once(message: Message) -> bool:
     """INSERT a lead's text unless the carrier's message id is stored
     already (``ON CONFLICT DO NOTHING``); whether it was."""
-    fields = [f for f in Message._meta.concrete_fields if not f.primary_key]
-    for field in fields:
-        field.pre_save(message, add=True)  # created_at, updated_at
-    returned = Message.objects._insert(
-        [message],
-        fields=fields,
-        returning_fields=Message._meta.db_returning_fields,
-        on_conflict=OnConflict.IGNORE,
-    )
-    if not returned or returned[0] is None:
-        return False
-    message.pk = returned[0][0]
-    message._state.adding = False
-    message._state.db = Message.objects.db
-    return True
+    return _INSERT_ONCE.insert(message, using=Message.objects.db)
+
+
+_INSERT_ONCE = PreparedInsert(Message, ignore_conflicts=True)
 
 
 def reopen_on_inbound(conversation: Conversation) -> None:

@@ -20,6 +20,8 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import Field
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.db.models.query import get_related_populators
 
 # Stand-ins no query carries as a constant of its own.
@@ -129,3 +131,66 @@ class _Compiled:
                 setattr(obj, name, row[position])
             objects.append(obj)
         return objects
+
+
+class PreparedInsert:
+    """The INSERT of one row of ``model``, compiled once: ``insert(obj)``
+    stores ``obj`` as ``obj.save()`` would for a new row (its pk, its
+    ``auto_now`` fields set; no signals: none of these models has any).
+
+    With ``ignore_conflicts``, a row a unique constraint refuses is not
+    stored and ``insert`` returns False (``ON CONFLICT DO NOTHING``), with
+    no error to take back: no savepoint needed."""
+
+    def __init__(self, model, ignore_conflicts: bool = False):
+        self.model = model
+        self.on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+        meta = model._meta
+        self.fields = [
+            f
+            for f in meta.local_concrete_fields
+            if f is not meta.auto_field and not f.generated
+        ]
+        self.compiled: dict[str, tuple] = {}
+
+    def insert(self, obj, using: str = "default") -> bool:
+        compiled = self.compiled.get(using)
+        if compiled is None:
+            compiled = self.compiled[using] = self._compile(obj, using)
+        compiler, sql = compiled
+        params = [
+            compiler.prepare_value(field, compiler.pre_save_val(field, obj))
+            for field in self.fields
+        ]
+        if sql is None or any(hasattr(value, "as_sql") for value in params):
+            # A value that is an expression: Django's own way, every time.
+            returned = self.model._base_manager.using(using)._insert(
+                [obj],
+                fields=self.fields,
+                returning_fields=self.model._meta.db_returning_fields,
+                on_conflict=self.on_conflict,
+            )
+            row = returned[0] if returned else None
+        else:
+            with connections[using].cursor() as cursor:
+                cursor.execute(sql, params)
+                row = cursor.fetchone()
+        if row is None:
+            return False
+        for field, value in zip(self.model._meta.db_returning_fields, row):
+            setattr(obj, field.attname, value)
+        obj._state.adding = False
+        obj._state.db = using
+        return True
+
+    def _compile(self, obj, using: str) -> tuple:
+        query = InsertQuery(self.model, on_conflict=self.on_conflict)
+        query.insert_values(self.fields, [obj])
+        compiler = query.get_compiler(using=using)
+        compiler.returning_fields = self.model._meta.db_returning_fields
+        statements = compiler.as_sql()
+        sql, params = statements[0]
+        plain = len(statements) == 1 and all(
+            not hasattr(value, "as_sql") for value in params
+        )
+        return compiler, (sql if plain else None)
