@@ -169,28 +169,14 @@ def flush(organisation_id: int, signals: Iterable[Signal] = ()) -> int:
     return len(numbered)
 
 
-def _lock(organisation_id: int) -> None:
-    """Hold the organisation's numbering lock until the transaction ends."""
-    connection = transaction.get_connection()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # One round trip. The numbering need not wait for its own disk
-            # flush: were it lost in a crash, the events would be numbered
-            # again by the next flush, in the same order.
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s);"
-                " SET LOCAL synchronous_commit TO OFF",
-                [LOCK_NAMESPACE, organisation_id],
-            )
-    else:
-        # SQLite: the transaction itself is the lock (it begins IMMEDIATE, see
-        # settings). Others: the organisation's row.
-        Organisation.objects.select_for_update().filter(pk=organisation_id).exists()
-
-
-# The numbering in one statement (PostgreSQL): the next cursors, in id order,
-# for the organisation's unnumbered events, which it returns.
+# The numbering (PostgreSQL), in one round trip: the organisation's lock,
+# held until the transaction ends, then the next cursors, in id order, for its
+# unnumbered events, which it returns. The numbering need not wait for its own
+# disk flush: were it lost in a crash, the events would be numbered again by
+# the next flush, in the same order.
 NUMBER_SQL = """
+SELECT pg_advisory_xact_lock(%(namespace)s, %(org)s);
+SET LOCAL synchronous_commit TO OFF;
 WITH last AS (
     SELECT COALESCE(MAX(cursor), 0) AS cursor FROM {event}
     WHERE organisation_id = %(org)s
@@ -206,19 +192,13 @@ RETURNING e.id, e.organisation_id, e.cursor, e.lead_id, e.type, e.payload,
 
 
 def _lock_and_number(organisation_id: int) -> list[Event]:
-    """``_lock`` then ``_number``: on PostgreSQL in one round trip, as every
-    text's flush runs them (the lock is taken before the numbering runs, the
-    statements running in order in the transaction)."""
+    """Take the organisation's numbering lock (until the transaction ends),
+    then give its committed, unnumbered events the next cursors, oldest first."""
     connection = transaction.get_connection()
     if connection.vendor != "postgresql":
-        _lock(organisation_id)
-        return _number(organisation_id)
+        return _lock_and_number_elsewhere(organisation_id)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%(namespace)s, %(org)s);"
-            " SET LOCAL synchronous_commit TO OFF;" + NUMBER_SQL,
-            {"namespace": LOCK_NAMESPACE, "org": organisation_id},
-        )
+        cursor.execute(NUMBER_SQL, {"namespace": LOCK_NAMESPACE, "org": organisation_id})
         # The numbering's rows are the third result (lock, SET, UPDATE).
         cursor.nextset()
         cursor.nextset()
@@ -241,12 +221,11 @@ def _lock_and_number(organisation_id: int) -> list[Event]:
     return sorted(numbered, key=lambda event: event.cursor)
 
 
-def _number(organisation_id: int) -> list[Event]:
-    """Give the committed, unnumbered events the next cursors, oldest first."""
-    connection = transaction.get_connection()
-    if connection.vendor == "postgresql":
-        numbered = Event.objects.raw(NUMBER_SQL, {"org": organisation_id})
-        return sorted(numbered, key=lambda event: event.cursor)
+def _lock_and_number_elsewhere(organisation_id: int) -> list[Event]:
+    """``_lock_and_number`` on another database: SQLite's transaction is
+    itself the lock (it begins IMMEDIATE, see settings); others lock the
+    organisation's row."""
+    Organisation.objects.select_for_update().filter(pk=organisation_id).exists()
     events_ = list(
         Event.objects.filter(
             organisation_id=organisation_id, cursor__isnull=True
