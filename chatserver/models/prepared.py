@@ -95,6 +95,9 @@ class _Compiled:
                 raise ValueError(f"a value did not reach the SQL as itself: {self.sql}")
         # Columns an ORDER BY adds past the selected ones (as execute_sql).
         self.trim = self.compiler.col_count if self.compiler.has_extra_select else None
+        # How the columns' values are read (as results_iter), found once.
+        columns = [s[0] for s in self.compiler.select[0 : self.compiler.col_count]]
+        self.converters = self.compiler.get_converters(columns)
         self.values = queryset._fields is not None
         if self.values:
             return
@@ -119,7 +122,11 @@ class _Compiled:
             rows = cursor.fetchall()
         if self.trim is not None:
             rows = [row[: self.trim] for row in rows]
-        rows = list(self.compiler.results_iter([rows], tuple_expected=True))
+        if self.converters:
+            rows = [
+                tuple(row)
+                for row in self.compiler.apply_converters(rows, self.converters)
+            ]
         if self.values:
             return rows
         objects = []
