@@ -31,8 +31,8 @@ class InvalidNumber(ValueError):
     """A phone number that cannot be read as a valid E.164 number."""
 
 
-# Remembered: every lookup by number normalises it again (the model field),
-# and parsing one costs more than the query that uses it.
+# Parsing a number costs more than a query on it, and every text's numbers
+# are parsed again in each lookup on them: the same few, remembered.
 @functools.lru_cache(maxsize=4096)
 def normalize_number(raw: str, region: str = DEFAULT_REGION) -> str:
     """Return ``raw`` as E.164 (``+14155550123``) or raise InvalidNumber.

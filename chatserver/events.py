@@ -26,6 +26,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 
 from chatserver.models import Agent, Lead
+from chatserver.models.prepared import Prepared
 from chatserver.shapes import MessageData
 
 MESSAGE_CREATED = "message.created"
@@ -100,16 +101,27 @@ class Audience(TypedDict):
     agents: list[int]
 
 
+def _personal_audience(lead_id, assignee_id=None):
+    """The agents a lead's assignee and shares name, with their access."""
+    shares = Lead.shared_with.through.objects.filter(lead_id=lead_id)
+    personal = Q(id__in=shares.values("agent_id"))
+    if assignee_id is not None:
+        personal |= Q(id=assignee_id)
+    return Agent.objects.filter(personal).values_list("id", "access", "is_external")
+
+
+# Every event about a lead runs one: compiled once (``Prepared``).
+_SHARES = Prepared(_personal_audience, int)
+_ASSIGNEE_AND_SHARES = Prepared(_personal_audience, int, int)
+
+
 def audience_for_lead(lead: Lead) -> Audience:
     """Who may see the lead now (one query: its assignee and shares)."""
     levels = SEES_ASSIGNED if lead.assignee_id else SEES_UNASSIGNED
-    shares = Lead.shared_with.through.objects.filter(lead_id=lead.id)
-    personal = Q(id__in=shares.values("agent_id"))
     if lead.assignee_id:
-        personal |= Q(id=lead.assignee_id)
-    rows = Agent.objects.filter(personal).values_list(
-        "id", "access", "is_external"
-    )
+        rows = _ASSIGNEE_AND_SHARES(lead.id, lead.assignee_id)
+    else:
+        rows = _SHARES(lead.id)
     agents = sorted(
         agent_id
         for agent_id, access, external in rows

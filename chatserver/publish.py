@@ -35,6 +35,7 @@ from django.db.models import Max
 
 from chatserver import events
 from chatserver.models import Event, Organisation
+from chatserver.models.prepared import PreparedInsert
 from chatserver.queries import unread
 from chatserver.rules import images
 
@@ -59,6 +60,10 @@ CATCH_UP_RETRY = 1.0
 Signal = Callable[[], "tuple[Iterable[str], dict[str, Any]] | None"]
 
 
+# Every action's events: their INSERT compiled once.
+_INSERT_EVENT = PreparedInsert(Event)
+
+
 def emit(
     organisation_id: int,
     event: events.Event,
@@ -77,7 +82,7 @@ def emit(
     column.
     """
     events.check(event)
-    stored = Event.objects.create(
+    stored = Event(
         organisation_id=organisation_id,
         lead_id=lead_id,
         type=event["type"],
@@ -85,6 +90,7 @@ def emit(
         groups=sorted(set(groups)),
         routing=socket_fields or {},
     )
+    _INSERT_EVENT.insert(stored, using=Event.objects.db)
     pending = _flush_on_commit(organisation_id)
     if pending is None:
         flush(organisation_id)
@@ -145,8 +151,7 @@ def flush(organisation_id: int, signals: Iterable[Signal] = ()) -> int:
     """
     try:
         with transaction.atomic():
-            _lock(organisation_id)
-            numbered = _number(organisation_id)
+            numbered = _lock_and_number(organisation_id)
             unread_cache: dict[int, dict] = {}
             outgoing = [
                 (event.groups, layer_message(event, unread_cache)) for event in numbered
@@ -164,28 +169,14 @@ def flush(organisation_id: int, signals: Iterable[Signal] = ()) -> int:
     return len(numbered)
 
 
-def _lock(organisation_id: int) -> None:
-    """Hold the organisation's numbering lock until the transaction ends."""
-    connection = transaction.get_connection()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # One round trip. The numbering need not wait for its own disk
-            # flush: were it lost in a crash, the events would be numbered
-            # again by the next flush, in the same order.
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s);"
-                " SET LOCAL synchronous_commit TO OFF",
-                [LOCK_NAMESPACE, organisation_id],
-            )
-    else:
-        # SQLite: the transaction itself is the lock (it begins IMMEDIATE, see
-        # settings). Others: the organisation's row.
-        Organisation.objects.select_for_update().filter(pk=organisation_id).exists()
-
-
-# The numbering in one statement (PostgreSQL): the next cursors, in id order,
-# for the organisation's unnumbered events, which it returns.
+# The numbering (PostgreSQL), in one round trip: the organisation's lock,
+# held until the transaction ends, then the next cursors, in id order, for its
+# unnumbered events, which it returns. The numbering need not wait for its own
+# disk flush: were it lost in a crash, the events would be numbered again by
+# the next flush, in the same order.
 NUMBER_SQL = """
+SELECT pg_advisory_xact_lock(%(namespace)s, %(org)s);
+SET LOCAL synchronous_commit TO OFF;
 WITH last AS (
     SELECT COALESCE(MAX(cursor), 0) AS cursor FROM {event}
     WHERE organisation_id = %(org)s
@@ -200,12 +191,41 @@ RETURNING e.id, e.organisation_id, e.cursor, e.lead_id, e.type, e.payload,
 """.format(event=Event._meta.db_table)
 
 
-def _number(organisation_id: int) -> list[Event]:
-    """Give the committed, unnumbered events the next cursors, oldest first."""
+def _lock_and_number(organisation_id: int) -> list[Event]:
+    """Take the organisation's numbering lock (until the transaction ends),
+    then give its committed, unnumbered events the next cursors, oldest first."""
     connection = transaction.get_connection()
-    if connection.vendor == "postgresql":
-        numbered = Event.objects.raw(NUMBER_SQL, {"org": organisation_id})
-        return sorted(numbered, key=lambda event: event.cursor)
+    if connection.vendor != "postgresql":
+        return _lock_and_number_elsewhere(organisation_id)
+    with connection.cursor() as cursor:
+        cursor.execute(NUMBER_SQL, {"namespace": LOCK_NAMESPACE, "org": organisation_id})
+        # The numbering's rows are the third result (lock, SET, UPDATE).
+        cursor.nextset()
+        cursor.nextset()
+        rows = cursor.fetchall()
+    # JSON columns come as text, as to any Django query: read as its fields do.
+    json = Event._meta.get_field("payload")
+    numbered = [
+        Event(
+            id=id_,
+            organisation_id=org,
+            cursor=number,
+            lead_id=lead_id,
+            type=type_,
+            payload=json.from_db_value(payload, None, connection),
+            groups=json.from_db_value(groups, None, connection),
+            routing=json.from_db_value(routing, None, connection),
+        )
+        for id_, org, number, lead_id, type_, payload, groups, routing in rows
+    ]
+    return sorted(numbered, key=lambda event: event.cursor)
+
+
+def _lock_and_number_elsewhere(organisation_id: int) -> list[Event]:
+    """``_lock_and_number`` on another database: SQLite's transaction is
+    itself the lock (it begins IMMEDIATE, see settings); others lock the
+    organisation's row."""
+    Organisation.objects.select_for_update().filter(pk=organisation_id).exists()
     events_ = list(
         Event.objects.filter(
             organisation_id=organisation_id, cursor__isnull=True

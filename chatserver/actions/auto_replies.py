@@ -37,12 +37,15 @@ Automation = Message.Automation
 KEYWORD_AGAIN_AFTER = datetime.timedelta(minutes=10)
 
 
-def answer(message: Message, inbound: InboundMessage) -> Message | None:
+def answer(
+    message: Message, inbound: InboundMessage, rule_may_answer: bool = True
+) -> Message | None:
     """Queue the automatic reply the lead's ``message`` earns, if any.
 
     Costs no query for most texts: the number's business hours come with
     it (``inbound.sender_for``), a rule is looked for only when the whole
-    text is one word, and consent is read only when a reply is due.
+    text is one word (and ``rule_may_answer``: the caller may know there is
+    none), and consent is read only when a reply is due.
     """
     if keywords.keyword_of(message.body) or keywords.carrier_keyword(
         inbound.carrier_keyword
@@ -52,8 +55,12 @@ def answer(message: Message, inbound: InboundMessage) -> Message | None:
         return None
     conversation = message.conversation
     now = timezone.now()
-    rule = saved.rule_for(
-        conversation.organisation_id, auto_replies.message_keyword(message.body)
+    rule = (
+        saved.rule_for(
+            conversation.organisation_id, auto_replies.message_keyword(message.body)
+        )
+        if rule_may_answer
+        else None
     )
     if rule is not None:
         if opted_out(conversation):

@@ -16,11 +16,17 @@ def lock_number(organisation_id: int, number: str) -> None:
     transaction ends: two first texts from a new number arriving at once make
     one lead, not two; two governed texts checked at once cannot both take a
     cap's last place. (SQLite transactions already run one at a time.)"""
-    connection = transaction.get_connection()
-    if connection.vendor != "postgresql":
-        return
+    statement = number_lock(organisation_id, number)
+    if statement is not None:
+        with transaction.get_connection().cursor() as cursor:
+            cursor.execute(*statement)
+
+
+def number_lock(organisation_id: int, number: str) -> tuple[str, list] | None:
+    """The statement ``lock_number`` runs (SQL, parameters), for a caller that
+    sends it with its next query, in one round trip; None when no lock is
+    needed."""
+    if transaction.get_connection().vendor != "postgresql":
+        return None
     key = zlib.crc32(f"{organisation_id}:{number}".encode()) - 2**31
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, %s)", [ROUTING_LOCK_NAMESPACE, key]
-        )
+    return "SELECT pg_advisory_xact_lock(%s, %s)", [ROUTING_LOCK_NAMESPACE, key]

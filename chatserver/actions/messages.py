@@ -52,8 +52,24 @@ CARRIER_STATUS = {
 }
 
 
+# Both of touch's UPDATEs in one round trip (PostgreSQL).
+TOUCH_SQL = (
+    "WITH c AS (UPDATE {conversation} SET last_message_at = %(when)s"
+    " WHERE id = %(conversation)s)"
+    " UPDATE {lead} SET last_activity_at = %(when)s WHERE id = %(lead)s"
+).format(conversation=Conversation._meta.db_table, lead=Lead._meta.db_table)
+
+
 def touch(conversation: Conversation, when) -> None:
     """Record activity on a conversation and its lead (for sorting and routing)."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                TOUCH_SQL,
+                {"when": when, "conversation": conversation.pk, "lead": conversation.lead_id},
+            )
+        return
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=when)
     Lead.objects.filter(pk=conversation.lead_id).update(last_activity_at=when)
 

@@ -204,18 +204,23 @@ def cancel_scheduled(agent: Agent, message: Message) -> Message:
     return message
 
 
+def cancelled_by_reply(conversation_id: int):
+    """The conversation's scheduled texts a lead's text cancels."""
+    return Message.objects.filter(
+        conversation_id=conversation_id,
+        status=Status.SCHEDULED,
+        cancel_on_reply=True,
+    )
+
+
 def cancel_on_reply(inbound: Message) -> int:
     """The lead texted: cancel the conversation's scheduled texts that were
     to be cancelled then (``cancel_on_reply``), in the caller's transaction.
     Returns how many."""
     waiting = (
-        Message.objects.select_related("conversation__lead")
+        cancelled_by_reply(inbound.conversation_id)
+        .select_related("conversation__lead")
         .select_for_update(of=("self",))
-        .filter(
-            conversation_id=inbound.conversation_id,
-            status=Status.SCHEDULED,
-            cancel_on_reply=True,
-        )
         .order_by("id")
     )
     code, reason = LEAD_REPLIED

@@ -291,11 +291,14 @@ def stop(enrollment: Enrollment, reason: str) -> bool:
     return True
 
 
+def running_enrollments(lead_id: int):
+    """The lead's running enrollments."""
+    return Enrollment.objects.filter(lead_id=lead_id, stopped_at__isnull=True)
+
+
 def stop_lead(lead: Lead, reason: str) -> int:
     """Stop every running enrollment of the lead. Returns how many."""
-    running = Enrollment.objects.filter(
-        lead_id=lead.id, stopped_at__isnull=True
-    ).select_related("lead")
+    running = running_enrollments(lead.id).select_related("lead")
     return sum(stop(enrollment, reason) for enrollment in running)
 
 

@@ -17,11 +17,18 @@ def rules_of(organisation_id: int):
     )
 
 
+def rules_answering(organisation_id: int, word: str):
+    """The active rules answering ``word`` (a stored, upper-case keyword)."""
+    return KeywordRule.objects.filter(
+        organisation_id=organisation_id, keyword=word, active=True
+    )
+
+
 def rule_for(organisation_id: int, word: str) -> KeywordRule | None:
     """The active rule answering ``word`` (a stored, upper-case keyword)."""
     if not word:
         return None
-    return rules_of(organisation_id).filter(keyword=word, active=True).first()
+    return rules_answering(organisation_id, word).select_related("template").first()
 
 
 def bodies_since(

@@ -4,6 +4,7 @@ what each state means to an agent."""
 from __future__ import annotations
 
 from chatserver.models import Consent, Organisation
+from chatserver.models.prepared import Prepared
 from chatserver.rules.text import pretty_number
 
 State = Consent.State
@@ -41,10 +42,19 @@ def render(text: str, organisation: Organisation, sender_number: str = "") -> st
 
 def state_of(organisation_id: int, number: str) -> str:
     """The consent state of a number for an organisation."""
-    consent = Consent.objects.filter(
-        organisation_id=organisation_id, number=number
-    ).first()
-    return consent.state if consent else State.NOT_AUTHORIZED
+    found = _STATE(organisation_id, number)
+    return found[0][0] if found else State.NOT_AUTHORIZED
+
+
+def _state_query(organisation_id, number):
+    consents = Consent.objects.filter(organisation_id=organisation_id, number=number)
+    # As ``first()`` reads it.
+    consents = consents if consents.ordered else consents.order_by("pk")
+    return consents.values_list("state")[:1]
+
+
+# Every inbound text may read it: compiled once (``Prepared``).
+_STATE = Prepared(_state_query, int, Consent._meta.get_field("number"))
 
 
 def states_of(organisation_id: int, numbers) -> dict[str, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db.models import F
 
+from chatserver.models.prepared import Prepared
 from chatserver.models import (
     Agent,
     Contact,
@@ -30,10 +31,39 @@ ROLE_ORDER = {
 }
 
 
+# Every inbound text runs these two: compiled once (``Prepared``).
+_NUMBERS_WITH_LEADS = Prepared(
+    # One row per (contact number, lead of its contact), with what ranks the lead.
+    lambda organisation_id, number: ContactNumber.objects.filter(
+        organisation_id=organisation_id,
+        number=number,
+        contact__leads__organisation_id=organisation_id,
+    )
+    .select_related("contact")
+    .annotate(
+        via_lead=F("contact__leads"),
+        lead_assignee=F("contact__leads__assignee_id"),
+        lead_activity=F("contact__leads__last_activity_at"),
+    ),
+    int,
+    ContactNumber._meta.get_field("number"),
+)
+# A lead's threads with a phone number (on any of its contacts' numbers).
+_THREADS_ON_NUMBER = Prepared(
+    lambda lead_id, number: Conversation.objects.filter(
+        lead_id=lead_id, contact_number__number=number
+    ).select_related("lead", "contact_number__contact"),
+    int,
+    ContactNumber._meta.get_field("number"),
+)
+
+
 def pick_lead(
-    sender: SenderNumber, from_number: str
-) -> tuple[Lead, ContactNumber] | None:
-    """The lead and contact number an inbound text from ``from_number`` goes to.
+    sender: SenderNumber, from_number: str, before: tuple[str, list] | None = None
+) -> tuple[int, ContactNumber, Conversation | None] | None:
+    """The lead (its id) and contact number an inbound text from
+    ``from_number`` goes to, with the thread it joins when there is one
+    (its lead and contact loaded), else None for that thread.
 
     Deterministic, among the leads of the sender's organisation on which a
     contact has this number:
@@ -48,44 +78,55 @@ def pick_lead(
     On that lead the text joins the thread it already has with this number
     on this sender number, so a homeowner and spouse sharing a number
     get one thread, not two. None when no lead has the number.
+
+    Two queries, as every text runs this: the numbers with what ranks their
+    leads, then the chosen lead's threads with them. ``before``: a statement
+    to run first, in the same round trip (the caller's lock on the number).
     """
-    # One row per (contact number, lead of its contact): every text runs this.
-    rows = ContactNumber.objects.filter(
-        organisation_id=sender.organisation_id,
-        number=from_number,
-        contact__leads__isnull=False,
-    ).select_related("contact").annotate(via_lead=F("contact__leads"))
+    organisation_id = sender.organisation_id
+    rows = _NUMBERS_WITH_LEADS(organisation_id, from_number, before=before)
     on_lead: dict[int, list[ContactNumber]] = {}
     for number in rows:
         on_lead.setdefault(number.via_lead, []).append(number)
     if not on_lead:
         return None
-    leads = list(
-        Lead.objects.filter(id__in=on_lead, organisation_id=sender.organisation_id)
+
+    def rank(lead_id: int):
+        numbers = on_lead[lead_id]
+        first = numbers[0]
+        owned = sender.agent_id is not None and first.lead_assignee == sender.agent_id
+        partner = any(n.contact.role in Contact.ACROSS_LEADS for n in numbers)
+        return (owned, partner, first.lead_activity, lead_id)
+
+    lead_id = max(on_lead, key=rank)
+    candidates = on_lead[lead_id]
+    threads = _THREADS_ON_NUMBER(lead_id, from_number)
+    number = thread_number(
+        candidates, [(t.contact_number_id, t.sender_id) for t in threads], sender
     )
-    if not leads:
-        return None
-
-    def rank(lead: Lead):
-        owned = sender.agent_id is not None and lead.assignee_id == sender.agent_id
-        partner = any(n.contact.role in Contact.ACROSS_LEADS for n in on_lead[lead.id])
-        return (owned, partner, lead.last_activity_at, lead.id)
-
-    lead = max(leads, key=rank)
-    return lead, thread_number(lead, on_lead[lead.id], sender)
+    thread = next(
+        (
+            t
+            for t in threads
+            if t.contact_number_id == number.id and t.sender_id == sender.id
+        ),
+        None,
+    )
+    return lead_id, number, thread
 
 
 def thread_number(
-    lead: Lead, candidates: list[ContactNumber], sender: SenderNumber | None
+    candidates: list[ContactNumber],
+    threads: list[tuple[int, int]],
+    sender: SenderNumber | None,
 ) -> ContactNumber:
     """Which of a lead's contact numbers (all the same phone number) a thread
     uses: the one that already has a thread with this sender number, else the
-    one that has any thread, else by role (``ROLE_ORDER``), then the oldest."""
-    threads = Conversation.objects.filter(
-        lead=lead, contact_number__in=candidates
-    ).values_list("contact_number_id", "sender_id", "last_message_at")
-    with_sender = {n for n, s, _ in threads if sender is not None and s == sender.id}
-    with_any = {n for n, _, _ in threads}
+    one that has any thread, else by role (``ROLE_ORDER``), then the oldest.
+    ``threads``: the lead's threads on these numbers, as (contact number,
+    sender number) ids."""
+    with_sender = {n for n, s in threads if sender is not None and s == sender.id}
+    with_any = {n for n, _ in threads}
 
     def order(number: ContactNumber):
         return (
@@ -110,7 +151,10 @@ def lead_number(lead: Lead, number: str) -> ContactNumber | None:
     )
     if not candidates:
         return None
-    return thread_number(lead, candidates, None)
+    threads = Conversation.objects.filter(
+        lead=lead, contact_number__in=candidates
+    ).values_list("contact_number_id", "sender_id")
+    return thread_number(candidates, list(threads), None)
 
 
 def region_of(organisation_id: int) -> str:
