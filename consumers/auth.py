@@ -19,6 +19,7 @@ from django.utils.functional import empty
 
 from chatserver import events
 from chatserver.models import Agent
+from chatserver.models.prepared import Prepared
 from chatserver.publish import publish
 from consumers.db import database_sync_to_async
 
@@ -48,13 +49,19 @@ def DeferredAuthMiddlewareStack(inner):  # noqa: N802 (named as Channels names i
     return CookieMiddleware(SessionMiddleware(DeferredAuthMiddleware(inner)))
 
 
+# Compiled once: every greeting and every action of every socket reads it.
+_AGENT = Prepared(
+    lambda user_id: Agent.objects.select_related("organisation", "user")
+    .filter(user_id=user_id, user__is_active=True)
+    .order_by("pk")[:1],
+    int,
+)
+
+
 def load_agent(user_id: int) -> Agent | None:
     """The user's agent seat as it is now (None: deactivated, or no seat)."""
-    return (
-        Agent.objects.select_related("organisation", "user")
-        .filter(user_id=user_id, user__is_active=True)
-        .first()
-    )
+    found = _AGENT(user_id)
+    return found[0] if found else None
 
 
 def session_tag(session_key: str | None) -> str | None:

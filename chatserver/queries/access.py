@@ -19,7 +19,15 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from chatserver.models import Agent, Attachment, Conversation, Lead, SmsPermission
+from chatserver.models import (
+    Agent,
+    AgentGroup,
+    Attachment,
+    Conversation,
+    Lead,
+    SmsPermission,
+)
+from chatserver.models.prepared import Prepared
 from chatserver.rules import images
 
 
@@ -144,10 +152,20 @@ def sms_allowed(agent: Agent) -> bool:
     """
     if agent.is_external:
         return False
-    settings = set(agent.agent_groups.exclude(sms="").values_list("sms", flat=True))
+    settings = {sms for (sms,) in _GROUP_SMS(agent.id)}
     if agent.sms:
         settings.add(agent.sms)
     return SmsPermission.DENY not in settings and SmsPermission.ALLOW in settings
+
+
+# The SMS settings of an agent's groups, compiled once: every hello reads them.
+_GROUP_SMS = Prepared(
+    lambda agent_id: AgentGroup.objects.filter(members=agent_id)
+    .exclude(sms="")
+    .order_by()
+    .values_list("sms"),
+    int,
+)
 
 
 def text_block_reason(
