@@ -42,5 +42,5 @@ def on_sqlite() -> bool:
     """Whether the database is SQLite, read from the settings: ``connection``
     reached from the event loop is a connection object of the socket's own
     (Django keeps one per asyncio context), which each socket then held for
-    as long as it was open, about 5 KiB of 50 (docs/performance.md)."""
+    as long as it was open, about 4 KiB of 57 (docs/performance.md)."""
     return connections.settings[DEFAULT_DB_ALIAS]["ENGINE"].endswith("sqlite3")
