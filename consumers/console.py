@@ -18,6 +18,7 @@ import json
 import logging
 import time
 from collections import deque
+from functools import cached_property
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -66,6 +67,10 @@ class ConsoleConsumer(Lifecycle, Tallies, Presence, AsyncWebsocketConsumer):
 
     agent: Agent | None = None
     cursor = 0
+    # The cursors of the latest events, made at the first event: most sockets
+    # sit idle, and an empty pair costs about 1 KiB (docs/performance.md).
+    recent: deque[int] | None = None
+    recent_set: set[int] | None = None
     # Events up to this cursor are in the state the socket started from (its
     # hello) or were replayed: live copies of them are dropped.
     floor = 0
@@ -89,9 +94,6 @@ class ConsoleConsumer(Lifecycle, Tallies, Presence, AsyncWebsocketConsumer):
         self.joined = events.groups_for_agent(self.agent)
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
-        self.recent = deque(maxlen=RECENT_CURSORS)
-        self.recent_set: set[int] = set()
-        self.limits = frames.Limits()
         self.start_presence()
         await self.start_from(await database_sync_to_async(console.hello)(self.agent))
         layer_watch.register(self)
@@ -160,6 +162,12 @@ class ConsoleConsumer(Lifecycle, Tallies, Presence, AsyncWebsocketConsumer):
         await self.start_from({**hello, "type": "reload"})
 
     # -- from the browser -------------------------------------------------
+
+    @cached_property
+    def limits(self) -> frames.Limits:
+        """The socket's allowances, made at its first frame (an idle socket
+        needs none; each starts full, as it would have at the handshake)."""
+        return frames.Limits()
 
     async def receive(self, text_data=None, bytes_data=None):
         if not self.limits.frames.take():
@@ -363,7 +371,9 @@ class ConsoleConsumer(Lifecycle, Tallies, Presence, AsyncWebsocketConsumer):
     def remember(self, cursor: int) -> bool:
         """Whether this event is new to the socket (it may reach it twice,
         live and by resume, or through two groups while access changes)."""
-        if cursor in self.recent_set:
+        if self.recent is None:
+            self.recent, self.recent_set = deque(maxlen=RECENT_CURSORS), set()
+        elif cursor in self.recent_set:
             return False
         if len(self.recent) == self.recent.maxlen:
             self.recent_set.discard(self.recent[0])

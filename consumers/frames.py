@@ -46,6 +46,9 @@ class TokenBucket:
     """A per-socket rate limit: a burst of ``burst``, refilled at ``rate`` a
     second; ``take(cost)`` spends what a request costs."""
 
+    # One per limit per socket: no __dict__ each.
+    __slots__ = ("capacity", "tokens", "rate", "updated")
+
     def __init__(self, burst: float, rate: float):
         self.capacity = burst
         self.tokens = float(burst)
@@ -63,7 +66,9 @@ class TokenBucket:
 
 
 class Limits:
-    """One socket's allowances (read from this module when it connects)."""
+    """One socket's allowances (read from this module at its first frame)."""
+
+    __slots__ = ("frames", "sends", "resumes")
 
     def __init__(self) -> None:
         self.frames = TokenBucket(FRAME_BURST, FRAME_RATE_PER_SECOND)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from functools import cached_property
 
 from chatserver.commands import presence
 from chatserver.commands.fields import flag, ident
@@ -40,9 +41,13 @@ class Presence:
         # Names this socket in its reports (not secret: it tells an agent's
         # two tabs apart, and a socket its own reports).
         self.presence_token = secrets.token_hex(8)
-        self.presence_budget = TokenBucket(BURST, RATE_PER_SECOND)
         # conversation id -> (state, when, groups) of this socket's last report.
         self.reported: dict[int, tuple[str, float, frozenset[str]]] = {}
+
+    @cached_property
+    def presence_budget(self) -> TokenBucket:
+        """Made at the socket's first report (an idle socket makes none)."""
+        return TokenBucket(BURST, RATE_PER_SECOND)
 
     async def on_presence(self, data):
         """``presence``: the agent views, types in, or left a conversation.
