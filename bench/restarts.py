@@ -73,9 +73,12 @@ async def storm_one(h: Harness, name: str) -> dict:
     first = p.agents  # agents the steady runs did not use
     h.say(f"{name}: {p.storm_agents} consoles connecting to one process")
     connect = await h.connect(h.specs(target, first, p.storm_agents), timeout=600)
-    # Each lead number texts first, so the product's hellos carry the open
-    # conversations a team has (the floor gets the same traffic).
-    await warm_up(h, target, p.storm_agents)
+    if name != "floor":
+        # Each lead number texts first, so the product's hellos carry the open
+        # conversations a team has. The floor's hello carries no state; warmed
+        # up the same way, its restarted process accepted no socket in two
+        # runs out of two (not understood yet: docs/performance.md).
+        await warm_up(h, target, p.storm_agents)
     await asyncio.sleep(2)
     await h.pool.call("reset_counters")
     log_path, log_offset = postgres_log(), 0

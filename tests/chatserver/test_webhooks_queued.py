@@ -134,6 +134,30 @@ def test_a_database_failure_takes_the_whole_batch_back(
     ]
 
 
+def test_one_bad_receipt_in_a_batch_is_kept_and_the_others_are_applied(
+    client, queued, twilio_sender, monkeypatch
+):
+    """The batch is applied without a savepoint per receipt; when one of them
+    fails, the others still land (once each) and the bad one is kept with why."""
+    for body in ("one", "broken", "three"):
+        post_twilio(client, INBOUND, inbound(Body=body))
+    real = inbox.apply
+
+    def a_bug_on_broken(parsed, arrived=None):
+        if parsed[0].body == "broken":
+            raise ValueError("a bug in applying it")
+        real(parsed, arrived)
+
+    monkeypatch.setattr(inbox, "apply", a_bug_on_broken)
+    assert inbox.process_pending() == 3
+    assert sorted(Message.objects.values_list("body", flat=True)) == ["one", "three"]
+    assert Event.objects.filter(type="message.created").count() == 2
+    kept = WebhookReceipt.objects.get()
+    assert kept.failed_at is not None
+    assert "a bug in applying it" in kept.error
+    assert inbox.process_pending() == 0  # nothing applied twice
+
+
 def wait_until(what: str, condition, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
