@@ -142,6 +142,11 @@ def start_floor(workdir: Path, redis_url: str, port: int | None = None) -> Serve
             "127.0.0.1",
             "-p",
             str(port),
+            # The handshake time ours has (WEBSOCKET_HANDSHAKE_SECONDS): with
+            # Daphne's 5 s, the floor's restarted process dropped nearly every
+            # handshake of a 2,000-socket storm here and never recovered.
+            "--websocket_connect_timeout",
+            "20",
             "bench.floor.asgi:application",
         ],
         env=env,
