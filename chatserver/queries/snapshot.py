@@ -34,6 +34,7 @@ from django.conf import settings
 from django.db.models import Count
 
 from chatserver.models import Agent, FollowUp, Lead
+from chatserver.queries import buckets
 from chatserver.rules import images
 
 
@@ -57,22 +58,11 @@ class Snapshot:
         return images.hide_images(self.conversations)
 
     def buckets(self, agent_id: int) -> dict[str, int]:
-        """One agent's bucket counts (``chatserver.queries.buckets``)."""
-        open_, closed = Lead.Status.OPEN, Lead.Status.CLOSED
-        held = sum(
-            n
-            for (status, assignee), n in self.leads.items()
-            if status == open_ and assignee is not None
-        )
-        mine = self.leads[(open_, agent_id)]
-        return {
-            "unassigned": self.leads[(open_, None)],
-            "mine": mine,
-            "assigned": held - mine,
-            "closed": sum(
-                n for (status, _), n in self.leads.items() if status == closed
-            ),
-        }
+        """One agent's bucket counts, by the rule ``buckets.bucket_of``."""
+        counts = dict.fromkeys(buckets.BUCKETS, 0)
+        for (status, assignee), n in self.leads.items():
+            counts[buckets.bucket_of(agent_id, assignee, status)] += n
+        return counts
 
 
 def shares(agent: Agent) -> bool:
