@@ -43,6 +43,15 @@ def at_bottom(box) -> bool:
     )
 
 
+def answer_slowly(page, url_pattern: str, ms: int) -> None:
+    """Requests whose URL matches are answered ``ms`` late (a slow network or
+    a busy server)."""
+    page.route(
+        re.compile(url_pattern),
+        lambda route: (page.wait_for_timeout(ms), route.continue_()),
+    )
+
+
 def test_the_thread_opens_at_the_newest_message_also_after_its_images_load(
     team, browser_context
 ):
@@ -59,10 +68,7 @@ def test_the_thread_opens_at_the_newest_message_also_after_its_images_load(
     page = browser_context(**PHONE).new_page()
     errors = watch(page)
     # The images load slowly, as on a phone's network.
-    page.route(
-        re.compile(r".*/attachments/\d+$"),
-        lambda route: (page.wait_for_timeout(700), route.continue_()),
-    )
+    answer_slowly(page, r".*/attachments/\d+$", 700)
     log_in(page, server, team.alice)
     queue_row(page, "Here it is").click()
     box = chatbox(page)
@@ -109,7 +115,9 @@ def test_drafts_and_open_chatboxes_survive_closing_and_a_refresh(team, browser_c
     live(page)
     expect(chatbox(page)).to_have_count(3)
     expect(dana.locator("textarea")).to_have_value("We can come on Tuesday at")
-    expect(marcus.get_by_test_id("mode-note")).to_have_attribute("aria-selected", "true")
+    expect(marcus.get_by_test_id("mode-note")).to_have_attribute(
+        "aria-selected", "true"
+    )
     expect(marcus.locator("textarea")).to_have_value("Asked for the quote twice")
     expect(priya).to_have_class(re.compile(r"\bminimized\b"))
     # In their order along the dock.
@@ -120,7 +128,9 @@ def test_drafts_and_open_chatboxes_survive_closing_and_a_refresh(team, browser_c
     dana.locator("textarea").press("End")
     dana.locator("textarea").type(" 9?")
     dana.get_by_test_id("send").click()
-    expect(dana.get_by_test_id("message").filter(has_text="Tuesday at 9?")).to_be_visible()
+    expect(
+        dana.get_by_test_id("message").filter(has_text="Tuesday at 9?")
+    ).to_be_visible()
     page.reload()
     live(page)
     expect(dana.locator("textarea")).to_have_value("")
@@ -159,7 +169,9 @@ def test_names_the_plus_n_menu_closing_and_note_mode(team, browser_context):
     expect(link).to_have_attribute("title", re.compile(re.escape(LONG_NAME)))
     assert link.evaluate("e => getComputedStyle(e).textOverflow") == "ellipsis"
     long_box.get_by_role("button", name="Minimize").click()
-    assert link.evaluate("e => e.scrollWidth > e.clientWidth")  # cut: it needs the title
+    assert link.evaluate(
+        "e => e.scrollWidth > e.clientWidth"
+    )  # cut: it needs the title
 
     # Five do not fit: "+N" holds the rest; its menu closes with Escape.
     more = page.get_by_test_id("overflow-button")
@@ -196,7 +208,9 @@ def test_names_the_plus_n_menu_closing_and_note_mode(team, browser_context):
     box.get_by_test_id("mode-note").click()
     box.locator("textarea").fill("Called, no answer")
     box.locator("textarea").press("Enter")
-    expect(box.get_by_test_id("note").filter(has_text="Called, no answer")).to_be_visible()
+    expect(
+        box.get_by_test_id("note").filter(has_text="Called, no answer")
+    ).to_be_visible()
     expect(box.get_by_test_id("mode-text")).to_have_attribute("aria-selected", "true")
     expect(box.locator("textarea")).to_have_attribute(
         "placeholder", re.compile(r"^Text ")
@@ -214,7 +228,9 @@ def test_the_plan_warning_shows_once(team, browser_context):
     box = chatbox(page)
     box.locator("textarea").fill("Thanks 🙂 see you then")
     composer = box.get_by_test_id("composer")
-    expect(composer.get_by_text(re.compile("not allowed on your plan", re.I))).to_have_count(1)
+    expect(
+        composer.get_by_text(re.compile("not allowed on your plan", re.I))
+    ).to_have_count(1)
     expect(box.get_by_test_id("send")).to_be_disabled()
     shot(page, "plan-warning-once")
     assert errors == []
@@ -235,10 +251,7 @@ def test_a_slash_typed_before_the_saved_replies_arrive_opens_their_list(
     errors = watch(page)
     # The chatbox's details (which bring the saved replies) come slowly, as on
     # a busy server: the agent types "/" before they are in.
-    page.route(
-        re.compile(r".*/api/conversations/\d+$"),
-        lambda route: (page.wait_for_timeout(1500), route.continue_()),
-    )
+    answer_slowly(page, r".*/api/conversations/\d+$", 1500)
     log_in(page, server, team.alice)
     queue_row(page, "Any news on my quote?").click()
     box = chatbox(page)
