@@ -40,8 +40,9 @@ LEADS = [
 ]
 
 SCENE = """
+import time
+from carriers.phone_network import network
 from chatserver import actions
-from chatserver.actions.messages import move_status
 from chatserver.models import Agent, Conversation, Lead, MessageCategory, Template
 alice = Agent.objects.get(organisation__name=ORG, user__first_name='Alice')
 bob = Agent.objects.get(organisation__name=ORG, user__first_name='Bob')
@@ -59,9 +60,20 @@ Template.objects.create(organisation=alice.organisation, name='Inspection booked
     body='Thanks {{lead.first_name}}! Your roof inspection is booked. Reply here with any question.')
 dana = Conversation.objects.get(organisation=alice.organisation,
     contact_number__number='+14155550123')
-actions.send_message(alice, dana, 'So sorry to hear that, Dana. Could we come Thursday at 10?')
-failed = actions.send_message(alice, dana, 'Or Friday morning, if that suits you better?')
-move_status(failed, 'failed', '30003', 'The phone was switched off: the text was not delivered.')
+def reaches(message, status):
+    # The server's own outbox sends it and the simulated carrier reports back;
+    # marking it here instead would race that sender.
+    for _ in range(300):
+        message.refresh_from_db()
+        if message.status == status:
+            return
+        time.sleep(0.05)
+    raise SystemExit(f'{{message.body!r}} is {{message.status}}, not {{status}}')
+reaches(actions.send_message(alice, dana,
+    'So sorry to hear that, Dana. Could we come Thursday at 10?'), 'delivered')
+network().set_mode('+14155550123', 'undelivered')
+reaches(actions.send_message(alice, dana,
+    'Or Friday morning, if that suits you better?'), 'undelivered')
 marcus = Conversation.objects.get(organisation=alice.organisation,
     contact_number__number='+12125550142')
 actions.assign_lead(marcus.lead, bob, actor=alice)
