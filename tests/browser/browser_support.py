@@ -106,6 +106,21 @@ def start_console_server(team: Team, port: int | None = None, **env: str) -> Ser
     )
 
 
+# For scripts (run_script): wait until the server's own outbox has sent
+# ``message`` and the simulated carrier has reported ``status``. A script that
+# marked the text itself would race that sender, which may already have it.
+REACHES = """
+import time
+def reaches(message, status):
+    for _ in range(300):
+        message.refresh_from_db()
+        if message.status == status:
+            return message
+        time.sleep(0.05)
+    raise SystemExit(f'{message.body!r} is {message.status}, not {status}')
+"""
+
+
 def run_script(team: Team, code: str) -> str:
     """Run Python in the team's database (``chatserver shell -c``); ``ORG`` and
     ``SENDER`` name the team's organisation and number."""

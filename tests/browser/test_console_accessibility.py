@@ -20,6 +20,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.browser_support import (
     PHONE,
+    REACHES,
     chatbox,
     log_in,
     queue_row,
@@ -93,14 +94,14 @@ def scene(team, server) -> None:
         text_in(team, server, phone, body)
     run_script(
         team,
-        "from chatserver.actions.messages import move_status\n"
+        REACHES + "from carriers.phone_network import network\n"
         "from chatserver import actions\n"
         "from chatserver.models import Agent, Conversation, Template\n"
         "alice = Agent.objects.get(organisation__name=ORG, user__first_name='Alice')\n"
         "c = Conversation.objects.get(organisation=alice.organisation,"
         " contact_number__number='+14155550141')\n"
-        "m = actions.send_message(alice, c, 'Thursday at 10?')\n"
-        "move_status(m, 'failed', '30006', 'The number is a landline.')\n"
+        "network().set_mode('+14155550141', 'fail')\n"  # a landline
+        "reaches(actions.send_message(alice, c, 'Thursday at 10?'), 'failed')\n"
         "Template.objects.create(organisation=alice.organisation, name='Quote ready',"
         " body='Hi {lead.first_name}, your quote is ready.')\n"
         "from django.utils import timezone\n"

@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.browser_support import (
     PHONE,
+    REACHES,
     ARTIFACTS,
     chatbox,
     log_in,
@@ -40,7 +41,6 @@ LEADS = [
 ]
 
 SCENE = """
-import time
 from carriers.phone_network import network
 from chatserver import actions
 from chatserver.models import Agent, Conversation, Lead, MessageCategory, Template
@@ -60,15 +60,6 @@ Template.objects.create(organisation=alice.organisation, name='Inspection booked
     body='Thanks {{lead.first_name}}! Your roof inspection is booked. Reply here with any question.')
 dana = Conversation.objects.get(organisation=alice.organisation,
     contact_number__number='+14155550123')
-def reaches(message, status):
-    # The server's own outbox sends it and the simulated carrier reports back;
-    # marking it here instead would race that sender.
-    for _ in range(300):
-        message.refresh_from_db()
-        if message.status == status:
-            return
-        time.sleep(0.05)
-    raise SystemExit(f'{{message.body!r}} is {{message.status}}, not {{status}}')
 reaches(actions.send_message(alice, dana,
     'So sorry to hear that, Dana. Could we come Thursday at 10?'), 'delivered')
 network().set_mode('+14155550123', 'undelivered')
@@ -90,7 +81,7 @@ def test_the_console_as_docs_console_md_shows_it(team, browser_context):
     server = start_console_server(team)
     for _, number, body in LEADS:
         text_in(team, server, number, body)
-    run_script(team, SCENE.format(names=[(n, p) for n, p, _ in LEADS]))
+    run_script(team, REACHES + SCENE.format(names=[(n, p) for n, p, _ in LEADS]))
 
     # Desktop: the inbox, two chatboxes (a failed text to resend, a colleague
     # typing in the other) and the "/" list of saved replies.
