@@ -342,8 +342,7 @@ class ConsoleConsumer(Lifecycle, Tallies, Presence, AsyncWebsocketConsumer):
             # The gap held a change of rights: start again from them.
             await self.apply_rights()
             return
-        await self.refresh_unread(always=True)
-        await self.refresh_buckets()
+        await self.after_replay(gap.cursor)
 
     # -- from the channel layer -------------------------------------------
 

@@ -1,7 +1,7 @@
 """A socket's own tallies of its agent's unread counts and bucket counts:
 started from the ``hello``, moved by the events it relays (no database access
 per event), recounted from the database when an event cannot say (a lead
-entering or leaving the agent's view, a replay)."""
+entering or leaving the agent's view, a replay of events they miss)."""
 
 from __future__ import annotations
 
@@ -18,10 +18,27 @@ class Tallies:
 
     unread: events.UnreadCounts
     buckets: dict[str, int] | None = None
+    # The tallies hold every event up to this cursor: those of the state they
+    # were read with, and (moved live) those after it.
+    tallied = 0
 
     def start_tallies(self, hello: dict) -> None:
         self.unread = hello["unread"]
         self.buckets = hello.get("buckets")
+        self.tallied = hello["cursor"]
+
+    async def after_replay(self, cursor: int) -> None:
+        """A replay up to ``cursor`` was sent: the browser gets the agent's
+        unread counts again (its replay may have moved its own), and the
+        tallies are counted again only if the replay held events they miss
+        (a replay does not move them). A console's resume straight after its
+        hello (every console, after a restart) needs no count."""
+        if cursor <= self.tallied:
+            await self.send_unread()
+            return
+        await self.refresh_unread(always=True)
+        await self.refresh_buckets()
+        self.tallied = cursor
 
     # -- unread counts ---------------------------------------------------------
 

@@ -11,7 +11,7 @@ from carriers.base import DeliveryStatus, StatusUpdate
 from chatserver import actions
 from chatserver.actions.messages import queue_message
 from chatserver.models import Event, Message
-from chatserver.queries import replay
+from chatserver.queries import buckets, replay, unread
 from tests.consumers.console_support import (
     channel_layer_fixture,  # noqa: F401 (the `layer` fixture)
     connect,
@@ -118,6 +118,41 @@ async def test_an_event_the_channel_layer_dropped_comes_back_on_resume(
     await console.until("resumed")
     assert (await console.until("unread.changed"))["unread"]["total"] == 2
     await console.close()
+
+
+async def test_a_resume_straight_after_the_hello_sends_its_counts_uncounted(
+    alice, text_in, monkeypatch
+):
+    """What every console does after a restart: its hello already counted
+    each event of the gap, so the resume replays them and sends the hello's
+    counts without counting again (2,000 recounts in a reconnect storm)."""
+    cursor = await away_while(alice, ["Missed one", "Missed two"], text_in)
+    back = await connect(alice)
+    recounts = []
+    for module, name in ((buckets, "counts"), (unread, "unread_counts")):
+        count = getattr(module, name)
+        monkeypatch.setattr(
+            module, name, lambda agent, n=name, f=count: recounts.append(n) or f(agent)
+        )
+    await back.send(type="resume", cursor=cursor)
+    await back.until("resumed")
+    replayed = [f for f in back.frames if f["type"] == "message.created"]
+    assert [f["message"]["body"] for f in replayed] == ["Missed one", "Missed two"]
+    assert (await back.until("unread.changed"))["unread"] == back.hello["unread"]
+    assert back.hello["unread"]["total"] == 2
+    assert recounts == []
+
+    # A gap past the hello is counted again: its events never moved them (the
+    # live copy of one may have: the unread counts may be read twice).
+    away = await connect(alice)
+    await away.close()
+    await db(text_in)("While the socket was busy", from_number=lead_number())
+    await back.send(type="resume", cursor=back.hello["cursor"])
+    await back.until("resumed")
+    assert (await back.until("unread.changed"))["unread"]["total"] == 3
+    await back.drain()
+    assert "counts" in recounts and "unread_counts" in recounts
+    await back.close()
 
 
 async def away_while(agent, texts, text_in) -> tuple[int, list]:
