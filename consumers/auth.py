@@ -13,36 +13,27 @@ import hashlib
 
 from channels.auth import AuthMiddleware, UserLazyObject, get_user
 from channels.sessions import CookieMiddleware, SessionMiddleware
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
+from django.utils.crypto import constant_time_compare
 from django.utils.functional import empty
 
 from chatserver import events
 from chatserver.models import Agent
 from chatserver.models.prepared import Prepared
 from chatserver.publish import publish
-from consumers.db import database_sync_to_async
 
-# The plain function under Channels' own (single-thread) wrapper.
-_read_user = database_sync_to_async(get_user.func)
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 class DeferredAuthMiddleware(AuthMiddleware):
     """Channels' AuthMiddleware, except that ``scope["user"]`` is filled in
-    when the consumer asks (``resolve_user``), not before the handshake."""
+    when the consumer asks (``read_seat``), not before the handshake."""
 
     async def resolve_scope(self, scope):
         pass
-
-
-async def resolve_user(scope):
-    """The scope's user (AnonymousUser without a valid session), read now
-    unless it already was (or was given, as tests give one)."""
-    user = scope["user"]
-    if isinstance(user, UserLazyObject) and user._wrapped is empty:
-        user._wrapped = await _read_user(scope)
-        return user._wrapped
-    return user
 
 
 def DeferredAuthMiddlewareStack(inner):  # noqa: N802 (named as Channels names its own)
@@ -62,6 +53,47 @@ def load_agent(user_id: int) -> Agent | None:
     """The user's agent seat as it is now (None: deactivated, or no seat)."""
     found = _AGENT(user_id)
     return found[0] if found else None
+
+
+def read_seat(scope) -> tuple:
+    """Who opened the socket, in a database thread: the scope's user
+    (AnonymousUser without a valid login) and their agent seat (None without
+    one). Fills in ``scope["user"]``.
+
+    A login by Django's ModelBackend is read with its seat in one query, the
+    seat's (the user with it): 2,000 consoles greet at once after a restart.
+    Any other session goes through Channels' ``get_user``, which also flushes
+    a session whose password hash is no longer the user's."""
+    user = scope["user"]
+    if isinstance(user, UserLazyObject) and user._wrapped is empty:
+        agent = _seat_of_login(scope["session"])
+        user._wrapped = agent.user if agent is not None else get_user.func(scope)
+        if agent is not None:
+            return agent.user, agent
+    if not user.is_authenticated:
+        return user, None
+    return user, load_agent(user.pk)
+
+
+def _seat_of_login(session) -> Agent | None:
+    """The seat of the session's login when it is one Channels' ``get_user``
+    would accept as it is (a ModelBackend login of an active user whose
+    password hash is the session's); None leaves the session to it."""
+    if session.get(BACKEND_SESSION_KEY) != MODEL_BACKEND:
+        return None
+    if MODEL_BACKEND not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    try:
+        user_id = int(session[SESSION_KEY])
+    except (KeyError, TypeError, ValueError):
+        return None
+    agent = load_agent(user_id)  # active users only, as ModelBackend.get_user
+    hashed = session.get(HASH_SESSION_KEY)
+    if agent is None or not hashed:
+        return None
+    if not constant_time_compare(hashed, agent.user.get_session_auth_hash()):
+        return None
+    return agent
 
 
 def session_tag(session_key: str | None) -> str | None:

@@ -27,11 +27,11 @@ from django.db import DatabaseError
 from chatserver import commands, events, metrics, shapes
 from chatserver.commands import fields, messages
 from chatserver.models import Agent, Message
-from chatserver.queries import access, console, replay
+from chatserver.queries import access, console, replay, snapshot
 from chatserver.rules import images
 from chatserver.rules.errors import ActionError
 from consumers import frames, layer_watch
-from consumers.auth import load_agent, resolve_user, session_tag
+from consumers.auth import load_agent, read_seat, session_tag
 from consumers.db import database_sync_to_async
 from consumers.lifecycle import Lifecycle
 from consumers.presence import Presence
@@ -77,11 +77,13 @@ class ConsoleConsumer(Lifecycle, Tallies, Presence, AsyncWebsocketConsumer):
 
     async def greet(self) -> bool:
         """After the handshake (``Lifecycle.connect``): the login, the hello."""
-        user = await resolve_user(self.scope) if "user" in self.scope else None
-        if user is None or not user.is_authenticated:
+        if "user" not in self.scope:
             await self.refuse(CLOSE_UNAUTHENTICATED)
             return False
-        self.agent = await database_sync_to_async(load_agent)(user.pk)
+        user, self.agent = await database_sync_to_async(read_seat)(self.scope)
+        if not user.is_authenticated:
+            await self.refuse(CLOSE_UNAUTHENTICATED)
+            return False
         if self.agent is None:
             await self.refuse(CLOSE_NOT_AN_AGENT)
             return False
@@ -109,7 +111,7 @@ class ConsoleConsumer(Lifecycle, Tallies, Presence, AsyncWebsocketConsumer):
         """Send a fresh state (``hello`` or ``reload``) and start from it."""
         self.cursor = self.floor = hello["cursor"]
         self.start_tallies(hello)
-        await self.send(text_data=json.dumps(hello))
+        await self.send(text_data=snapshot.dumps(hello))
 
     async def disconnect(self, code):
         self.forget_socket()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import pprint
 import sys
 import time
 
@@ -43,6 +44,33 @@ def install_with_daphne() -> None:
         cli.CommandLineInterface.server_class = graceful_server(
             cli.CommandLineInterface.server_class
         )
+
+
+class LazyFormat:
+    """``pprint.pformat(value)``, formatted only when it is written out."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __str__(self) -> str:
+        return pprint.pformat(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+def lazy_autobahn_debug() -> None:
+    """autobahn formats its whole configuration with ``pprint.pformat`` for a
+    debug line on every connection, whether that line is logged or not: in a
+    reconnect storm, 2 to 16% of the event loop (docs/performance.md). Its
+    protocol module's ``pformat`` is made lazy; the one place that needs a
+    string from it (``Timings.__str__``) gets pprint's own."""
+    from autobahn.websocket import protocol
+
+    protocol.pformat = LazyFormat
+    protocol.Timings.__str__ = lambda timings: pprint.pformat(timings._timings)
 
 
 # Close codes from the IANA registry that autobahn's ``sendClose`` refuses
@@ -120,6 +148,7 @@ def graceful_server(base):
             super().run()
 
         def use_console_protocol(self):
+            lazy_autobahn_debug()
             factory = self.ws_factory
             factory.protocol = console_protocol(factory.protocol)
 

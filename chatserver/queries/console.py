@@ -131,7 +131,7 @@ def build_snapshot(agent: Agent, cursor: int) -> snapshot.Snapshot:
     return snapshot.Snapshot(
         cursor=cursor,
         built=time.monotonic(),
-        conversations=open_conversations(agent),
+        conversations=snapshot.Serialised(open_conversations(agent)),
         leads=snapshot.lead_tally(organisation),
         followups_pending=snapshot.followups_pending(organisation),
     )

@@ -4,6 +4,8 @@ could show less than a fresh read."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import transaction
 
@@ -168,3 +170,9 @@ def test_an_agent_not_shown_images_gets_the_shared_list_without_their_urls(
     assert "url" not in hidden["conversations"][0]["last_message"]["attachments"][0]
     assert seen == fresh(viewer, settings)
     assert hidden == fresh(blind, settings)
+    # As a socket sends them: the shared lists are made JSON once, not per hello.
+    assert json.loads(snapshot.dumps(seen)) == seen
+    assert json.loads(snapshot.dumps(hidden)) == hidden
+    again = console.hello(viewer)
+    snapshot.dumps(again)
+    assert again["conversations"].__dict__["json"] is seen["conversations"].json

@@ -6,15 +6,15 @@ hello: the session, the user, the agent seat, the state."""
 import time
 
 import pytest
-from channels.auth import get_user
+from channels.auth import UserLazyObject
 from django.conf import settings
-from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from chatserver import actions
 from chatserver.queries import console
-from consumers.auth import load_agent
+from chatserver.models.sessions import SessionStore
+from consumers.auth import read_seat
 from tests.conftest import fictional_number
 from tests.consumers.console_support import session_cookie
 
@@ -23,8 +23,7 @@ pytestmark = pytest.mark.django_db
 
 def greet(cookie: str) -> dict:
     """What ``ConsoleConsumer.greet`` reads, in the order it reads it."""
-    user = get_user.func({"session": SessionStore(cookie)})
-    agent = load_agent(user.pk)
+    _, agent = read_seat({"session": SessionStore(cookie), "user": UserLazyObject()})
     return console.hello(agent)
 
 

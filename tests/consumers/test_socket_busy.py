@@ -45,11 +45,8 @@ async def test_a_busy_database_asks_the_console_to_come_back(
     def busy(*args, **kwargs):
         raise POOL_TIMEOUT
 
-    async def busy_login(scope):
-        raise POOL_TIMEOUT
-
     if busy_step == "login":
-        monkeypatch.setattr(console, "resolve_user", busy_login)
+        monkeypatch.setattr(console, "read_seat", busy)
     else:
         monkeypatch.setattr(console_state, "hello", busy)
     assert await close_code(communicator(cookie)) == CLOSE_TRY_AGAIN

@@ -2,7 +2,10 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
 
 from chatserver import actions
 from chatserver.models import Agent
@@ -48,6 +51,51 @@ async def test_a_user_without_an_agent_seat_is_closed_with_4403(org):
 
     cookie = await db(make_user)()
     assert await refused_with(communicator(cookie)) == CLOSE_NOT_AN_AGENT
+
+
+async def test_a_login_from_before_a_password_change_is_anonymous(alice):
+    cookie = await db(session_cookie)(alice)
+    greeted = await connect_with(cookie)
+    await greeted.close()
+
+    def change_password():
+        alice.user.set_password("a-new-secret-2")
+        alice.user.save()
+
+    await db(change_password)()
+    assert await refused_with(communicator(cookie)) == CLOSE_UNAUTHENTICATED
+
+
+async def test_an_expired_login_is_anonymous(alice):
+    cookie = await db(session_cookie)(alice)
+    await db(Session.objects.filter(session_key=cookie).update)(expire_date=timezone.now())
+    assert await refused_with(communicator(cookie)) == CLOSE_UNAUTHENTICATED
+
+
+async def test_a_deactivated_users_login_is_anonymous(alice):
+    cookie = await db(session_cookie)(alice)
+    await db(get_user_model().objects.filter(pk=alice.user_id).update)(is_active=False)
+    assert await refused_with(communicator(cookie)) == CLOSE_UNAUTHENTICATED
+
+
+class LockedOutBackend(ModelBackend):
+    """A backend that has since refused everyone it once logged in."""
+
+    def get_user(self, user_id):
+        return None
+
+
+async def test_a_login_by_another_backend_is_read_by_that_backend(alice, settings):
+    backend = f"{__name__}.LockedOutBackend"
+    settings.AUTHENTICATION_BACKENDS = [backend, "django.contrib.auth.backends.ModelBackend"]
+
+    def login_by_other_backend():
+        client = Client()
+        client.force_login(alice.user, backend=backend)
+        return client.cookies["sessionid"].value
+
+    cookie = await db(login_by_other_backend)()
+    assert await refused_with(communicator(cookie)) == CLOSE_UNAUTHENTICATED
 
 
 @pytest.mark.parametrize(
