@@ -268,6 +268,13 @@ class ConsoleConsumer(Lifecycle, Tallies, Presence, AsyncWebsocketConsumer):
             raise ActionError("'cursor' is missing or of the wrong type.", "invalid")
         if cursor < 0:
             raise ActionError("'cursor' must be a cursor this server sent.", "invalid")
+        if cursor == self.floor == self.cursor:
+            # From the cursor of the hello just sent (every console after a
+            # restart during which nothing happened): the hello holds every
+            # event up to it, later ones come live; nothing to read.
+            resumed = {"type": "resumed", "cursor": cursor, "replayed": 0}
+            await self.send(text_data=json.dumps(resumed))
+            return
         await self.catch_up(cursor, budget=self.limits.resumes)
 
     handlers = {

@@ -58,6 +58,15 @@ class Prepared:
     ) -> list:
         """The rows for these values; ``before``: a statement (SQL and its
         parameters) run first in the same round trip, e.g. a lock to take."""
+        return self._compiled(shape).run(self._prepared(values), before)
+
+    def sql(self, *values, shape: Hashable = None) -> tuple[str, list]:
+        """The SQL and parameters for these values, unrun: for a statement
+        written out around it (a subquery)."""
+        compiled = self._compiled(shape)
+        return compiled.sql, compiled.params_for(self._prepared(values))
+
+    def _compiled(self, shape: Hashable) -> _Compiled:
         compiled = self.compiled.get(shape)
         if compiled is None:
             marks = [
@@ -66,11 +75,13 @@ class Prepared:
             ]
             queryset = self.build(*marks) if shape is None else self.build(*marks, shape)
             compiled = self.compiled[shape] = _Compiled(queryset, marks)
-        values = [
+        return compiled
+
+    def _prepared(self, values: tuple) -> list:
+        return [
             kind.get_prep_value(value) if isinstance(kind, Field) else value
             for kind, value in zip(self.kinds, values, strict=True)
         ]
-        return compiled.run(values, before)
 
 
 class _Compiled:
@@ -109,10 +120,14 @@ class _Compiled:
         self.populators = get_related_populators(klass_info, select, self.db)
         self.annotations = dict(self.compiler.annotation_col_map or {})
 
-    def run(self, values: list, before: tuple[str, list] | None = None) -> list:
+    def params_for(self, values: list) -> list:
         params = list(self.params)
         for index, position in self.slots:
             params[index] = values[position]
+        return params
+
+    def run(self, values: list, before: tuple[str, list] | None = None) -> list:
+        params = self.params_for(values)
         with connections[self.db].cursor() as cursor:
             if before is None:
                 cursor.execute(self.sql, params)

@@ -11,6 +11,7 @@ from django.db import connection
 
 from chatserver import events
 from chatserver.models import Agent, Message, ReadState
+from chatserver.models.prepared import Prepared
 from chatserver.queries import access
 
 # An agent's unread inbound messages per conversation, among the
@@ -27,6 +28,22 @@ GROUP BY m.conversation_id
 """.format(message=Message._meta.db_table, readstate=ReadState._meta.db_table)
 
 
+# The conversations an agent may see (the rule: access.visible_conversations),
+# compiled once per kind of agent: the rule reads nothing else of them.
+_VISIBLE = Prepared(
+    lambda organisation_id, agent_id, kind: access.visible_conversations(
+        Agent(
+            id=agent_id,
+            organisation_id=organisation_id,
+            is_external=kind[0],
+            access=kind[1],
+        )
+    ).values("id"),
+    int,
+    int,
+)
+
+
 def unread_counts(agent: Agent) -> events.UnreadCounts:
     """The agent's unread inbound messages per conversation, and their total.
 
@@ -34,8 +51,9 @@ def unread_counts(agent: Agent) -> events.UnreadCounts:
     than what the agent has read in that conversation. Outbound messages
     (the agent's own, or a colleague's) never count.
     """
-    visible = access.visible_conversations(agent).values("id").query
-    visible_sql, visible_params = visible.sql_with_params()
+    visible_sql, visible_params = _VISIBLE.sql(
+        agent.organisation_id, agent.id, shape=(agent.is_external, agent.access)
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             UNREAD_COUNTS_SQL.format(visible=visible_sql),

@@ -155,6 +155,28 @@ async def test_a_resume_straight_after_the_hello_sends_its_counts_uncounted(
     await back.close()
 
 
+async def test_a_resume_from_the_hellos_own_cursor_reads_nothing(
+    alice, text_in, monkeypatch
+):
+    """After a restart during which nothing happened, every console resumes
+    from the cursor its new hello has: nothing is missing, nothing is read."""
+    await db(text_in)("Before the restart", from_number=lead_number())
+    back = await connect(alice)
+    reads = []
+    real = replay.missed_events
+    monkeypatch.setattr(
+        replay, "missed_events", lambda *args: reads.append(args) or real(*args)
+    )
+    await back.send(type="resume", cursor=back.hello["cursor"])
+    resumed = await back.until("resumed")
+    assert resumed == {"type": "resumed", "cursor": back.hello["cursor"], "replayed": 0}
+    assert reads == []
+    # What comes next comes live.
+    await db(text_in)("After it", from_number=lead_number())
+    assert (await back.until("message.created"))["message"]["body"] == "After it"
+    await back.close()
+
+
 async def away_while(agent, texts, text_in) -> tuple[int, list]:
     """Connect, note the cursor, disconnect; then the texts arrive."""
     console = await connect(agent)

@@ -6,6 +6,7 @@ once, nothing is lost."""
 
 import asyncio
 import json
+import re
 import signal
 import socket
 import time
@@ -98,3 +99,49 @@ async def test_sigterm_moves_consoles_to_another_process_and_loses_nothing(
         # Only what came after the console's cursor is replayed.
         assert all(f["cursor"] > cursor for f in frames if "cursor" in f)
         await ws.close()
+
+
+def test_a_console_slow_to_answer_the_restarts_close_is_let_go_cleanly(stack):
+    """A console busy (or still reading a backlog of frames) answers the
+    drain's close frame late: the server waits for it, within the drain's
+    bound, instead of cutting the socket after autobahn's 1 s, which lost the
+    1012 of 943 of 2,000 consoles in a storm (they came back at once,
+    without their jitter)."""
+    from websockets.client import ClientProtocol
+    from websockets.frames import Opcode
+    from websockets.uri import parse_uri
+
+    server = stack.start_server(SHUTDOWN_DRAIN_SECONDS="8")
+    client = Browserless(server.url)
+    client.login("alice", "alice-pass-1")
+    protocol = ClientProtocol(parse_uri(server.ws_url))
+    request = protocol.connect()
+    request.headers.update(client.ws_headers())
+    protocol.send_request(request)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+
+        def frames():
+            """What the server sends, as the socket reads it (only here)."""
+            while True:
+                data = sock.recv(65536)
+                protocol.receive_data(data)
+                yield from protocol.events_received()
+                if not data:
+                    return
+
+        sock.sendall(b"".join(protocol.data_to_send()))
+        received = frames()
+        assert next(received).status_code == 101
+        hello = next(received)
+        assert json.loads(hello.data)["type"] == "hello"
+        server.process.send_signal(signal.SIGTERM)
+        close = next(f for f in received if f.opcode is Opcode.CLOSE)
+        assert protocol.close_rcvd.code == 1012, close
+
+        time.sleep(2.5)  # busy: the console's reply to the close goes late
+        # The socket is still there to take it (one the server had cut would
+        # answer with a reset), and the drain waited for it.
+        sock.sendall(b"".join(protocol.data_to_send()))
+    assert server.process.wait(10) == 0
+    drained = re.search(r"drained in ([\d.]+) s", server.log())
+    assert drained and float(drained.group(1)) >= 2.5, server.log()
