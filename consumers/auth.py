@@ -1,6 +1,6 @@
-"""Who opens a socket: Channels' session and login lookup, made by the
-consumer once it has accepted the handshake, in its pool of database threads;
-the agent seat it finds; and the session's sockets closed on logout.
+"""Who opens a socket: its session and login, read by the consumer once it
+has accepted the handshake, in its pool of database threads, with the agent
+seat they give; and the session's sockets closed on logout.
 
 Channels' AuthMiddleware reads the session and user before the application
 sees the connection, in the one database thread every socket of the process
@@ -10,13 +10,14 @@ within 5 s; the retries made the storm worse (docs/performance.md).
 """
 
 import hashlib
+from importlib import import_module
 
-from channels.auth import AuthMiddleware, UserLazyObject, get_user
-from channels.sessions import CookieMiddleware, SessionMiddleware
+from channels.auth import UserLazyObject, get_user
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
+from django.http import parse_cookie
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import empty
 
@@ -28,16 +29,30 @@ from chatserver.publish import publish
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-class DeferredAuthMiddleware(AuthMiddleware):
-    """Channels' AuthMiddleware, except that ``scope["user"]`` is filled in
-    when the consumer asks (``read_seat``), not before the handshake."""
+class SocketLogin:
+    """What a socket's handshake carries of its login: ``scope["session"]``,
+    the session its cookie names (not read yet), and ``scope["user"]``, filled
+    in by ``read_seat`` once the consumer has accepted the handshake.
 
-    async def resolve_scope(self, scope):
-        pass
+    In place of Channels' Cookie-, Session- and AuthMiddleware: those read
+    the login before the handshake was accepted (the docstring above), and
+    wrapped every frame a socket sends to save a session that a socket never
+    writes."""
 
+    def __init__(self, inner):
+        self.inner = inner
+        self.store = import_module(settings.SESSION_ENGINE).SessionStore
 
-def DeferredAuthMiddlewareStack(inner):  # noqa: N802 (named as Channels names its own)
-    return CookieMiddleware(SessionMiddleware(DeferredAuthMiddleware(inner)))
+    async def __call__(self, scope, receive, send):
+        key = None
+        for name, value in scope.get("headers", ()):
+            if name == b"cookie":
+                key = parse_cookie(value.decode("latin1")).get(
+                    settings.SESSION_COOKIE_NAME
+                )
+                break
+        scope = dict(scope, session=self.store(key), user=UserLazyObject())
+        return await self.inner(scope, receive, send)
 
 
 # Compiled once: every greeting and every action of every socket reads it.

@@ -2,7 +2,8 @@
 
 Thin: it checks who is connecting, relays the events of the groups it joined
 (already serialised by whoever published them), keeps this agent's tallies
-current (``consumers.tallies``), and turns client frames (``consumers.frames``)
+current (``consumers.tallies``), replays what a console missed
+(``consumers.replays``), and turns client frames (``consumers.frames``)
 into commands (``chatserver.commands``), each run with the agent's rights as
 they are at that moment, never as they were when the socket connected.
 
@@ -13,7 +14,6 @@ event type without a method of its own is simply relayed.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -22,19 +22,18 @@ from functools import cached_property
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.db import DatabaseError
 
 from chatserver import commands, events, metrics, shapes
 from chatserver.commands import fields, messages
 from chatserver.models import Agent, Message
-from chatserver.queries import access, console, replay, snapshot
-from chatserver.rules import images
+from chatserver.queries import access, console, snapshot
 from chatserver.rules.errors import ActionError
 from consumers import frames, layer_watch
 from consumers.auth import load_agent, read_seat, session_tag
 from consumers.db import database_sync_to_async
 from consumers.lifecycle import Lifecycle
 from consumers.presence import Presence
+from consumers.replays import Replays
 from consumers.tallies import Tallies
 
 log = logging.getLogger(__name__)
@@ -42,9 +41,6 @@ log = logging.getLogger(__name__)
 # Cursors a socket remembers to drop an event that reaches it twice (through
 # two of its groups while a lead changes hands, or live after a resume).
 RECENT_CURSORS = 1024
-
-# Events after which a socket reads the agent's rights again.
-RIGHTS_EVENTS = (events.AGENT_UPDATED, events.ORGANISATION_UPDATED)
 
 # The client messages that text the lead, and their commands.
 TEXT_COMMANDS = {
@@ -62,7 +58,7 @@ class Deactivated(Exception):
     """The agent lost their seat, or was deactivated, since the socket opened."""
 
 
-class ConsoleConsumer(Lifecycle, Tallies, Presence, AsyncWebsocketConsumer):
+class ConsoleConsumer(Lifecycle, Tallies, Presence, Replays, AsyncWebsocketConsumer):
     """One browser tab of one agent."""
 
     agent: Agent | None = None
@@ -77,9 +73,6 @@ class ConsoleConsumer(Lifecycle, Tallies, Presence, AsyncWebsocketConsumer):
 
     async def greet(self) -> bool:
         """After the handshake (``Lifecycle.connect``): the login, the hello."""
-        if "user" not in self.scope:
-            await self.refuse(CLOSE_UNAUTHENTICATED)
-            return False
         user, self.agent = await database_sync_to_async(read_seat)(self.scope)
         if not user.is_authenticated:
             await self.refuse(CLOSE_UNAUTHENTICATED)
@@ -262,21 +255,6 @@ class ConsoleConsumer(Lifecycle, Tallies, Presence, AsyncWebsocketConsumer):
             client_id if isinstance(client_id, str) else None, of=kind, result=result
         )
 
-    async def on_resume(self, data):
-        cursor = data.get("cursor")
-        if isinstance(cursor, bool) or not isinstance(cursor, int):
-            raise ActionError("'cursor' is missing or of the wrong type.", "invalid")
-        if cursor < 0:
-            raise ActionError("'cursor' must be a cursor this server sent.", "invalid")
-        if cursor == self.floor == self.cursor:
-            # From the cursor of the hello just sent (every console after a
-            # restart during which nothing happened): the hello holds every
-            # event up to it, later ones come live; nothing to read.
-            resumed = {"type": "resumed", "cursor": cursor, "replayed": 0}
-            await self.send(text_data=json.dumps(resumed))
-            return
-        await self.catch_up(cursor, budget=self.limits.resumes)
-
     handlers = {
         "message.send": on_text,
         "message.resend": on_text,
@@ -284,74 +262,11 @@ class ConsoleConsumer(Lifecycle, Tallies, Presence, AsyncWebsocketConsumer):
         "consent.confirm_optout": on_optout,
         "consent.dismiss_optout": on_optout,
         "conversation.read": on_conversation_read,
-        "resume": on_resume,
+        "resume": Replays.on_resume,
         "presence": Presence.on_presence,
         # lead.assign, lead.close, note.add, ... (docs/protocol.md)
         **dict.fromkeys(commands.LEAD_COMMANDS, on_lead_command),
     }
-
-    # -- replays ------------------------------------------------------------
-
-    async def layer_catch_up(self, event):
-        """The channel layer may have lost events for this socket (Redis
-        restarted; see consumers/layer_watch.py): replay them as a resume does.
-
-        Only this socket knows where its browser's gap starts (the browser
-        has meanwhile seen newer events live), so a database that refuses for
-        a while is waited for, not given up on: a socket closed now would
-        resume from past the gap.
-        """
-        # What the socket's state already holds (its hello, a replay) needs
-        # no replay: a process whose publish failed asks from its first
-        # lost event, which may be older than this socket.
-        since = max(event["since"], self.floor)
-        for wait in (1, 2, 4, 8, 15, 30):
-            try:
-                await self.catch_up(since)
-                return
-            except DatabaseError:
-                log.warning("catch-up of a socket failed: trying again in %s s", wait)
-                await asyncio.sleep(wait)
-        await self.catch_up(since)
-
-    async def catch_up(self, cursor: int, budget: frames.TokenBucket | None = None):
-        """Send the events after ``cursor``, then ``resumed``; or a ``reload``
-        when they cannot be replayed. ``budget`` charges what it costs.
-
-        Every event of the gap is sent, even one this socket already relayed
-        live: the browser may have applied a newer event (a "delivered") before
-        an older one replayed here (its "sent"), and ends right only if the
-        replay, in cursor order, ends with the newest. Events apply twice
-        harmlessly.
-        """
-        gap = await database_sync_to_async(replay.missed_events)(self.agent, cursor)
-        cost = 1 if gap is None else len(gap.events) / frames.RELOAD_EVENTS
-        if budget is not None and not budget.take(cost):
-            raise ActionError(
-                "Resuming too often: wait a few seconds, then reconnect.",
-                "rate_limited",
-            )
-        if gap is None:
-            hello = await database_sync_to_async(console.hello)(self.agent)
-            await self.start_from({**hello, "type": "reload"})
-            return
-        rights = False
-        for event in gap.events:
-            self.remember(event.cursor)
-            rights = rights or event.type in RIGHTS_EVENTS
-            payload = event.payload if self.images else images.hide_images(event.payload)
-            await self.send(text_data=events.serialise(event.type, event.cursor, payload))
-        # Everything up to gap.cursor was committed when the replay was read:
-        # live copies still on their way are duplicates.
-        self.cursor = max(self.cursor, gap.cursor)
-        self.floor = max(self.floor, gap.cursor)
-        resumed = {"type": "resumed", "cursor": self.cursor, "replayed": len(gap.events)}
-        await self.send(text_data=json.dumps(resumed))
-        if rights:
-            # The gap held a change of rights: start again from them.
-            await self.apply_rights()
-            return
-        await self.after_replay(gap.cursor)
 
     # -- from the channel layer -------------------------------------------
 

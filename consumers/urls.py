@@ -3,7 +3,7 @@
 from channels.routing import URLRouter
 from django.urls import path
 
-from consumers.auth import DeferredAuthMiddlewareStack
+from consumers.auth import SocketLogin
 from consumers.console import ConsoleConsumer
 from consumers.origin import SameOriginValidator
 
@@ -14,5 +14,5 @@ websocket_urlpatterns = [
 # Only this site's own pages may open a socket (consumers.origin), and only
 # with a logged-in session (the session cookie, checked by each consumer).
 websocket_application = SameOriginValidator(
-    DeferredAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+    SocketLogin(URLRouter(websocket_urlpatterns))
 )
