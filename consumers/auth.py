@@ -82,9 +82,10 @@ def read_seat(scope) -> tuple:
     user = scope["user"]
     if isinstance(user, UserLazyObject) and user._wrapped is empty:
         agent = _seat_of_login(scope["session"])
-        user._wrapped = agent.user if agent is not None else get_user.func(scope)
         if agent is not None:
+            user._wrapped = agent.user
             return agent.user, agent
+        user._wrapped = get_user.func(scope)
     if not user.is_authenticated:
         return user, None
     return user, load_agent(user.pk)

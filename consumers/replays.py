@@ -40,10 +40,14 @@ class Replays:
             # From the cursor of the hello just sent (every console after a
             # restart during which nothing happened): the hello holds every
             # event up to it, later ones come live; nothing to read.
-            resumed = {"type": "resumed", "cursor": cursor, "replayed": 0}
-            await self.send(text_data=json.dumps(resumed))
+            await self.send_resumed(replayed=0)
             return
         await self.catch_up(cursor, budget=self.limits.resumes)
+
+    async def send_resumed(self, replayed: int):
+        """The end of a replay: the socket's cursor, and how many it sent."""
+        resumed = {"type": "resumed", "cursor": self.cursor, "replayed": replayed}
+        await self.send(text_data=json.dumps(resumed))
 
     async def layer_catch_up(self, event):
         """The channel layer may have lost events for this socket (Redis
@@ -98,8 +102,7 @@ class Replays:
         # live copies still on their way are duplicates.
         self.cursor = max(self.cursor, gap.cursor)
         self.floor = max(self.floor, gap.cursor)
-        resumed = {"type": "resumed", "cursor": self.cursor, "replayed": len(gap.events)}
-        await self.send(text_data=json.dumps(resumed))
+        await self.send_resumed(replayed=len(gap.events))
         if rights:
             # The gap held a change of rights: start again from them.
             await self.apply_rights()
