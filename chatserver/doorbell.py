@@ -81,6 +81,12 @@ class Listener:
             while not self.wakeup.is_set() and time.monotonic() < deadline:
                 if any(self.connection.notifies(timeout=0.1, stop_after=1)):
                     break
+            # Announces already here (several at once, or one heard both as
+            # this process's wake and as its NOTIFY) are all for work that the
+            # coming pass takes: left unread, each would wake a pass that
+            # finds nothing.
+            for _announce in self.connection.notifies(timeout=0):
+                pass
             self.wakeup.clear()
         except psycopg.Error:
             log.warning("outbox cannot listen for %s: polling", self.channel)

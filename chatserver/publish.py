@@ -35,7 +35,7 @@ from django.db.models import Max
 
 from chatserver import events
 from chatserver.models import Event, Organisation
-from chatserver.models.prepared import PreparedInsert
+from chatserver.models.prepared import PreparedInsert, statement_cursor, together
 from chatserver.queries import unread
 from chatserver.rules import images
 
@@ -174,9 +174,9 @@ def flush(organisation_id: int, signals: Iterable[Signal] = ()) -> int:
 # unnumbered events, which it returns. The numbering need not wait for its own
 # disk flush: were it lost in a crash, the events would be numbered again by
 # the next flush, in the same order.
+LOCK_SQL = "SELECT pg_advisory_xact_lock(%(namespace)s, %(org)s)"
+NO_FLUSH_WAIT_SQL = "SET LOCAL synchronous_commit TO OFF"
 NUMBER_SQL = """
-SELECT pg_advisory_xact_lock(%(namespace)s, %(org)s);
-SET LOCAL synchronous_commit TO OFF;
 WITH last AS (
     SELECT COALESCE(MAX(cursor), 0) AS cursor FROM {event}
     WHERE organisation_id = %(org)s
@@ -197,11 +197,18 @@ def _lock_and_number(organisation_id: int) -> list[Event]:
     connection = transaction.get_connection()
     if connection.vendor != "postgresql":
         return _lock_and_number_elsewhere(organisation_id)
-    with connection.cursor() as cursor:
-        cursor.execute(NUMBER_SQL, {"namespace": LOCK_NAMESPACE, "org": organisation_id})
-        # The numbering's rows are the third result (lock, SET, UPDATE).
-        cursor.nextset()
-        cursor.nextset()
+    params = {"namespace": LOCK_NAMESPACE, "org": organisation_id}
+    with statement_cursor() as cursor:
+        if cursor.prepares:
+            with together(cursor):
+                cursor.execute(LOCK_SQL, params)
+                cursor.execute(NO_FLUSH_WAIT_SQL)
+                cursor.execute(NUMBER_SQL, params)
+        else:
+            cursor.execute(f"{LOCK_SQL}; {NO_FLUSH_WAIT_SQL}; {NUMBER_SQL}", params)
+            # The numbering's rows are the third result (lock, SET, UPDATE).
+            cursor.nextset()
+            cursor.nextset()
         rows = cursor.fetchall()
     # JSON columns come as text, as to any Django query: read as its fields do.
     json = Event._meta.get_field("payload")

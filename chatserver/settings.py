@@ -147,6 +147,15 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_b
 
     AttemptWithBackoff.INITIAL_DELAY = 0.1
 
+# The statements every text runs are prepared on PostgreSQL (parsed and
+# planned once per connection: chatserver.models.prepared). Off for a
+# transaction-mode pooler that cannot keep them (PgBouncer before 1.21).
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
+if DB_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # psycopg prepares nothing with Django's default (None), even when asked;
+    # Django's own queries bind on the client and are never prepared.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

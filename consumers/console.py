@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections import deque
 from functools import cached_property
 
@@ -35,6 +34,7 @@ from consumers.lifecycle import Lifecycle
 from consumers.presence import Presence
 from consumers.replays import Replays
 from consumers.tallies import Tallies
+from consumers.turns import TakingTurns
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,9 @@ class Deactivated(Exception):
     """The agent lost their seat, or was deactivated, since the socket opened."""
 
 
-class ConsoleConsumer(Lifecycle, Tallies, Presence, Replays, AsyncWebsocketConsumer):
+class ConsoleConsumer(
+    TakingTurns, Lifecycle, Tallies, Presence, Replays, AsyncWebsocketConsumer
+):
     """One browser tab of one agent."""
 
     agent: Agent | None = None
@@ -326,8 +328,9 @@ class ConsoleConsumer(Lifecycle, Tallies, Presence, Replays, AsyncWebsocketConsu
             text = f'{text[:-1]},"unread":{{"total":{total},"conversation":{unread}}}}}'
         await self.send(text_data=text)
         if "arrived" in event:  # a lead's text or a status, by webhook
-            latency = time.time() - event["arrived"]
-            metrics.WEBHOOK_TO_SOCKET.labels(event["type"]).observe(latency)
+            metrics.webhook_reached_socket(
+                event["type"], (event["cursor"], event["arrived"]), event["arrived"]
+            )
 
     async def relay(self, event) -> bool:
         """Send an event on to the browser unless it already has it."""

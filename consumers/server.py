@@ -46,30 +46,41 @@ def install_with_daphne() -> None:
         )
 
 
-class LazyFormat:
-    """``pprint.pformat(value)``, formatted only when it is written out."""
+class Lazy:
+    """``func(*args)``, called only when the result is written out."""
 
-    __slots__ = ("value",)
+    __slots__ = ("func", "args")
 
-    def __init__(self, value):
-        self.value = value
+    def __init__(self, func, *args):
+        self.func = func
+        self.args = args
 
     def __str__(self) -> str:
-        return pprint.pformat(self.value)
+        return str(self.func(*self.args))
 
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)
 
 
+def lazily(func):
+    """``func`` made lazy: it returns a ``Lazy`` of its call."""
+    return lambda *args: Lazy(func, *args)
+
+
 def lazy_autobahn_debug() -> None:
-    """autobahn formats its whole configuration with ``pprint.pformat`` for a
-    debug line on every connection, whether that line is logged or not: in a
-    reconnect storm, 2 to 16% of the event loop (docs/performance.md). Its
-    protocol module's ``pformat`` is made lazy; the one place that needs a
-    string from it (``Timings.__str__``) gets pprint's own."""
+    """autobahn formats what its debug lines carry whether a line is logged or
+    not: its whole configuration with ``pprint.pformat`` on every connection
+    (in a reconnect storm, 2 to 16% of the event loop), and three colour
+    highlights with click on every frame sent (2.4% of the web process's CPU
+    for a text fanned out to 100 sockets; docs/performance.md). Its protocol
+    module's ``pformat``, ``hltype`` and ``hlval`` are made lazy; the one
+    place that needs a string from them (``Timings.__str__``) gets pprint's
+    own."""
     from autobahn.websocket import protocol
 
-    protocol.pformat = LazyFormat
+    protocol.pformat = lazily(pprint.pformat)
+    protocol.hltype = lazily(protocol.hltype)
+    protocol.hlval = lazily(protocol.hlval)
     protocol.Timings.__str__ = lambda timings: pprint.pformat(timings._timings)
 
 

@@ -19,6 +19,7 @@ from chatserver.actions.message_events import (
     publish_message_status,
 )
 from chatserver.models import Agent, Conversation, Lead, Message, ReadState
+from chatserver.models.prepared import statement_cursor
 from chatserver.publish import signal
 from chatserver.queries import unread
 from chatserver.rules import images
@@ -64,7 +65,7 @@ def touch(conversation: Conversation, when) -> None:
     """Record activity on a conversation and its lead (for sorting and routing)."""
     connection = transaction.get_connection()
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with statement_cursor(connection.alias) as cursor:
             cursor.execute(
                 TOUCH_SQL,
                 {"when": when, "conversation": conversation.pk, "lead": conversation.lead_id},

@@ -27,6 +27,7 @@ from chatserver import doorbell, metrics
 from chatserver.actions.delivery import record_status
 from chatserver.actions.inbound import receive_inbound, sender_for
 from chatserver.models import WebhookReceipt
+from chatserver.models.prepared import statement_cursor
 from chatserver.rules.errors import UnknownRecipient
 
 log = logging.getLogger(__name__)
@@ -112,27 +113,54 @@ def process_pending(limit: int = BATCH) -> int:
 
 # The first attempt at a batch takes its receipts by deleting them (one
 # statement where a SELECT ... FOR UPDATE and a DELETE made two): deleted in
-# the transaction that applies them, they are back should it roll back.
+# the transaction that applies them, they are back should it roll back. Its
+# columns are the model's fields, in their order (``_from_rows``).
+_FIELDS = WebhookReceipt._meta.concrete_fields
 TAKE_SQL = """
 DELETE FROM {receipt} WHERE id IN (
     SELECT id FROM {receipt} WHERE failed_at IS NULL
     ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
-) RETURNING *
-""".format(receipt=WebhookReceipt._meta.db_table)
+) RETURNING {columns}
+""".format(
+    receipt=WebhookReceipt._meta.db_table,
+    columns=", ".join(field.column for field in _FIELDS),
+)
 
 
 def _take(limit: int, savepoints: bool) -> tuple[list[WebhookReceipt], bool]:
     """The oldest waiting receipts, locked (other workers skip them), and
     whether they are deleted already (see TAKE_SQL)."""
-    if not savepoints and transaction.get_connection().vendor == "postgresql":
-        taken = WebhookReceipt.objects.raw(TAKE_SQL, [limit])
-        return sorted(taken, key=lambda receipt: receipt.pk), True
+    connection = transaction.get_connection()
+    if not savepoints and connection.vendor == "postgresql":
+        with statement_cursor(connection.alias) as cursor:
+            cursor.execute(TAKE_SQL, [limit])
+            rows = cursor.fetchall()
+        return sorted(_from_rows(rows, connection), key=lambda r: r.pk), True
     locked = (
         WebhookReceipt.objects.filter(failed_at__isnull=True)
         .select_for_update(skip_locked=True)
         .order_by("id")[:limit]
     )
     return list(locked), False
+
+
+def _from_rows(rows, connection) -> list[WebhookReceipt]:
+    """Receipts from TAKE_SQL's rows, read as the ORM reads them (its JSON
+    columns decoded): a raw queryset spent a tenth of the worker's time per
+    text working out, for every batch, what these columns are."""
+    names = [field.attname for field in _FIELDS]
+    decoders = [
+        (index, field.from_db_value)
+        for index, field in enumerate(_FIELDS)
+        if hasattr(field, "from_db_value")
+    ]
+    receipts = []
+    for row in rows:
+        values = list(row)
+        for index, decode in decoders:
+            values[index] = decode(values[index], None, connection)
+        receipts.append(WebhookReceipt.from_db(connection.alias, names, values))
+    return receipts
 
 
 def _process_batch(limit: int, savepoints: bool) -> int:

@@ -11,13 +11,20 @@ put their values where the stand-ins were and read the rows as Django would
 Only for querysets whose shape does not depend on the values (no ``if``
 on them, no list of varying length: key those by ``shape``), whose values
 are ints or strings, never None (``filter(x=None)`` is another shape).
+
+On PostgreSQL they also run as server-side prepared statements
+(``statement_cursor``): PostgreSQL parses and plans each once per
+connection, where it planned the joins of a text's sender number and lead
+anew every time, half a millisecond each (docs/performance.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from contextlib import nullcontext
 from typing import Any
 
+from django.conf import settings
 from django.db import connections
 from django.db.models import Field
 from django.db.models.constants import OnConflict
@@ -35,6 +42,52 @@ def _looks_marked(value) -> bool:
     if isinstance(value, int) and not isinstance(value, bool):
         return _INT_MARK - 1000 <= value <= _INT_MARK
     return False
+
+
+def statement_cursor(using: str = "default"):
+    """A cursor of ``using`` (Django's, as ``connection.cursor()``: logged,
+    wrapped, its errors Django's) whose statements PostgreSQL prepares: each
+    is parsed and planned once per connection, then only bound and run.
+    Elsewhere, or with ``DB_PREPARED_STATEMENTS`` off, the usual cursor.
+
+    Its values are bound by PostgreSQL, not written into the SQL, so the
+    statement's text is the same every time; for the few statements every
+    text runs, not for the ORM's (its SQL is not always written for that)."""
+    connection = connections[using]
+    cursor = connection.cursor()
+    if connection.vendor == "postgresql" and settings.DB_PREPARED_STATEMENTS:
+        client = cursor.cursor
+        cursor.cursor = _preparing_class()(client.connection)
+        client.close()
+        cursor.prepares = True
+    else:
+        cursor.prepares = False
+    return cursor
+
+
+def together(cursor):
+    """Statements executed inside go to PostgreSQL in one round trip
+    (psycopg's pipeline) on a ``statement_cursor`` that prepares; the
+    cursor's rows are then the last statement's."""
+    return cursor.connection.pipeline() if cursor.prepares else nullcontext()
+
+
+_preparing = None
+
+
+def _preparing_class():
+    """psycopg's server-binding cursor, as Django's, preparing every statement
+    (made on first use: the backend's module imports psycopg)."""
+    global _preparing
+    if _preparing is None:
+        from django.db.backends.postgresql.base import ServerBindingCursor
+
+        class PreparingCursor(ServerBindingCursor):
+            def execute(self, query, params=None, *, prepare=True, binary=None):
+                return super().execute(query, params, prepare=prepare, binary=binary)
+
+        _preparing = PreparingCursor
+    return _preparing
 
 
 class Prepared:
@@ -128,9 +181,13 @@ class _Compiled:
 
     def run(self, values: list, before: tuple[str, list] | None = None) -> list:
         params = self.params_for(values)
-        with connections[self.db].cursor() as cursor:
+        with statement_cursor(self.db) as cursor:
             if before is None:
                 cursor.execute(self.sql, params)
+            elif cursor.prepares:
+                with together(cursor):
+                    cursor.execute(*before)
+                    cursor.execute(self.sql, params)
             else:
                 cursor.execute(f"{before[0]}; {self.sql}", [*before[1], *params])
                 cursor.nextset()  # past the first statement's result
@@ -194,7 +251,7 @@ class PreparedInsert:
             )
             row = returned[0] if returned else None
         else:
-            with connections[using].cursor() as cursor:
+            with statement_cursor(using) as cursor:
                 cursor.execute(sql, params)
                 row = cursor.fetchone()
         if row is None:

@@ -11,7 +11,7 @@ from django.db import connection
 
 from chatserver import events
 from chatserver.models import Agent, Message, ReadState
-from chatserver.models.prepared import Prepared
+from chatserver.models.prepared import Prepared, statement_cursor
 from chatserver.queries import access
 
 # An agent's unread inbound messages per conversation, among the
@@ -86,7 +86,7 @@ def conversation_unread(conversation_id: int) -> dict:
     of its inbound messages); ``agents`` lists those who did. It runs in
     every publish of a lead's text: one statement, not two.
     """
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(
             CONVERSATION_UNREAD_SQL,
             {"c": conversation_id, "inbound": Message.Direction.INBOUND.value},

@@ -203,6 +203,97 @@ def test_a_leads_text_is_applied_while_the_worker_waits_on_a_slow_carrier(
     assert reply.status == Message.Status.CHECK  # no answer: an agent checks
 
 
+class WebhookPasses:
+    """The worker's webhook loop (``repeat`` as ``run_forever`` starts it) in
+    a thread, counting its passes that found nothing; ``during_pass`` runs
+    inside the next pass, after it took its receipts. It hears of webhooks
+    by PostgreSQL's NOTIFY only, as a worker process hears of the web
+    process's: this process's own wake-up is kept for stopping it."""
+
+    def __init__(self, monkeypatch):
+        self.empty = 0
+        self.wake = doorbell.wake
+        monkeypatch.setattr(doorbell, "wake", lambda channel=None: None)
+        self.during_pass = None
+        take = inbox._take
+
+        def take_then_act(limit, savepoints):
+            taken = take(limit, savepoints)
+            act, self.during_pass = self.during_pass, None
+            if act is not None:
+                act()
+            return taken
+
+        monkeypatch.setattr(inbox, "_take", take_then_act)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(
+            target=outbox.repeat,
+            args=("webhooks", doorbell.WEBHOOKS, self.step, self.stop),
+            kwargs={"more": outbox.webhooks_left},
+        )
+
+    def step(self) -> int:
+        handled = outbox.apply_webhooks()
+        self.empty += handled == 0
+        return handled
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.wake()
+        self.thread.join(10)
+
+
+def test_the_worker_looks_for_webhooks_once_per_text_it_is_told_of(
+    transactional_db, client, queued, twilio_sender, monkeypatch
+):
+    """A pass that took fewer receipts than a batch took all there were: the
+    worker waits for the next announce instead of looking again at once (a
+    second pass per text cost three round trips that found nothing)."""
+    if connection.vendor != "postgresql":
+        require_or_skip("needs PostgreSQL (set DATABASE_URL) for LISTEN/NOTIFY")
+    monkeypatch.setattr(outbox, "POLL_SECONDS", 30.0)
+    with WebhookPasses(monkeypatch) as worker:
+        wait_until("the worker to listen", lambda: worker.empty >= 1)
+        time.sleep(0.2)  # its LISTEN is in place
+        # Passes before any text (a wake-up left over from an earlier test
+        # adds one) are not the texts'.
+        before = worker.empty
+        for n in range(5):
+            post_twilio(client, INBOUND, inbound(Body=f"text {n}"))
+            wait_until(
+                f"text {n} to be applied",
+                lambda n=n: Message.objects.filter(body=f"text {n}").exists(),
+            )
+        time.sleep(0.2)
+        assert worker.empty == before
+
+
+def test_a_webhook_stored_while_the_worker_applies_another_waits_for_no_poll(
+    transactional_db, client, queued, twilio_sender, monkeypatch
+):
+    """A text announced while the worker is busy with the one before is
+    applied at once: the announce waits on the listening connection."""
+    if connection.vendor != "postgresql":
+        require_or_skip("needs PostgreSQL (set DATABASE_URL) for LISTEN/NOTIFY")
+    monkeypatch.setattr(outbox, "POLL_SECONDS", 30.0)
+    with WebhookPasses(monkeypatch) as worker:
+        wait_until("the worker to listen", lambda: worker.empty >= 1)
+        time.sleep(0.2)
+        worker.during_pass = lambda: post_twilio(
+            client, INBOUND, inbound(Body="the second, mid-pass")
+        )
+        post_twilio(client, INBOUND, inbound(Body="the first"))
+        wait_until(
+            "the text stored mid-pass to be applied",
+            lambda: Message.objects.filter(body="the second, mid-pass").exists(),
+            timeout=3.0,
+        )
+
+
 def test_the_admin_lists_receipts_and_retries_them(admin_client, org):
     from django.utils import timezone
 

@@ -75,3 +75,25 @@ async def test_a_webhooks_events_are_timed_from_its_arrival(alice, sender):
     await console.until("message.status", status="delivered")
     assert measured("message.status")[0] == statuses + 1
     await console.close()
+
+
+async def test_a_text_is_timed_once_per_process_however_many_sockets_relay_it(
+    alice, sender
+):
+    """Timed at the first of the process's sockets to relay it: an
+    observation per socket cost 8% of the process's CPU for a text to 100."""
+    consoles = [await connect(alice) for _ in range(3)]
+    texts, _ = measured("message.created")
+    inbound = InboundMessage(
+        carrier="simulator",
+        carrier_message_id=f"SIM{uuid.uuid4().hex}",
+        from_number=lead_number(),
+        to_number=SENDER_NUMBER,
+        body="Once",
+    )
+    await db(lambda: webhooks.apply([inbound], time.time()))()
+    for console in consoles:
+        await console.until("message.created")
+    assert measured("message.created")[0] == texts + 1
+    for console in consoles:
+        await console.close()
