@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -55,19 +56,32 @@ async def read_in_turn(sources: list[Source], dispatch) -> None:
     ``dispatch`` one message at a time, in the order they came, until a
     dispatch or a source raises (``StopConsumer`` when the socket closed):
     that is raised here."""
-    inbox: asyncio.Queue = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+    # A deque and a future to wait on, not an asyncio.Queue: a socket holds
+    # this for its lifetime, and a queue is four deques and an event.
+    inbox: deque = deque()
+    waiting: asyncio.Future | None = None
+
+    def deliver(message) -> None:
+        inbox.append(message)
+        if waiting is not None and not waiting.done():
+            waiting.set_result(None)
 
     async def read(source: Source) -> None:
         try:
             while True:
-                inbox.put_nowait(await source())
+                deliver(await source())
         except Exception as error:  # cancelling is no error: not caught
-            inbox.put_nowait(_Failed(error))
+            deliver(_Failed(error))
 
     readers = [asyncio.ensure_future(read(source)) for source in sources]
     try:
         while True:
-            message = await inbox.get()
+            if not inbox:
+                waiting = loop.create_future()
+                await waiting
+                continue
+            message = inbox.popleft()
             if isinstance(message, _Failed):
                 raise message.error
             await dispatch(message)
