@@ -23,7 +23,8 @@ class Backends:
     def __init__(self, database_url: str, application: str | None = None):
         self.database = database_url.rsplit("/", 1)[-1]
         self.application = application
-        self.conn = psycopg.connect(database_url, autocommit=True)
+        self.url = database_url
+        self.conn: psycopg.Connection | None = psycopg.connect(database_url, autocommit=True)
         self.first: dict[int, float] = {}
         self.last: dict[int, float] = {}
         self.samples = 0
@@ -37,10 +38,19 @@ class Backends:
         if self.application:
             sql += " AND application_name = %s"
             args.append(self.application)
+        if self.conn is None:
+            self.conn = psycopg.connect(self.url, autocommit=True, connect_timeout=2)
         return [row[0] for row in self.conn.execute(sql, args).fetchall()]
 
     def take(self) -> None:
-        for pid in self.pids():
+        try:
+            pids = self.pids()
+        except psycopg.OperationalError:
+            # PostgreSQL is down or restarted (the fault_postgres scenario):
+            # its old backends keep their last reading; look again next time.
+            self.close()
+            return
+        for pid in pids:
             used = cpu_seconds(pid)
             if used is None:
                 continue
@@ -53,7 +63,9 @@ class Backends:
         return sum(self.last[pid] - self.first[pid] for pid in self.last)
 
     def close(self) -> None:
-        self.conn.close()
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
 
 def log_statements(log_text: str, database: str, pids: set[int]) -> int:

@@ -1,4 +1,11 @@
-"""Locks that serialise work on one phone number of an organisation."""
+"""Locks that serialise work on one phone number of an organisation.
+
+The order: a number's lock before any row of its threads or leads. A lead's
+text takes the number's lock first (it does not know its lead yet), then
+updates the thread and the lead; an agent's reply that locked its thread and
+lead first and the number after deadlocked with it, until PostgreSQL failed
+one of the two a second later (tests/chatserver/test_lock_order.py).
+"""
 
 from __future__ import annotations
 

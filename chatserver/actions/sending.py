@@ -14,6 +14,7 @@ from carriers.segments import check_limit
 from chatserver.actions import attachments, followups, governing
 from chatserver.actions.assignment import claim_lead
 from chatserver.actions.attachments import Image
+from chatserver.actions.locks import lock_number
 from chatserver.actions.messages import mark_read, once_per_client_id, queue_message
 from chatserver.models import Agent, Conversation, Message, MessageCategory
 from chatserver.queries import access, compliance, scheduling
@@ -140,6 +141,9 @@ def _queue_agent_message(
     resend_of=None,
     later: Later | None = None,
 ):
+    # The number's lock before the rows of its thread and lead, in the order
+    # a lead's text takes them (chatserver.actions.locks).
+    lock_number(conversation.organisation_id, conversation.contact_number.number)
     conversation = (
         Conversation.objects.select_related("lead", "sender", "contact_number")
         .select_for_update()
