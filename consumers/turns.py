@@ -1,6 +1,6 @@
 """A console socket reads its two sources of messages, the browser and the
 channel layer, each in a task that lives as long as the socket, into one
-queue whose messages its handlers take one at a time, as Channels' own
+inbox whose messages its handlers take one at a time, as Channels' own
 consumers do.
 
 Channels' loop (``channels.utils.await_many_dispatch``) waits on both sources
@@ -45,7 +45,7 @@ class TakingTurns:
 
 
 class _Failed:
-    """What a reader puts in the queue when its source raised."""
+    """What a reader puts in the inbox when its source raised."""
 
     def __init__(self, error: Exception):
         self.error = error
