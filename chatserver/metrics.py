@@ -76,10 +76,11 @@ _TIMED: dict[tuple, None] = {}
 _TIMED_KEEP = 256
 
 
-def webhook_reached_socket(event_type: str, event_key: tuple, arrived: float) -> None:
+def webhook_reached_socket(event_type: str, cursor: int, arrived: float) -> None:
     """A socket relays an event a webhook caused (``arrived``: a Unix time):
-    timed if it is the first of this process's sockets to relay it."""
-    key = (event_type, *event_key)
+    timed if it is the first of this process's sockets to relay it. (The
+    cursor alone is not the event: each organisation numbers its own.)"""
+    key = (event_type, cursor, arrived)
     if key in _TIMED:
         return
     _TIMED[key] = None

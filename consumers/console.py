@@ -328,9 +328,7 @@ class ConsoleConsumer(
             text = f'{text[:-1]},"unread":{{"total":{total},"conversation":{unread}}}}}'
         await self.send(text_data=text)
         if "arrived" in event:  # a lead's text or a status, by webhook
-            metrics.webhook_reached_socket(
-                event["type"], (event["cursor"], event["arrived"]), event["arrived"]
-            )
+            metrics.webhook_reached_socket(event["type"], event["cursor"], event["arrived"])
 
     async def relay(self, event) -> bool:
         """Send an event on to the browser unless it already has it."""
